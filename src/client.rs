@@ -1,0 +1,141 @@
+//! [`Client`] and the [`Bucket`] handle: the entry points that hand out operation builders.
+
+use crate::config::{ClientBuilder, Config};
+use crate::error::{Error, Result};
+use crate::request::{OpRequest, validate_bucket};
+use crate::signing::Signer;
+use crate::transport::{Response, Transport};
+use std::fmt;
+use std::sync::Arc;
+
+/// An S3 client. Cheap to clone (one reference count); share it freely across tasks.
+///
+/// # Example
+///
+/// ```
+/// use async_s3::{Client, Credentials};
+///
+/// let client = Client::builder()
+///     .endpoint("http://127.0.0.1:9000")
+///     .credentials(Credentials::new("AKIDEXAMPLE", "secret"))
+///     .build()?;
+/// let photos = client.bucket("photos");
+/// # let _ = photos;
+/// # Ok::<(), async_s3::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<ClientInner>,
+}
+
+struct ClientInner {
+    config: Config,
+    signer: Signer,
+    transport: Transport,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("endpoint", &self.inner.config.endpoint)
+            .field("region", &self.inner.config.region)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A builder for a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+
+    pub(crate) fn from_config(config: Config) -> Result<Self> {
+        let transport = Transport::new(&config)?;
+        Ok(Self {
+            inner: Arc::new(ClientInner {
+                signer: Signer::new(config.region.clone(), "s3"),
+                config,
+                transport,
+            }),
+        })
+    }
+
+    /// A handle on `name`. No request is made; the name is checked when an operation runs.
+    pub fn bucket(&self, name: impl Into<String>) -> Bucket {
+        Bucket {
+            client: self.clone(),
+            name: Arc::from(name.into()),
+        }
+    }
+
+    /// The region requests are signed for.
+    pub fn region(&self) -> &str {
+        &self.inner.config.region
+    }
+
+    pub(crate) fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub(crate) fn signer(&self) -> &Signer {
+        &self.inner.signer
+    }
+
+    /// Sends one request (with retries), returning the successful response.
+    pub(crate) async fn execute(&self, req: OpRequest) -> Result<Response> {
+        if let Some(b) = &req.bucket {
+            validate_bucket(b).map_err(|e| {
+                e.with_context(req.operation, req.bucket.as_deref(), req.key.as_deref())
+            })?;
+        }
+        self.inner
+            .transport
+            .execute(&self.inner.config, &self.inner.signer, &req)
+            .await
+    }
+}
+
+/// A handle on one bucket: owned, `'static`, cheap to clone.
+///
+/// Object operations start here: [`put_object`](Bucket::put_object),
+/// [`get_object`](Bucket::get_object), [`list_objects`](Bucket::list_objects), …
+#[derive(Clone)]
+pub struct Bucket {
+    pub(crate) client: Client,
+    pub(crate) name: Arc<str>,
+}
+
+impl fmt::Debug for Bucket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Bucket").field("name", &self.name).finish()
+    }
+}
+
+impl Bucket {
+    /// The bucket's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The client this handle belongs to.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Sends a request built for this bucket, with the key validated first.
+    pub(crate) async fn execute(&self, req: OpRequest) -> Result<Response> {
+        if let Some(k) = &req.key {
+            crate::request::validate_key(k)
+                .map_err(|e: Error| e.with_context(req.operation, Some(&self.name), Some(k)))?;
+        }
+        self.client.execute(req).await
+    }
+}
+
+/// Compile-time checks that the handles can cross tasks.
+#[allow(dead_code)]
+fn assert_send_sync() {
+    fn is<T: Send + Sync + Clone + 'static>() {}
+    is::<Client>();
+    is::<Bucket>();
+}

@@ -1,0 +1,431 @@
+//! The crate's one error type.
+//!
+//! [`Error`] is a single pointer wide; [`Error::kind`] classifies it, the predicates answer the
+//! common questions, and [`std::error::Error::source`] leads to the underlying cause (an I/O
+//! or transport error) without its text being repeated in `Display`.
+
+use crate::types::S3ErrorBody;
+use std::fmt;
+
+/// A boxed error source.
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// What went wrong, broadly. Match on it to decide what to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The bucket, key or upload does not exist (404, `NoSuchKey`, `NoSuchBucket`, …).
+    NotFound,
+    /// The request was refused: bad credentials, a bad signature, or no permission (403).
+    AccessDenied,
+    /// A condition (`If-Match`, `If-None-Match: *`, …) did not hold (412).
+    PreconditionFailed,
+    /// A conditional GET found the object unchanged (304).
+    NotModified,
+    /// The requested byte range cannot be satisfied (416).
+    InvalidRange,
+    /// The bucket already exists or is not empty, or a conflicting operation is under way (409).
+    Conflict,
+    /// The service asked us to slow down (503 `SlowDown`, `Throttling`, …).
+    Throttled,
+    /// Any other error answered by the service, with its status and code.
+    Service,
+    /// A timeout: connecting, waiting for a response, or a stalled body.
+    Timeout,
+    /// The connection failed or broke (refused, reset, closed early).
+    Transport,
+    /// The service answered something this client cannot accept (malformed XML, a missing
+    /// header, a length that does not match).
+    InvalidResponse,
+    /// The caller asked for something invalid; nothing was sent.
+    InvalidInput,
+    /// No credentials could be had.
+    Credentials,
+    /// The operation was cancelled.
+    Cancelled,
+    /// A local file could not be read or written.
+    Io,
+}
+
+impl ErrorKind {
+    fn describe(self) -> &'static str {
+        match self {
+            ErrorKind::NotFound => "not found",
+            ErrorKind::AccessDenied => "access denied",
+            ErrorKind::PreconditionFailed => "precondition failed",
+            ErrorKind::NotModified => "not modified",
+            ErrorKind::InvalidRange => "invalid range",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::Throttled => "throttled",
+            ErrorKind::Service => "service error",
+            ErrorKind::Timeout => "timed out",
+            ErrorKind::Transport => "transport error",
+            ErrorKind::InvalidResponse => "invalid response",
+            ErrorKind::InvalidInput => "invalid input",
+            ErrorKind::Credentials => "credentials error",
+            ErrorKind::Cancelled => "cancelled",
+            ErrorKind::Io => "local I/O error",
+        }
+    }
+}
+
+/// An error from an S3 operation.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn demo(bucket: async_s3::Bucket) {
+/// match bucket.head_object("maybe.txt").await {
+///     Ok(meta) => println!("{} bytes", meta.size),
+///     Err(e) if e.is_not_found() => println!("no such object"),
+///     Err(e) => eprintln!("failed: {e}"),
+/// }
+/// # }
+/// ```
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+struct Inner {
+    kind: ErrorKind,
+    operation: &'static str,
+    bucket: Option<String>,
+    key: Option<String>,
+    status: Option<u16>,
+    s3: Option<S3ErrorBody>,
+    message: Option<String>,
+    attempts: u32,
+    retryable: bool,
+    upload_id: Option<String>,
+    source: Option<BoxError>,
+}
+
+impl Error {
+    pub(crate) fn new(kind: ErrorKind) -> Self {
+        Error {
+            inner: Box::new(Inner {
+                kind,
+                operation: "",
+                bucket: None,
+                key: None,
+                status: None,
+                s3: None,
+                message: None,
+                attempts: 0,
+                retryable: false,
+                upload_id: None,
+                source: None,
+            }),
+        }
+    }
+
+    pub(crate) fn invalid_input(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidInput).with_message(message)
+    }
+
+    pub(crate) fn invalid_response(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidResponse).with_message(message)
+    }
+
+    pub(crate) fn credentials(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Credentials).with_message(message)
+    }
+
+    pub(crate) fn io(message: impl Into<String>, source: std::io::Error) -> Self {
+        Self::new(ErrorKind::Io)
+            .with_message(message)
+            .with_source(source)
+    }
+
+    /// An error answered by the service: classified from the status and S3 error code.
+    pub(crate) fn from_response(status: u16, s3: Option<S3ErrorBody>) -> Self {
+        let code = s3.as_ref().and_then(|b| b.code.as_deref());
+        let kind = classify(status, code);
+        let mut e = Self::new(kind);
+        e.inner.status = Some(status);
+        e.inner.s3 = s3;
+        e
+    }
+
+    pub(crate) fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.inner.message = Some(message.into());
+        self
+    }
+
+    pub(crate) fn with_source(mut self, source: impl Into<BoxError>) -> Self {
+        self.inner.source = Some(source.into());
+        self
+    }
+
+    pub(crate) fn with_retryable(mut self, retryable: bool) -> Self {
+        self.inner.retryable = retryable;
+        self
+    }
+
+    pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
+        self.inner.attempts = attempts;
+        self
+    }
+
+    pub(crate) fn with_upload_id(mut self, upload_id: impl Into<String>) -> Self {
+        self.inner.upload_id = Some(upload_id.into());
+        self
+    }
+
+    /// Fills in the operation and target, unless already set.
+    pub(crate) fn with_context(
+        mut self,
+        operation: &'static str,
+        bucket: Option<&str>,
+        key: Option<&str>,
+    ) -> Self {
+        if self.inner.operation.is_empty() {
+            self.inner.operation = operation;
+            self.inner.bucket = bucket.map(str::to_owned);
+            self.inner.key = key.map(str::to_owned);
+        }
+        self
+    }
+
+    /// The broad class of the error.
+    pub fn kind(&self) -> ErrorKind {
+        self.inner.kind
+    }
+
+    /// Whether the bucket, key or upload does not exist.
+    pub fn is_not_found(&self) -> bool {
+        self.inner.kind == ErrorKind::NotFound
+    }
+
+    /// Whether the request was refused for credentials, signature or permission.
+    pub fn is_access_denied(&self) -> bool {
+        self.inner.kind == ErrorKind::AccessDenied
+    }
+
+    /// Whether the failure is transient: the same request may succeed if sent again.
+    ///
+    /// The client already retried such failures up to its configured attempts; this tells a
+    /// caller whether retrying at a higher level makes sense.
+    pub fn is_retryable(&self) -> bool {
+        self.inner.retryable
+    }
+
+    /// Whether the error is a timeout.
+    pub fn is_timeout(&self) -> bool {
+        self.inner.kind == ErrorKind::Timeout
+    }
+
+    /// The HTTP status of the service's answer, when there was one.
+    pub fn status(&self) -> Option<u16> {
+        self.inner.status
+    }
+
+    /// The S3 error code (`NoSuchKey`, `SlowDown`, …), when the service sent one.
+    pub fn s3_code(&self) -> Option<&str> {
+        self.inner.s3.as_ref()?.code.as_deref()
+    }
+
+    /// The S3 error message, when the service sent one.
+    pub fn s3_message(&self) -> Option<&str> {
+        self.inner.s3.as_ref()?.message.as_deref()
+    }
+
+    /// The request id of the failed request, for support cases.
+    pub fn request_id(&self) -> Option<&str> {
+        self.inner.s3.as_ref()?.request_id.as_deref()
+    }
+
+    /// How many attempts were made (0 when nothing was sent).
+    pub fn attempts(&self) -> u32 {
+        self.inner.attempts
+    }
+
+    /// The S3 operation that failed, e.g. `GetObject`.
+    pub fn operation(&self) -> &str {
+        self.inner.operation
+    }
+
+    /// The multipart upload id, for errors of a multipart upload.
+    pub fn upload_id(&self) -> Option<&str> {
+        self.inner.upload_id.as_deref()
+    }
+
+    pub(crate) fn set_request_id_if_missing(&mut self, request_id: Option<&str>) {
+        if let Some(id) = request_id {
+            let s3 = self.inner.s3.get_or_insert_with(S3ErrorBody::default);
+            if s3.request_id.is_none() {
+                s3.request_id = Some(id.to_owned());
+            }
+        }
+    }
+}
+
+/// Maps a status and S3 code to a kind. One table for the whole crate.
+fn classify(status: u16, code: Option<&str>) -> ErrorKind {
+    match code {
+        Some("NoSuchKey" | "NoSuchBucket" | "NoSuchUpload" | "NoSuchVersion" | "NotFound") => {
+            return ErrorKind::NotFound;
+        }
+        Some(
+            "AccessDenied"
+            | "SignatureDoesNotMatch"
+            | "InvalidAccessKeyId"
+            | "InvalidToken"
+            | "ExpiredToken"
+            | "AllAccessDisabled"
+            | "AccountProblem"
+            | "RequestTimeTooSkewed",
+        ) => return ErrorKind::AccessDenied,
+        Some(
+            "SlowDown"
+            | "Throttling"
+            | "ThrottlingException"
+            | "RequestLimitExceeded"
+            | "TooManyRequestsException"
+            | "RequestThrottled"
+            | "BandwidthLimitExceeded",
+        ) => return ErrorKind::Throttled,
+        Some("PreconditionFailed") => return ErrorKind::PreconditionFailed,
+        Some("InvalidRange") => return ErrorKind::InvalidRange,
+        Some(
+            "BucketAlreadyExists"
+            | "BucketAlreadyOwnedByYou"
+            | "BucketNotEmpty"
+            | "OperationAborted"
+            | "ConditionalRequestConflict",
+        ) => return ErrorKind::Conflict,
+        _ => {}
+    }
+    match status {
+        304 => ErrorKind::NotModified,
+        401 | 403 => ErrorKind::AccessDenied,
+        404 => ErrorKind::NotFound,
+        409 => ErrorKind::Conflict,
+        412 => ErrorKind::PreconditionFailed,
+        416 => ErrorKind::InvalidRange,
+        429 => ErrorKind::Throttled,
+        _ => ErrorKind::Service,
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        if !i.operation.is_empty() {
+            f.write_str(i.operation)?;
+            match (&i.bucket, &i.key) {
+                (Some(b), Some(k)) => write!(f, " {b}/{k}")?,
+                (Some(b), None) => write!(f, " {b}")?,
+                _ => {}
+            }
+            f.write_str(": ")?;
+        }
+        f.write_str(i.kind.describe())?;
+        if let Some(m) = &i.message {
+            write!(f, ": {m}")?;
+        }
+        match (i.status, self.s3_code()) {
+            (Some(s), Some(c)) => write!(f, " ({s} {c})")?,
+            (Some(s), None) => write!(f, " ({s})")?,
+            (None, Some(c)) => write!(f, " ({c})")?,
+            (None, None) => {}
+        }
+        if let Some(m) = self.s3_message() {
+            write!(f, ": {m}")?;
+        }
+        if let Some(u) = &i.upload_id {
+            write!(f, " [upload id {u}]")?;
+        }
+        if i.attempts > 1 {
+            write!(f, " after {} attempts", i.attempts)?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &i.kind);
+        if !i.operation.is_empty() {
+            d.field("operation", &i.operation);
+        }
+        if let Some(b) = &i.bucket {
+            d.field("bucket", b);
+        }
+        if let Some(k) = &i.key {
+            d.field("key", k);
+        }
+        if let Some(s) = i.status {
+            d.field("status", &s);
+        }
+        if let Some(s3) = &i.s3 {
+            d.field("s3", s3);
+        }
+        if let Some(m) = &i.message {
+            d.field("message", m);
+        }
+        if let Some(u) = &i.upload_id {
+            d.field("upload_id", u);
+        }
+        d.field("attempts", &i.attempts);
+        if let Some(s) = &i.source {
+            d.field("source", s);
+        }
+        d.finish()
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.inner
+            .source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// A result with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_is_one_pointer() {
+        assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+    }
+
+    #[test]
+    fn classification_prefers_the_s3_code() {
+        assert_eq!(classify(404, Some("NoSuchKey")), ErrorKind::NotFound);
+        assert_eq!(classify(403, Some("SignatureDoesNotMatch")), ErrorKind::AccessDenied);
+        assert_eq!(classify(503, Some("SlowDown")), ErrorKind::Throttled);
+        assert_eq!(classify(409, Some("BucketNotEmpty")), ErrorKind::Conflict);
+        assert_eq!(classify(404, None), ErrorKind::NotFound);
+        assert_eq!(classify(500, None), ErrorKind::Service);
+        assert_eq!(classify(400, Some("InvalidArgument")), ErrorKind::Service);
+    }
+
+    #[test]
+    fn display_is_one_line_with_context() {
+        let e = Error::from_response(
+            404,
+            Some(S3ErrorBody {
+                code: Some("NoSuchKey".into()),
+                message: Some("The specified key does not exist.".into()),
+                request_id: Some("R1".into()),
+                host_id: None,
+            }),
+        )
+        .with_context("GetObject", Some("b"), Some("k"));
+        assert_eq!(
+            e.to_string(),
+            "GetObject b/k: not found (404 NoSuchKey): The specified key does not exist."
+        );
+        assert_eq!(e.request_id(), Some("R1"));
+        assert!(!e.to_string().contains('\n'));
+    }
+}

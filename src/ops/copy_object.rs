@@ -1,0 +1,126 @@
+//! CopyObject: copy an object server-side, keeping or replacing its metadata.
+
+use super::meta::{ObjectHeaders, header_string, object_header_setters, request_id};
+use crate::client::Bucket;
+use crate::error::{Error, Result};
+use crate::request::{OpRequest, validate_key};
+use crate::signing::encode_path;
+use crate::xml;
+use http::Method;
+use time::OffsetDateTime;
+
+/// Copies an object within S3 (up to 5 GiB). Built by [`Bucket::copy_object`]; await it.
+///
+/// Metadata is copied from the source unless a content header or metadata is set on the
+/// builder, in which case all of it is replaced (`x-amz-metadata-directive: REPLACE`).
+/// A `200` answer whose body is an `<Error>` document is a failure, as S3 documents.
+/// See the [CopyObject API reference](https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html).
+///
+/// # Errors
+///
+/// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) for a missing source, the service's
+/// error otherwise (also when it arrives inside a `200`).
+///
+/// # Cancel safety
+///
+/// Dropping the future may or may not leave the copy made.
+#[derive(Debug)]
+#[must_use = "a request does nothing until awaited"]
+pub struct CopyObject {
+    bucket: Bucket,
+    source_bucket: String,
+    source_key: String,
+    key: String,
+    headers: ObjectHeaders,
+    replace_metadata: bool,
+}
+
+/// What CopyObject returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CopyObjectOutput {
+    /// The new object's entity tag.
+    pub etag: Option<String>,
+    /// When the new object was written.
+    pub last_modified: Option<OffsetDateTime>,
+    /// The new object's version id, for versioned buckets.
+    pub version_id: Option<String>,
+    /// The request id.
+    pub request_id: Option<String>,
+}
+
+impl Bucket {
+    /// Copies `source_key` of this bucket to `key` of this bucket. Use
+    /// [`CopyObject::source_bucket`] to copy from another bucket.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo(bucket: async_s3::Bucket) -> Result<(), async_s3::Error> {
+    /// bucket.copy_object("cats/1.jpg", "backup/cats/1.jpg").await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn copy_object(&self, source_key: impl Into<String>, key: impl Into<String>) -> CopyObject {
+        CopyObject {
+            bucket: self.clone(),
+            source_bucket: self.name.to_string(),
+            source_key: source_key.into(),
+            key: key.into(),
+            headers: ObjectHeaders::default(),
+            replace_metadata: false,
+        }
+    }
+}
+
+impl CopyObject {
+    object_header_setters!();
+
+    /// Copies from this bucket instead of the destination's.
+    pub fn source_bucket(mut self, bucket: impl Into<String>) -> Self {
+        self.source_bucket = bucket.into();
+        self
+    }
+
+    /// Replaces the metadata with what this builder sets (none, if nothing is set) instead of
+    /// copying it from the source.
+    pub fn replace_metadata(mut self) -> Self {
+        self.replace_metadata = true;
+        self
+    }
+
+    async fn send(self) -> Result<CopyObjectOutput> {
+        let ctx = |e: Error| e.with_context("CopyObject", Some(&self.bucket.name), Some(&self.key));
+        validate_key(&self.source_key).map_err(ctx)?;
+        crate::request::validate_bucket(&self.source_bucket).map_err(ctx)?;
+        let mut source = String::with_capacity(self.source_bucket.len() + self.source_key.len() * 3 + 2);
+        source.push('/');
+        encode_path(&mut source, &self.source_bucket);
+        source.push('/');
+        encode_path(&mut source, &self.source_key);
+        let replace = self.replace_metadata || !self.headers.is_empty();
+        let mut headers = self.headers.to_headers().map_err(ctx)?;
+        headers.push(("x-amz-copy-source".into(), source));
+        if replace {
+            headers.push(("x-amz-metadata-directive".into(), "REPLACE".to_owned()));
+        }
+        let req = OpRequest::new("CopyObject", Method::PUT)
+            .bucket(&self.bucket.name)
+            .key(&self.key)
+            .headers(headers)
+            .error_in_200();
+        let resp = self.bucket.execute(req).await?;
+        let version_id = header_string(&resp.headers, "x-amz-version-id");
+        let rid = request_id(&resp.headers);
+        let body = resp.bytes_limited(super::MAX_XML_BODY).await.map_err(ctx)?;
+        let parsed = xml::parse_copy_object_result(&body)
+            .map_err(|e| ctx(Error::invalid_response("malformed CopyObjectResult").with_source(e)))?;
+        Ok(CopyObjectOutput {
+            etag: parsed.etag,
+            last_modified: parsed.last_modified,
+            version_id,
+            request_id: rid,
+        })
+    }
+}
+
+super::into_future!(CopyObject => CopyObjectOutput);

@@ -1,0 +1,80 @@
+//! HeadObject: an object's metadata without its body.
+
+use super::meta::ObjectMeta;
+use crate::client::Bucket;
+use crate::error::Result;
+use crate::request::OpRequest;
+use http::Method;
+
+/// Reads an object's metadata. Built by [`Bucket::head_object`]; await it.
+///
+/// See the [HeadObject API reference](https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html).
+///
+/// # Errors
+///
+/// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) when the key does not exist (a HEAD
+/// answer has no body, so there is no S3 code); otherwise the service's error.
+///
+/// # Cancel safety
+///
+/// Cancel safe: dropping the future changes nothing.
+#[derive(Debug)]
+#[must_use = "a request does nothing until awaited"]
+pub struct HeadObject {
+    bucket: Bucket,
+    key: String,
+    if_match: Option<String>,
+    if_none_match: Option<String>,
+}
+
+impl Bucket {
+    /// Reads the metadata of `key`.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo(bucket: async_s3::Bucket) -> Result<(), async_s3::Error> {
+    /// let meta = bucket.head_object("cats/1.jpg").await?;
+    /// println!("{} bytes, etag {:?}", meta.size, meta.etag);
+    /// # Ok(()) }
+    /// ```
+    pub fn head_object(&self, key: impl Into<String>) -> HeadObject {
+        HeadObject {
+            bucket: self.clone(),
+            key: key.into(),
+            if_match: None,
+            if_none_match: None,
+        }
+    }
+}
+
+impl HeadObject {
+    /// Succeeds only if the object has this entity tag.
+    pub fn if_match(mut self, etag: impl Into<String>) -> Self {
+        self.if_match = Some(etag.into());
+        self
+    }
+
+    /// Succeeds only if the object does not have this entity tag.
+    pub fn if_none_match(mut self, etag: impl Into<String>) -> Self {
+        self.if_none_match = Some(etag.into());
+        self
+    }
+
+    async fn send(self) -> Result<ObjectMeta> {
+        let mut req = OpRequest::new("HeadObject", Method::HEAD)
+            .bucket(&self.bucket.name)
+            .key(&self.key);
+        if let Some(v) = self.if_match {
+            req = req.header("if-match", v);
+        }
+        if let Some(v) = self.if_none_match {
+            req = req.header("if-none-match", v);
+        }
+        let resp = self.bucket.execute(req).await?;
+        ObjectMeta::from_headers(&resp.headers)
+            .map_err(|e| e.with_context("HeadObject", Some(&self.bucket.name), Some(&self.key)))
+    }
+}
+
+super::into_future!(HeadObject => ObjectMeta);

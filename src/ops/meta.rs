@@ -1,0 +1,249 @@
+//! Object metadata from response headers, and the user-settable headers of uploads.
+
+use crate::error::{Error, Result};
+use crate::request::validate_header_value;
+use http::HeaderMap;
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc2822;
+
+/// An object's metadata, from the headers of a HEAD or GET answer.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct ObjectMeta {
+    /// The number of bytes in this answer's body: the whole object for HEAD and plain GET,
+    /// the range for a ranged GET.
+    pub size: u64,
+    /// The entity tag, quotes included, e.g. `"9b2cf535f27731c974343645a3985328"`.
+    pub etag: Option<String>,
+    /// When the object was last written.
+    pub last_modified: Option<OffsetDateTime>,
+    /// `Content-Type`.
+    pub content_type: Option<String>,
+    /// `Cache-Control`.
+    pub cache_control: Option<String>,
+    /// `Content-Disposition`.
+    pub content_disposition: Option<String>,
+    /// `Content-Encoding`.
+    pub content_encoding: Option<String>,
+    /// The storage class, when not `STANDARD`.
+    pub storage_class: Option<String>,
+    /// The version id, for versioned buckets.
+    pub version_id: Option<String>,
+    /// Server-side encryption in use (`AES256`, `aws:kms`).
+    pub server_side_encryption: Option<String>,
+    /// User metadata: the `x-amz-meta-*` headers, names lower-cased without the prefix.
+    pub metadata: BTreeMap<String, String>,
+    /// The request id of the answer.
+    pub request_id: Option<String>,
+}
+
+pub(crate) fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    h.get(name).and_then(|v| v.to_str().ok())
+}
+
+pub(crate) fn header_string(h: &HeaderMap, name: &str) -> Option<String> {
+    header(h, name).map(str::to_owned)
+}
+
+pub(crate) fn request_id(h: &HeaderMap) -> Option<String> {
+    header_string(h, "x-amz-request-id")
+}
+
+/// Parses an HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`).
+pub(crate) fn http_date(s: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(s, &Rfc2822).ok()
+}
+
+/// Formats an HTTP date.
+pub(crate) fn format_http_date(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    let fmt = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    t.format(&fmt).unwrap_or_default()
+}
+
+impl ObjectMeta {
+    pub(crate) fn from_headers(h: &HeaderMap) -> Result<Self> {
+        let size = match header(h, "content-length") {
+            Some(v) => v.trim().parse::<u64>().map_err(|_| {
+                Error::invalid_response(format!("Content-Length {v:?} is not a number"))
+            })?,
+            None => 0,
+        };
+        let mut metadata = BTreeMap::new();
+        for (name, value) in h {
+            if let Some(k) = name.as_str().strip_prefix("x-amz-meta-")
+                && let Ok(v) = value.to_str()
+            {
+                metadata.insert(k.to_owned(), v.to_owned());
+            }
+        }
+        Ok(ObjectMeta {
+            size,
+            etag: header_string(h, "etag"),
+            last_modified: header(h, "last-modified").and_then(http_date),
+            content_type: header_string(h, "content-type"),
+            cache_control: header_string(h, "cache-control"),
+            content_disposition: header_string(h, "content-disposition"),
+            content_encoding: header_string(h, "content-encoding"),
+            storage_class: header_string(h, "x-amz-storage-class"),
+            version_id: header_string(h, "x-amz-version-id"),
+            server_side_encryption: header_string(h, "x-amz-server-side-encryption"),
+            metadata,
+            request_id: request_id(h),
+        })
+    }
+}
+
+/// Server-side encryption for an upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ServerSideEncryption {
+    /// S3-managed keys (`AES256`).
+    Aes256,
+    /// KMS keys (`aws:kms`), with an optional key id (the bucket default when absent).
+    Kms {
+        /// The KMS key id or ARN.
+        key_id: Option<String>,
+    },
+}
+
+/// The headers an upload can set: content headers, user metadata, storage class, encryption.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ObjectHeaders {
+    pub(crate) content_type: Option<String>,
+    pub(crate) cache_control: Option<String>,
+    pub(crate) content_disposition: Option<String>,
+    pub(crate) content_encoding: Option<String>,
+    pub(crate) metadata: Vec<(String, String)>,
+    pub(crate) storage_class: Option<String>,
+    pub(crate) sse: Option<ServerSideEncryption>,
+}
+
+impl ObjectHeaders {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.content_type.is_none()
+            && self.cache_control.is_none()
+            && self.content_disposition.is_none()
+            && self.content_encoding.is_none()
+            && self.metadata.is_empty()
+            && self.storage_class.is_none()
+            && self.sse.is_none()
+    }
+
+    /// The request headers, validated, user metadata included (names lower-cased).
+    pub(crate) fn to_headers(&self) -> Result<Vec<(Cow<'static, str>, String)>> {
+        let mut out: Vec<(Cow<'static, str>, String)> = Vec::new();
+        let mut push = |name: &'static str, v: &Option<String>| -> Result<()> {
+            if let Some(v) = v {
+                validate_header_value(name, v)?;
+                out.push((Cow::Borrowed(name), v.clone()));
+            }
+            Ok(())
+        };
+        push("content-type", &self.content_type)?;
+        push("cache-control", &self.cache_control)?;
+        push("content-disposition", &self.content_disposition)?;
+        push("content-encoding", &self.content_encoding)?;
+        push("x-amz-storage-class", &self.storage_class)?;
+        match &self.sse {
+            None => {}
+            Some(ServerSideEncryption::Aes256) => {
+                out.push(("x-amz-server-side-encryption".into(), "AES256".to_owned()));
+            }
+            Some(ServerSideEncryption::Kms { key_id }) => {
+                out.push(("x-amz-server-side-encryption".into(), "aws:kms".to_owned()));
+                if let Some(id) = key_id {
+                    validate_header_value("x-amz-server-side-encryption-aws-kms-key-id", id)?;
+                    out.push((
+                        "x-amz-server-side-encryption-aws-kms-key-id".into(),
+                        id.clone(),
+                    ));
+                }
+            }
+        }
+        for (k, v) in &self.metadata {
+            out.push(Self::metadata_header(k, v)?);
+        }
+        Ok(out)
+    }
+
+    fn metadata_header(k: &str, v: &str) -> Result<(Cow<'static, str>, String)> {
+        let name_ok = !k.is_empty()
+            && k
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        if !name_ok {
+            return Err(Error::invalid_input(format!(
+                "metadata name {k:?} must be ASCII letters, digits, '-', '_' or '.'"
+            )));
+        }
+        let name = format!("x-amz-meta-{}", k.to_ascii_lowercase());
+        validate_header_value(&name, v)?;
+        Ok((Cow::Owned(name), v.to_owned()))
+    }
+}
+
+/// Setters shared by every builder that writes object headers (`put_object`, `copy_object`,
+/// `upload`, …). The builder needs a field `headers: ObjectHeaders`.
+macro_rules! object_header_setters {
+    () => {
+        /// Sets `Content-Type`.
+        pub fn content_type(mut self, v: impl Into<String>) -> Self {
+            self.headers.content_type = Some(v.into());
+            self
+        }
+
+        /// Sets `Cache-Control`.
+        pub fn cache_control(mut self, v: impl Into<String>) -> Self {
+            self.headers.cache_control = Some(v.into());
+            self
+        }
+
+        /// Sets `Content-Disposition`.
+        pub fn content_disposition(mut self, v: impl Into<String>) -> Self {
+            self.headers.content_disposition = Some(v.into());
+            self
+        }
+
+        /// Sets `Content-Encoding`.
+        pub fn content_encoding(mut self, v: impl Into<String>) -> Self {
+            self.headers.content_encoding = Some(v.into());
+            self
+        }
+
+        /// Adds user metadata, sent as `x-amz-meta-<name>` (printable ASCII only).
+        pub fn metadata(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+            self.headers.metadata.push((name.into(), value.into()));
+            self
+        }
+
+        /// Sets the storage class, e.g. `STANDARD_IA`.
+        pub fn storage_class(mut self, v: impl Into<String>) -> Self {
+            self.headers.storage_class = Some(v.into());
+            self
+        }
+
+        /// Asks for server-side encryption.
+        pub fn server_side_encryption(mut self, sse: $crate::ops::meta::ServerSideEncryption) -> Self {
+            self.headers.sse = Some(sse);
+            self
+        }
+    };
+}
+pub(crate) use object_header_setters;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_dates_round_trip() {
+        let t = http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        assert_eq!(t.unix_timestamp(), 784_111_777);
+        assert_eq!(format_http_date(t), "Sun, 06 Nov 1994 08:49:37 GMT");
+    }
+}

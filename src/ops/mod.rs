@@ -1,0 +1,33 @@
+//! One file per S3 operation: a builder (awaited directly through `IntoFuture`), its output
+//! type, the request it builds and how the response maps back.
+
+pub(crate) mod bucket_ops;
+pub(crate) mod copy_object;
+pub(crate) mod delete_object;
+pub(crate) mod delete_objects;
+pub(crate) mod get_object;
+pub(crate) mod head_object;
+pub(crate) mod list_objects;
+pub(crate) mod meta;
+pub(crate) mod presign;
+pub(crate) mod put_object;
+
+/// Implements `IntoFuture` for a builder with an `async fn send(self) -> Result<Output>`.
+macro_rules! into_future {
+    ($builder:ty => $output:ty) => {
+        impl ::std::future::IntoFuture for $builder {
+            type Output = $crate::error::Result<$output>;
+            type IntoFuture = ::std::pin::Pin<
+                Box<dyn ::std::future::Future<Output = Self::Output> + Send + 'static>,
+            >;
+
+            fn into_future(self) -> Self::IntoFuture {
+                Box::pin(self.send())
+            }
+        }
+    };
+}
+pub(crate) use into_future;
+
+/// Response size caps: XML documents we parse are read into memory up to these.
+pub(crate) const MAX_XML_BODY: usize = 16 << 20;

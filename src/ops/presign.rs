@@ -1,0 +1,165 @@
+//! Presigned URLs: signing only, never the transport.
+
+use crate::client::Bucket;
+use crate::error::{Error, Result};
+use crate::request::{target, validate_header_value};
+use crate::signing::{CanonicalQuery, SignableRequest};
+use http::Method;
+use std::time::Duration;
+
+/// A presigned request: anyone holding it can perform the operation until it expires.
+///
+/// Treat the URL like a password: it carries a signature (and a session token, for temporary
+/// credentials). Its `Debug` output hides the query string.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PresignedRequest {
+    /// The HTTP method to use: `GET`, `PUT`, `HEAD` or `DELETE`.
+    pub method: &'static str,
+    /// The full URL, signature included.
+    pub url: String,
+    /// Headers that were signed and must be sent with the request (besides `host`).
+    pub headers: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for PresignedRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let base = self.url.split('?').next().unwrap_or_default();
+        f.debug_struct("PresignedRequest")
+            .field("method", &self.method)
+            .field("url", &format_args!("{base}?** redacted **"))
+            .field("headers", &self.headers)
+            .finish()
+    }
+}
+
+/// Builds a presigned URL. Made by [`Bucket::presign_get`] and its siblings; await it.
+///
+/// No request is sent: awaiting only asks the credentials provider for credentials.
+///
+/// # Errors
+///
+/// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) for an expiry of zero or over
+/// seven days, a bad key, or a header value that is not printable ASCII;
+/// [`ErrorKind::Credentials`](crate::ErrorKind::Credentials) when no credentials can be had.
+///
+/// # Cancel safety
+///
+/// Cancel safe.
+#[derive(Debug)]
+#[must_use = "a presigned URL is made only when awaited"]
+pub struct Presign {
+    bucket: Bucket,
+    method: Method,
+    key: String,
+    expires_in: Duration,
+    query: Vec<(String, String)>,
+    headers: Vec<(String, String)>,
+}
+
+impl Bucket {
+    fn presign(&self, method: Method, key: impl Into<String>, expires_in: Duration) -> Presign {
+        Presign {
+            bucket: self.clone(),
+            method,
+            key: key.into(),
+            expires_in,
+            query: Vec::new(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// A URL that downloads `key` with a plain GET, valid for `expires_in` (at most 7 days).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo(bucket: async_s3::Bucket) -> Result<(), async_s3::Error> {
+    /// use std::time::Duration;
+    /// let url = bucket.presign_get("cats/1.jpg", Duration::from_secs(900)).await?.url;
+    /// # Ok(()) }
+    /// ```
+    pub fn presign_get(&self, key: impl Into<String>, expires_in: Duration) -> Presign {
+        self.presign(Method::GET, key, expires_in)
+    }
+
+    /// A URL that uploads to `key` with a plain PUT of the body.
+    pub fn presign_put(&self, key: impl Into<String>, expires_in: Duration) -> Presign {
+        self.presign(Method::PUT, key, expires_in)
+    }
+
+    /// A URL that reads the metadata of `key` with HEAD.
+    pub fn presign_head(&self, key: impl Into<String>, expires_in: Duration) -> Presign {
+        self.presign(Method::HEAD, key, expires_in)
+    }
+
+    /// A URL that deletes `key`.
+    pub fn presign_delete(&self, key: impl Into<String>, expires_in: Duration) -> Presign {
+        self.presign(Method::DELETE, key, expires_in)
+    }
+}
+
+impl Presign {
+    /// Adds a query parameter to sign (e.g. `response-content-disposition`, `versionId`).
+    pub fn query(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.query.push((name.into(), value.into()));
+        self
+    }
+
+    /// Adds a header the user of the URL must send with exactly this value (e.g.
+    /// `content-type` for a PUT).
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers
+            .push((name.into().to_ascii_lowercase(), value.into()));
+        self
+    }
+
+    async fn send(self) -> Result<PresignedRequest> {
+        let op = match self.method {
+            Method::GET => "PresignGetObject",
+            Method::PUT => "PresignPutObject",
+            Method::HEAD => "PresignHeadObject",
+            _ => "PresignDeleteObject",
+        };
+        let ctx = |e: Error| e.with_context(op, Some(&self.bucket.name), Some(&self.key));
+        crate::request::validate_bucket(&self.bucket.name).map_err(ctx)?;
+        crate::request::validate_key(&self.key).map_err(ctx)?;
+        for (n, v) in &self.headers {
+            validate_header_value(n, v).map_err(ctx)?;
+        }
+        let client = self.bucket.client();
+        let config = client.config();
+        let creds = config.credentials.provide_credentials().await.map_err(ctx)?;
+        let t = target(
+            &config.endpoint,
+            config.addressing,
+            Some(&self.bucket.name),
+            Some(&self.key),
+        );
+        let query = CanonicalQuery::new(self.query.iter().map(|(k, v)| (k, v)));
+        let mut headers: Vec<(&str, &str)> = vec![("host", t.host.as_str())];
+        headers.extend(self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+        let req = SignableRequest {
+            method: self.method.as_str(),
+            path: &t.path,
+            query: query.as_str(),
+            headers: &headers,
+        };
+        let qs = client
+            .signer()
+            .presign_query(&creds, config.clock.now(), self.expires_in.as_secs(), &req)
+            .map_err(|e| ctx(Error::invalid_input(e.to_string())))?;
+        Ok(PresignedRequest {
+            method: match self.method {
+                Method::GET => "GET",
+                Method::PUT => "PUT",
+                Method::HEAD => "HEAD",
+                _ => "DELETE",
+            },
+            url: format!("{}://{}{}?{qs}", config.endpoint.scheme.as_str(), t.host, t.path),
+            headers: self.headers,
+        })
+    }
+}
+
+super::into_future!(Presign => PresignedRequest);

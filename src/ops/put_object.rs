@@ -1,0 +1,110 @@
+//! PutObject: upload an object in one request.
+
+use super::meta::{ObjectHeaders, header_string, object_header_setters, request_id};
+use crate::body::Body;
+use crate::client::Bucket;
+use crate::error::Result;
+use crate::request::OpRequest;
+use http::Method;
+
+/// Uploads an object in a single request. Built by [`Bucket::put_object`]; await it.
+///
+/// See the [PutObject API reference](https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html).
+///
+/// # Errors
+///
+/// [`ErrorKind::PreconditionFailed`](crate::ErrorKind::PreconditionFailed) when
+/// [`if_none_match_any`](Self::if_none_match_any) was set and the key exists;
+/// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) for a bad key or header;
+/// [`ErrorKind::Io`](crate::ErrorKind::Io) when a file body cannot be read; otherwise the
+/// service's error.
+///
+/// # Cancel safety
+///
+/// Dropping the future abandons the request; the object is then either fully written or not
+/// at all (S3 writes are atomic).
+#[derive(Debug)]
+#[must_use = "a request does nothing until awaited"]
+pub struct PutObject {
+    bucket: Bucket,
+    key: String,
+    body: Body,
+    headers: ObjectHeaders,
+    if_none_match: Option<String>,
+    if_match: Option<String>,
+}
+
+/// What PutObject returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PutObjectOutput {
+    /// The entity tag of the new object, quotes included.
+    pub etag: Option<String>,
+    /// The version id, for versioned buckets.
+    pub version_id: Option<String>,
+    /// The request id.
+    pub request_id: Option<String>,
+}
+
+impl Bucket {
+    /// Uploads `body` to `key` in one request (up to 5 GiB; prefer the transfer engine for
+    /// large files).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo(bucket: async_s3::Bucket) -> Result<(), async_s3::Error> {
+    /// bucket.put_object("notes/today.txt", "hello").content_type("text/plain").await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn put_object(&self, key: impl Into<String>, body: impl Into<Body>) -> PutObject {
+        PutObject {
+            bucket: self.clone(),
+            key: key.into(),
+            body: body.into(),
+            headers: ObjectHeaders::default(),
+            if_none_match: None,
+            if_match: None,
+        }
+    }
+}
+
+impl PutObject {
+    object_header_setters!();
+
+    /// Writes only if no object exists under the key (`If-None-Match: *`).
+    pub fn if_none_match_any(mut self) -> Self {
+        self.if_none_match = Some("*".to_owned());
+        self
+    }
+
+    /// Writes only if the current object has this entity tag (`If-Match`).
+    pub fn if_match(mut self, etag: impl Into<String>) -> Self {
+        self.if_match = Some(etag.into());
+        self
+    }
+
+    async fn send(self) -> Result<PutObjectOutput> {
+        let ctx = |e: crate::Error| e.with_context("PutObject", Some(&self.bucket.name), Some(&self.key));
+        let mut headers = self.headers.to_headers().map_err(ctx)?;
+        if let Some(v) = self.if_none_match {
+            headers.push(("if-none-match".into(), v));
+        }
+        if let Some(v) = self.if_match {
+            headers.push(("if-match".into(), v));
+        }
+        let req = OpRequest::new("PutObject", Method::PUT)
+            .bucket(&self.bucket.name)
+            .key(&self.key)
+            .headers(headers)
+            .body(self.body);
+        let resp = self.bucket.execute(req).await?;
+        Ok(PutObjectOutput {
+            etag: header_string(&resp.headers, "etag"),
+            version_id: header_string(&resp.headers, "x-amz-version-id"),
+            request_id: request_id(&resp.headers),
+        })
+    }
+}
+
+super::into_future!(PutObject => PutObjectOutput);

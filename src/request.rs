@@ -1,0 +1,236 @@
+//! The description of one S3 request, before signing: what operations build and the
+//! transport signs and sends (once per attempt). Pure: no I/O here.
+
+use crate::body::Body;
+use crate::config::{AddressingStyle, Endpoint};
+use crate::error::{Error, Result};
+use crate::signing::{CanonicalQuery, encode_path};
+use http::Method;
+use std::borrow::Cow;
+
+/// One S3 request: operation name, target, query, headers and body.
+#[derive(Debug)]
+pub(crate) struct OpRequest {
+    pub(crate) operation: &'static str,
+    pub(crate) method: Method,
+    pub(crate) bucket: Option<String>,
+    pub(crate) key: Option<String>,
+    pub(crate) query: CanonicalQuery,
+    /// Extra headers, names in lower case.
+    pub(crate) headers: Vec<(Cow<'static, str>, String)>,
+    pub(crate) body: Body,
+    /// A 200 answer may carry an `<Error>` document (CopyObject, CompleteMultipartUpload):
+    /// the transport then reads the body and checks it before calling the request a success.
+    pub(crate) error_in_200: bool,
+}
+
+impl OpRequest {
+    pub(crate) fn new(operation: &'static str, method: Method) -> Self {
+        Self {
+            operation,
+            method,
+            bucket: None,
+            key: None,
+            query: CanonicalQuery::default(),
+            headers: Vec::new(),
+            body: Body::empty(),
+            error_in_200: false,
+        }
+    }
+
+    pub(crate) fn bucket(mut self, bucket: &str) -> Self {
+        self.bucket = Some(bucket.to_owned());
+        self
+    }
+
+    pub(crate) fn key(mut self, key: &str) -> Self {
+        self.key = Some(key.to_owned());
+        self
+    }
+
+    pub(crate) fn query<I, K, V>(mut self, params: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        self.query = CanonicalQuery::new(params);
+        self
+    }
+
+    pub(crate) fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((Cow::Borrowed(name), value.into()));
+        self
+    }
+
+    pub(crate) fn headers(mut self, headers: Vec<(Cow<'static, str>, String)>) -> Self {
+        self.headers.extend(headers);
+        self
+    }
+
+    pub(crate) fn body(mut self, body: Body) -> Self {
+        self.body = body;
+        self
+    }
+
+    pub(crate) fn error_in_200(mut self) -> Self {
+        self.error_in_200 = true;
+        self
+    }
+}
+
+/// Where a request goes: the `Host` header and the encoded path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Target {
+    pub(crate) host: String,
+    pub(crate) path: String,
+}
+
+/// Whether `bucket` can be the first label of a host name.
+fn dns_compatible(bucket: &str, https: bool) -> bool {
+    (3..=63).contains(&bucket.len())
+        && bucket
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && !bucket.starts_with(['-', '.'])
+        && !bucket.ends_with(['-', '.'])
+        && !bucket.contains("..")
+        // With TLS, a dot would need a certificate for a sub-sub-domain.
+        && !(https && bucket.contains('.'))
+}
+
+/// Resolves the host and encoded path of a request.
+pub(crate) fn target(
+    endpoint: &Endpoint,
+    style: AddressingStyle,
+    bucket: Option<&str>,
+    key: Option<&str>,
+) -> Target {
+    let authority = match endpoint.port {
+        Some(p) => format!("{}:{p}", endpoint.host),
+        None => endpoint.host.clone(),
+    };
+    let https = endpoint.scheme == crate::config::Scheme::Https;
+    let mut path = String::with_capacity(1 + bucket.map_or(0, str::len) + key.map_or(0, |k| k.len() * 3));
+    let Some(bucket) = bucket else {
+        path.push('/');
+        return Target {
+            host: authority,
+            path,
+        };
+    };
+    let virtual_hosted = match style {
+        AddressingStyle::Path => false,
+        AddressingStyle::VirtualHosted => true,
+        _ => endpoint.is_aws && dns_compatible(bucket, https),
+    };
+    let host = if virtual_hosted {
+        path.push('/');
+        format!("{bucket}.{authority}")
+    } else {
+        path.push('/');
+        encode_path(&mut path, bucket);
+        if key.is_some() {
+            path.push('/');
+        }
+        authority
+    };
+    if let Some(k) = key {
+        encode_path(&mut path, k);
+    }
+    Target { host, path }
+}
+
+/// Checks a bucket name against the S3 rules that matter for building a request.
+pub(crate) fn validate_bucket(bucket: &str) -> Result<()> {
+    let ok = (3..=63).contains(&bucket.len())
+        && bucket
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid_input(format!(
+            "bucket name {bucket:?} is not valid: 3 to 63 characters of letters, digits, '-', '.' or '_'"
+        )))
+    }
+}
+
+/// Checks an object key: 1 to 1024 bytes, and no `.` or `..` path segment.
+///
+/// Dot segments are refused because the HTTP stack (the WHATWG URL parser inside reqwest)
+/// would resolve them, so the request would silently address a different key.
+pub(crate) fn validate_key(key: &str) -> Result<()> {
+    if key.is_empty() {
+        return Err(Error::invalid_input("object key is empty"));
+    }
+    if key.len() > 1024 {
+        return Err(Error::invalid_input(format!(
+            "object key is {} bytes; S3 allows at most 1024",
+            key.len()
+        )));
+    }
+    if key.split('/').any(|seg| seg == "." || seg == "..") {
+        return Err(Error::invalid_input(format!(
+            "object key {key:?} has a '.' or '..' segment, which HTTP URL parsing would resolve \
+             into another key; such keys are not supported"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a header value: printable ASCII and spaces/tabs only (S3 metadata must be ASCII).
+pub(crate) fn validate_header_value(name: &str, value: &str) -> Result<()> {
+    if value.bytes().all(|b| (0x20..0x7f).contains(&b) || b == b'\t') {
+        Ok(())
+    } else {
+        Err(Error::invalid_input(format!(
+            "header {name} must be printable ASCII (encode non-ASCII metadata, e.g. RFC 2047)"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ep(url: &str) -> Endpoint {
+        Endpoint::parse(url).unwrap()
+    }
+
+    #[test]
+    fn path_style_for_custom_endpoints() {
+        let t = target(&ep("http://127.0.0.1:9000"), AddressingStyle::Auto, Some("b"), Some("a b/c+d"));
+        assert_eq!(t.host, "127.0.0.1:9000");
+        assert_eq!(t.path, "/b/a%20b/c%2Bd");
+        let t = target(&ep("http://127.0.0.1:9000"), AddressingStyle::Auto, Some("bkt"), None);
+        assert_eq!(t.path, "/bkt");
+        let t = target(&ep("http://127.0.0.1:9000"), AddressingStyle::Auto, None, None);
+        assert_eq!(t.path, "/");
+    }
+
+    #[test]
+    fn virtual_hosted_for_aws_when_the_name_is_a_label() {
+        let aws = Endpoint::aws("eu-west-1");
+        let t = target(&aws, AddressingStyle::Auto, Some("photos"), Some("k//x"));
+        assert_eq!(t.host, "photos.s3.eu-west-1.amazonaws.com");
+        assert_eq!(t.path, "/k//x");
+        // Dots over https and upper case fall back to path style.
+        let t = target(&aws, AddressingStyle::Auto, Some("my.bucket"), Some("k"));
+        assert_eq!(t.path, "/my.bucket/k");
+        let t = target(&aws, AddressingStyle::Auto, Some("Upper"), Some("k"));
+        assert_eq!(t.path, "/Upper/k");
+    }
+
+    #[test]
+    fn keys_are_validated() {
+        assert!(validate_key("a/b c/~x").is_ok());
+        assert!(validate_key("a//b").is_ok());
+        assert!(validate_key("a/..b/c.").is_ok());
+        for bad in ["", "a/./b", "a/../b", "..", ".", "x/.."] {
+            assert!(validate_key(bad).is_err(), "{bad:?}");
+        }
+        assert!(validate_key(&"k".repeat(1024)).is_ok());
+        assert!(validate_key(&"k".repeat(1025)).is_err());
+    }
+}

@@ -1,0 +1,490 @@
+//! AWS Signature Version 4 for S3, as pure functions.
+//!
+//! Nothing here performs I/O or reads the clock: a request description, credentials and a
+//! time go in; headers (or a presigned query string) come out. The client calls this once per
+//! attempt, right before sending, so every retry carries a fresh `x-amz-date`.
+//!
+//! The three steps of SigV4 are three named functions:
+//! [`canonical_request`], [`string_to_sign`] and [`SigningKey::sign`]; [`Signer`] ties them
+//! together and caches the derived signing key per (date, region, service, credentials).
+//!
+//! S3 rules honoured here: the path is URI-encoded exactly once and never normalized
+//! ([`encode_path`]); query names and values are encoded with the strict SigV4 set
+//! ([`CanonicalQuery`]); header values are trimmed and runs of spaces collapsed; every header
+//! handed to the signer is signed, plus `x-amz-date`, `x-amz-content-sha256` and, with a
+//! session token, `x-amz-security-token`.
+//!
+//! # Example
+//!
+//! ```
+//! use async_s3::Credentials;
+//! use async_s3::signing::{CanonicalQuery, PayloadHash, SignableRequest, Signer};
+//! use std::time::{Duration, UNIX_EPOCH};
+//!
+//! let creds = Credentials::new("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+//! let signer = Signer::new("us-east-1", "s3");
+//! let query = CanonicalQuery::new([("list-type", "2"), ("prefix", "photos/")]);
+//! let request = SignableRequest {
+//!     method: "GET",
+//!     path: "/examplebucket",
+//!     query: query.as_str(),
+//!     headers: &[("host", "s3.amazonaws.com")],
+//! };
+//! let time = UNIX_EPOCH + Duration::from_secs(1_369_353_600); // 2013-05-24T00:00:00Z
+//! let signed = signer.sign_headers(&creds, time, &request, &PayloadHash::EMPTY);
+//! assert!(signed.authorization.starts_with("AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/"));
+//! ```
+
+mod encode;
+mod time_fmt;
+
+pub use encode::{CanonicalQuery, encode_path, encode_query_component};
+pub use time_fmt::AmzDate;
+
+use crate::credentials::Credentials;
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::time::SystemTime;
+
+/// The algorithm name of SigV4 with HMAC-SHA256.
+pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+
+/// The longest expiry a presigned URL may have: seven days.
+pub const MAX_PRESIGN_EXPIRY_SECS: u64 = 604_800;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// The value of `x-amz-content-sha256`: how the payload takes part in the signature.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PayloadHash {
+    /// `UNSIGNED-PAYLOAD`: the body is not covered by the signature (use a checksum instead).
+    Unsigned,
+    /// The SHA-256 digest of the whole body.
+    Sha256([u8; 32]),
+    /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`: aws-chunked encoding with a signature per chunk.
+    StreamingSigned,
+}
+
+impl PayloadHash {
+    /// The hash of an empty body.
+    pub const EMPTY: PayloadHash = PayloadHash::Sha256([
+        0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9,
+        0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52,
+        0xb8, 0x55,
+    ]);
+
+    /// Hashes `body` with SHA-256.
+    pub fn of(body: &[u8]) -> Self {
+        PayloadHash::Sha256(Sha256::digest(body).into())
+    }
+
+    /// The header value: a lowercase hex digest or one of the literal modes.
+    pub fn header_value(&self) -> String {
+        match self {
+            PayloadHash::Unsigned => "UNSIGNED-PAYLOAD".to_owned(),
+            PayloadHash::StreamingSigned => "STREAMING-AWS4-HMAC-SHA256-PAYLOAD".to_owned(),
+            PayloadHash::Sha256(d) => hex::encode(d),
+        }
+    }
+}
+
+/// A request as the signer sees it.
+///
+/// `path` must already be encoded by [`encode_path`] and `query` must come from
+/// [`CanonicalQuery`], because the same strings are sent on the wire: S3 recomputes the
+/// canonical request from what it receives.
+#[derive(Debug, Clone, Copy)]
+pub struct SignableRequest<'a> {
+    /// The HTTP method in upper case.
+    pub method: &'a str,
+    /// The encoded path, starting with `/`.
+    pub path: &'a str,
+    /// The canonical (encoded, sorted) query string, without `?`; empty for none.
+    pub query: &'a str,
+    /// The headers to sign, `host` included; names in any case. `x-amz-date`,
+    /// `x-amz-content-sha256` and `x-amz-security-token` are added by the signer.
+    pub headers: &'a [(&'a str, &'a str)],
+}
+
+/// The headers a signed request must carry in addition to its own.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SignedHeaders {
+    /// The `authorization` header.
+    pub authorization: String,
+    /// The `x-amz-date` header.
+    pub amz_date: String,
+    /// The `x-amz-content-sha256` header.
+    pub content_sha256: String,
+    /// The `x-amz-security-token` header, when the credentials have a session token.
+    pub security_token: Option<String>,
+}
+
+impl SignedHeaders {
+    /// The headers as (name, value) pairs, ready to add to the request.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        [
+            Some(("authorization", self.authorization.as_str())),
+            Some(("x-amz-date", self.amz_date.as_str())),
+            Some(("x-amz-content-sha256", self.content_sha256.as_str())),
+            self.security_token
+                .as_deref()
+                .map(|t| ("x-amz-security-token", t)),
+        ]
+        .into_iter()
+        .flatten()
+    }
+}
+
+impl fmt::Debug for SignedHeaders {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignedHeaders")
+            .field("amz_date", &self.amz_date)
+            .field("content_sha256", &self.content_sha256)
+            .field("security_token", &self.security_token.as_ref().map(|_| "** redacted **"))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds the canonical request (step 1 of SigV4) into a new string.
+///
+/// `headers` are (lowercase name, value) pairs already sorted by name, with values raw;
+/// values are trimmed and runs of spaces collapsed here. Headers of the same name must be
+/// adjacent; their values are joined with `,`.
+pub fn canonical_request(
+    method: &str,
+    path: &str,
+    query: &str,
+    sorted_headers: &[(&str, &str)],
+    payload_hash: &str,
+) -> String {
+    let mut out = String::with_capacity(256);
+    out.push_str(method);
+    out.push('\n');
+    out.push_str(path);
+    out.push('\n');
+    out.push_str(query);
+    out.push('\n');
+    let mut prev: Option<&str> = None;
+    for (name, value) in sorted_headers {
+        if prev == Some(name) {
+            out.push(',');
+        } else {
+            if prev.is_some() {
+                out.push('\n');
+            }
+            out.push_str(name);
+            out.push(':');
+        }
+        push_trimmed(&mut out, value);
+        prev = Some(name);
+    }
+    if prev.is_some() {
+        out.push('\n');
+    }
+    out.push('\n');
+    push_signed_header_names(&mut out, sorted_headers);
+    out.push('\n');
+    out.push_str(payload_hash);
+    out
+}
+
+/// The `SignedHeaders` list: distinct names joined by `;`.
+fn push_signed_header_names(out: &mut String, sorted_headers: &[(&str, &str)]) {
+    let mut prev: Option<&str> = None;
+    for (name, _) in sorted_headers {
+        if prev == Some(name) {
+            continue;
+        }
+        if prev.is_some() {
+            out.push(';');
+        }
+        out.push_str(name);
+        prev = Some(name);
+    }
+}
+
+/// Appends `value` with leading and trailing spaces removed and runs of spaces collapsed.
+fn push_trimmed(out: &mut String, value: &str) {
+    let mut last_space = false;
+    for c in value.trim_matches(' ').chars() {
+        if c == ' ' {
+            if !last_space {
+                out.push(' ');
+            }
+            last_space = true;
+        } else {
+            out.push(c);
+            last_space = false;
+        }
+    }
+}
+
+/// Builds the string to sign (step 2 of SigV4) from the canonical request.
+pub fn string_to_sign(amz_date: &AmzDate, scope: &str, canonical_request: &str) -> String {
+    let hash = Sha256::digest(canonical_request.as_bytes());
+    let mut out = String::with_capacity(ALGORITHM.len() + scope.len() + 90);
+    out.push_str(ALGORITHM);
+    out.push('\n');
+    out.push_str(amz_date.as_str());
+    out.push('\n');
+    out.push_str(scope);
+    out.push('\n');
+    push_hex(&mut out, &hash);
+    out
+}
+
+/// The credential scope: `date/region/service/aws4_request`.
+pub fn credential_scope(amz_date: &AmzDate, region: &str, service: &str) -> String {
+    format!("{}/{region}/{service}/aws4_request", amz_date.date())
+}
+
+fn push_hex(out: &mut String, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(HEX[(b >> 4) as usize] as char);
+        out.push(HEX[(b & 0xf) as usize] as char);
+    }
+}
+
+fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
+    // HMAC accepts keys of any length, so this cannot fail.
+    let mut mac = <HmacSha256 as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
+/// The derived SigV4 signing key for one (date, region, service) and one secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SigningKey([u8; 32]);
+
+impl SigningKey {
+    /// Derives the key: `HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request")`.
+    ///
+    /// `date` is `YYYYMMDD`.
+    pub fn derive(secret_access_key: &str, date: &str, region: &str, service: &str) -> Self {
+        let mut k = Vec::with_capacity(4 + secret_access_key.len());
+        k.extend_from_slice(b"AWS4");
+        k.extend_from_slice(secret_access_key.as_bytes());
+        let k_date = hmac(&k, date.as_bytes());
+        let k_region = hmac(&k_date, region.as_bytes());
+        let k_service = hmac(&k_region, service.as_bytes());
+        SigningKey(hmac(&k_service, b"aws4_request"))
+    }
+
+    /// Signs `string_to_sign` (step 3 of SigV4): the lowercase hex HMAC-SHA256.
+    pub fn sign(&self, string_to_sign: &str) -> String {
+        let mut out = String::with_capacity(64);
+        push_hex(&mut out, &hmac(&self.0, string_to_sign.as_bytes()));
+        out
+    }
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SigningKey(** redacted **)")
+    }
+}
+
+/// The cache entry: which credentials and day the key belongs to.
+struct CachedKey {
+    date: [u8; 8],
+    access_key_id: String,
+    secret_access_key: String,
+    key: SigningKey,
+}
+
+/// Signs requests for one region and service, caching the signing key.
+///
+/// The key is derived once per day and credentials; a signer is cheap to share (`&self`
+/// methods, a short lock around the cache only).
+pub struct Signer {
+    region: String,
+    service: String,
+    cache: Mutex<Option<CachedKey>>,
+}
+
+impl fmt::Debug for Signer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Signer")
+            .field("region", &self.region)
+            .field("service", &self.service)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Signer {
+    /// A signer for `region` (e.g. `us-east-1`) and `service` (`s3`).
+    pub fn new(region: impl Into<String>, service: impl Into<String>) -> Self {
+        Self {
+            region: region.into(),
+            service: service.into(),
+            cache: Mutex::new(None),
+        }
+    }
+
+    /// The region this signer signs for.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    fn signing_key(&self, creds: &Credentials, date: &AmzDate) -> SigningKey {
+        let day = date.date_bytes();
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = cache.as_ref()
+            && c.date == day
+            && c.access_key_id == creds.access_key_id()
+            && c.secret_access_key == creds.secret_access_key()
+        {
+            return c.key.clone();
+        }
+        let key = SigningKey::derive(
+            creds.secret_access_key(),
+            date.date(),
+            &self.region,
+            &self.service,
+        );
+        *cache = Some(CachedKey {
+            date: day,
+            access_key_id: creds.access_key_id().to_owned(),
+            secret_access_key: creds.secret_access_key().to_owned(),
+            key: key.clone(),
+        });
+        key
+    }
+
+    /// Signs `request` in the `authorization` header at `time`.
+    ///
+    /// Returns the headers to add; the request must be sent with exactly the path, query and
+    /// headers given here.
+    pub fn sign_headers(
+        &self,
+        creds: &Credentials,
+        time: SystemTime,
+        request: &SignableRequest<'_>,
+        payload: &PayloadHash,
+    ) -> SignedHeaders {
+        let amz_date = AmzDate::new(time);
+        let content_sha256 = payload.header_value();
+        let token = creds.session_token();
+
+        let mut headers: Vec<(String, &str)> = Vec::with_capacity(request.headers.len() + 3);
+        for (name, value) in request.headers {
+            headers.push((name.to_ascii_lowercase(), value));
+        }
+        headers.push(("x-amz-content-sha256".to_owned(), &content_sha256));
+        headers.push(("x-amz-date".to_owned(), amz_date.as_str()));
+        if let Some(t) = token {
+            headers.push(("x-amz-security-token".to_owned(), t));
+        }
+        headers.sort_by(|a, b| a.0.cmp(&b.0));
+        let sorted: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), *v)).collect();
+
+        let creq = canonical_request(
+            request.method,
+            request.path,
+            request.query,
+            &sorted,
+            &content_sha256,
+        );
+        let scope = credential_scope(&amz_date, &self.region, &self.service);
+        let sts = string_to_sign(&amz_date, &scope, &creq);
+        let signature = self.signing_key(creds, &amz_date).sign(&sts);
+
+        let mut authorization = String::with_capacity(200);
+        authorization.push_str(ALGORITHM);
+        authorization.push_str(" Credential=");
+        authorization.push_str(creds.access_key_id());
+        authorization.push('/');
+        authorization.push_str(&scope);
+        authorization.push_str(", SignedHeaders=");
+        push_signed_header_names(&mut authorization, &sorted);
+        authorization.push_str(", Signature=");
+        authorization.push_str(&signature);
+
+        SignedHeaders {
+            authorization,
+            amz_date: amz_date.as_str().to_owned(),
+            content_sha256,
+            security_token: token.map(str::to_owned),
+        }
+    }
+
+    /// Presigns `request` with query parameters, valid for `expires_secs` from `time`.
+    ///
+    /// `request.query` holds the request's own parameters (from [`CanonicalQuery`]); the
+    /// result is the complete canonical query string to send, `X-Amz-Signature` last.
+    /// The payload is `UNSIGNED-PAYLOAD`. The session token, if any, is a signed parameter.
+    ///
+    /// # Errors
+    ///
+    /// [`PresignError`] when `expires_secs` is 0 or more than seven days (604,800 s).
+    pub fn presign_query(
+        &self,
+        creds: &Credentials,
+        time: SystemTime,
+        expires_secs: u64,
+        request: &SignableRequest<'_>,
+    ) -> Result<String, PresignError> {
+        if expires_secs == 0 || expires_secs > MAX_PRESIGN_EXPIRY_SECS {
+            return Err(PresignError { expires_secs });
+        }
+        let amz_date = AmzDate::new(time);
+        let scope = credential_scope(&amz_date, &self.region, &self.service);
+
+        let mut headers: Vec<(String, &str)> = request
+            .headers
+            .iter()
+            .map(|(n, v)| (n.to_ascii_lowercase(), *v))
+            .collect();
+        headers.sort_by(|a, b| a.0.cmp(&b.0));
+        let sorted: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), *v)).collect();
+        let mut signed_names = String::new();
+        push_signed_header_names(&mut signed_names, &sorted);
+
+        let credential = format!("{}/{scope}", creds.access_key_id());
+        let expires = expires_secs.to_string();
+        let mut auth_params: Vec<(&str, &str)> = vec![
+            ("X-Amz-Algorithm", ALGORITHM),
+            ("X-Amz-Credential", &credential),
+            ("X-Amz-Date", amz_date.as_str()),
+            ("X-Amz-Expires", &expires),
+            ("X-Amz-SignedHeaders", &signed_names),
+        ];
+        if let Some(t) = creds.session_token() {
+            auth_params.push(("X-Amz-Security-Token", t));
+        }
+        let query = CanonicalQuery::merge(request.query, auth_params);
+
+        let creq = canonical_request(
+            request.method,
+            request.path,
+            query.as_str(),
+            &sorted,
+            "UNSIGNED-PAYLOAD",
+        );
+        let sts = string_to_sign(&amz_date, &scope, &creq);
+        let signature = self.signing_key(creds, &amz_date).sign(&sts);
+        let mut out = query.into_string();
+        if !out.is_empty() {
+            out.push('&');
+        }
+        let _ = write!(out, "X-Amz-Signature={signature}");
+        Ok(out)
+    }
+}
+
+/// A presigned URL was asked for with an expiry outside 1 s ..= 7 days.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("presigned URL expiry of {expires_secs} s is outside 1 ..= 604800 s (7 days)")]
+pub struct PresignError {
+    /// The expiry that was asked for, in seconds.
+    pub expires_secs: u64,
+}
+
+#[cfg(test)]
+mod tests;

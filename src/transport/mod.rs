@@ -1,0 +1,359 @@
+//! The only module that knows reqwest: sends a request, signing it afresh for every attempt,
+//! classifies failures and retries the transient ones with full-jitter backoff.
+
+mod retry;
+
+use crate::body::{Body, BodyKind};
+use crate::config::{Config, PayloadSigning};
+use crate::error::{Error, ErrorKind, Result};
+use crate::request::{OpRequest, target};
+use crate::signing::{PayloadHash, SignableRequest, Signer};
+use crate::xml;
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+use http::HeaderMap;
+use std::pin::Pin;
+
+pub(crate) use retry::Backoff;
+
+/// A response body stream.
+pub(crate) type ByteStream =
+    Pin<Box<dyn futures_core::Stream<Item = Result<Bytes>> + Send + 'static>>;
+
+/// The HTTP client and retry state, shared by all clones of a [`Client`](crate::Client).
+#[derive(Debug)]
+pub(crate) struct Transport {
+    http: reqwest::Client,
+    backoff: Backoff,
+}
+
+/// A successful response: status, headers and a body still to be read.
+#[derive(Debug)]
+pub(crate) struct Response {
+    pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
+    body: ResponseBody,
+}
+
+#[derive(Debug)]
+enum ResponseBody {
+    Streaming(reqwest::Response),
+    Buffered(Bytes),
+}
+
+impl Response {
+    /// Reads the whole body, refusing more than `limit` bytes.
+    pub(crate) async fn bytes_limited(self, limit: usize) -> Result<Bytes> {
+        match self.body {
+            ResponseBody::Buffered(b) => Ok(b),
+            ResponseBody::Streaming(r) => read_limited(r, limit).await,
+        }
+    }
+
+    /// The body as a stream of chunks; errors carry the transport cause.
+    pub(crate) fn into_stream(self) -> ByteStream {
+        match self.body {
+            ResponseBody::Buffered(b) => Box::pin(futures_util::stream::iter(
+                (!b.is_empty()).then_some(Ok(b)),
+            )),
+            ResponseBody::Streaming(r) => Box::pin(
+                r.bytes_stream()
+                    .map(|c| c.map_err(|e| transport_error(&e, true))),
+            ),
+        }
+    }
+}
+
+async fn read_limited(mut r: reqwest::Response, limit: usize) -> Result<Bytes> {
+    let mut buf = BytesMut::new();
+    while let Some(chunk) = r.chunk().await.map_err(|e| transport_error(&e, true))? {
+        if buf.len() + chunk.len() > limit {
+            return Err(Error::invalid_response(format!(
+                "response body is larger than the {limit}-byte cap"
+            )));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
+/// Maps a reqwest error to ours, walking the sources for the real cause.
+fn transport_error(e: &reqwest::Error, idempotent: bool) -> Error {
+    let kind = if e.is_timeout() {
+        ErrorKind::Timeout
+    } else {
+        ErrorKind::Transport
+    };
+    // Connection failures happen before anything was sent: always safe to retry.
+    let retryable = e.is_connect() || idempotent;
+    let detail = if e.is_connect() {
+        "could not connect"
+    } else if e.is_timeout() {
+        "no data within the read timeout"
+    } else if e.is_body() || e.is_decode() {
+        "the connection broke during the body"
+    } else {
+        "the request failed"
+    };
+    Error::new(kind)
+        .with_message(detail)
+        .with_retryable(retryable)
+        .with_source(WithoutUrl(chain_text(e)))
+}
+
+/// The error chain as one line, without the URL (which may carry query parameters).
+fn chain_text(e: &reqwest::Error) -> String {
+    let mut parts = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(e) = cur {
+        parts.push(e.to_string());
+        cur = e.source();
+    }
+    if parts.is_empty() {
+        parts.push("reqwest error".to_owned());
+    }
+    parts.join(": ")
+}
+
+/// The underlying transport failure, as text (the reqwest error itself stays private).
+#[derive(Debug)]
+struct WithoutUrl(String);
+
+impl std::fmt::Display for WithoutUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for WithoutUrl {}
+
+impl Transport {
+    pub(crate) fn new(config: &Config) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(config.connect_timeout)
+            .read_timeout(config.read_timeout)
+            .pool_max_idle_per_host(config.pool_max_idle_per_host)
+            .tcp_nodelay(true)
+            .user_agent(concat!("async-s3/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| {
+                Error::new(ErrorKind::Transport)
+                    .with_message("cannot build the HTTP client")
+                    .with_source(WithoutUrl(chain_text(&e)))
+            })?;
+        Ok(Self {
+            http,
+            backoff: Backoff::new(config.retry),
+        })
+    }
+
+    /// Sends `req`, retrying transient failures; each attempt is signed at send time.
+    pub(crate) async fn execute(
+        &self,
+        config: &Config,
+        signer: &Signer,
+        req: &OpRequest,
+    ) -> Result<Response> {
+        let ctx = |e: Error| {
+            e.with_context(req.operation, req.bucket.as_deref(), req.key.as_deref())
+        };
+        let target = target(
+            &config.endpoint,
+            config.addressing,
+            req.bucket.as_deref(),
+            req.key.as_deref(),
+        );
+        let url = {
+            let mut u = String::with_capacity(
+                8 + target.host.len() + target.path.len() + 1 + req.query.as_str().len(),
+            );
+            u.push_str(config.endpoint.scheme.as_str());
+            u.push_str("://");
+            u.push_str(&target.host);
+            u.push_str(&target.path);
+            if !req.query.is_empty() {
+                u.push('?');
+                u.push_str(req.query.as_str());
+            }
+            u
+        };
+        let payload = match (req.body.as_bytes(), config.payload_signing) {
+            (Some(b), PayloadSigning::InMemoryBodies) if b.is_empty() => PayloadHash::EMPTY,
+            (Some(b), PayloadSigning::InMemoryBodies) => PayloadHash::of(b),
+            _ => PayloadHash::Unsigned,
+        };
+        let max_attempts = if req.body.is_replayable() {
+            config.retry.max_attempts
+        } else {
+            1
+        };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = self.attempt(config, signer, req, &target, &url, &payload).await;
+            match result {
+                Ok(resp) => return Ok(resp),
+                Err(e) => {
+                    if !e.is_retryable() || attempt >= max_attempts {
+                        return Err(ctx(e.with_attempts(attempt)));
+                    }
+                    tokio::time::sleep(self.backoff.delay(attempt)).await;
+                }
+            }
+        }
+    }
+
+    async fn attempt(
+        &self,
+        config: &Config,
+        signer: &Signer,
+        req: &OpRequest,
+        target: &crate::request::Target,
+        url: &str,
+        payload: &PayloadHash,
+    ) -> Result<Response> {
+        let creds = config.credentials.provide_credentials().await?;
+        let (body, len) = request_body(&req.body).await?;
+
+        let len_str;
+        let mut sign_headers: Vec<(&str, &str)> = Vec::with_capacity(req.headers.len() + 2);
+        sign_headers.push(("host", &target.host));
+        if req.method != http::Method::GET && req.method != http::Method::HEAD {
+            len_str = len.to_string();
+            sign_headers.push(("content-length", &len_str));
+        }
+        for (n, v) in &req.headers {
+            sign_headers.push((n, v));
+        }
+        let signable = SignableRequest {
+            method: req.method.as_str(),
+            path: &target.path,
+            query: req.query.as_str(),
+            headers: &sign_headers,
+        };
+        let signed = signer.sign_headers(&creds, config.clock.now(), &signable, payload);
+
+        let mut headers = HeaderMap::with_capacity(sign_headers.len() + 4);
+        for (n, v) in sign_headers.iter().copied().chain(signed.iter()) {
+            let name = http::HeaderName::from_bytes(n.as_bytes())
+                .map_err(|_| Error::invalid_input(format!("bad header name {n:?}")))?;
+            let value = http::HeaderValue::from_str(v)
+                .map_err(|_| Error::invalid_input(format!("bad value for header {n}")))?;
+            headers.append(name, value);
+        }
+
+        let sent = self
+            .http
+            .request(req.method.clone(), url)
+            .headers(headers)
+            .body(body)
+            .send()
+            .await;
+        let resp = match sent {
+            Ok(r) => r,
+            Err(e) => return Err(transport_error(&e, true)),
+        };
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let request_id = headers
+            .get("x-amz-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+
+        if (200..300).contains(&status) {
+            if !req.error_in_200 {
+                return Ok(Response {
+                    status,
+                    headers,
+                    body: ResponseBody::Streaming(resp),
+                });
+            }
+            let body = read_limited(resp, 16 << 20).await?;
+            if xml::is_error_document(&body) {
+                let s3 = xml::parse_error(&body);
+                let mut e = Error::from_response(500, s3)
+                    .with_message("the 200 response carried an error document");
+                e.set_request_id_if_missing(request_id.as_deref());
+                let retryable = retry::is_retryable_code(e.s3_code());
+                return Err(e.with_retryable(retryable));
+            }
+            return Ok(Response {
+                status,
+                headers,
+                body: ResponseBody::Buffered(body),
+            });
+        }
+
+        // An error answer: read a bounded amount of it and classify.
+        let body = if req.method == http::Method::HEAD {
+            Bytes::new()
+        } else {
+            read_error_body(resp, config.max_error_body).await
+        };
+        let s3 = xml::parse_error(&body);
+        let mut e = Error::from_response(status, s3);
+        if e.s3_code().is_none() && !body.is_empty() {
+            let snippet = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
+            e = e.with_message(format!("unexpected error body: {}", snippet.trim()));
+        }
+        e.set_request_id_if_missing(request_id.as_deref());
+        let retryable = retry::is_retryable_status(status) || retry::is_retryable_code(e.s3_code());
+        Err(e.with_retryable(retryable))
+    }
+}
+
+/// Reads at most `limit` bytes of an error body; a body that breaks is cut short, not fatal.
+async fn read_error_body(mut r: reqwest::Response, limit: usize) -> Bytes {
+    let mut buf = BytesMut::new();
+    while let Ok(Some(chunk)) = r.chunk().await {
+        let room = limit.saturating_sub(buf.len());
+        buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if buf.len() >= limit {
+            break;
+        }
+    }
+    buf.freeze()
+}
+
+/// A fresh reqwest body for one attempt, and its length.
+async fn request_body(body: &Body) -> Result<(reqwest::Body, u64)> {
+    match &body.kind {
+        BodyKind::Bytes(b) => Ok((reqwest::Body::from(b.clone()), b.len() as u64)),
+        BodyKind::File { path, offset, len } => {
+            use tokio::io::{AsyncReadExt, AsyncSeekExt};
+            let open_err = |e| Error::io(format!("cannot read {}", path.display()), e);
+            let mut file = tokio::fs::File::open(path).await.map_err(open_err)?;
+            let size = file.metadata().await.map_err(open_err)?.len();
+            let len = match len {
+                Some(l) => {
+                    if offset.saturating_add(*l) > size {
+                        return Err(Error::invalid_input(format!(
+                            "{} has {size} bytes, fewer than the {l} asked for at offset {offset}",
+                            path.display()
+                        )));
+                    }
+                    *l
+                }
+                None => size.saturating_sub(*offset),
+            };
+            if *offset > 0 {
+                file.seek(std::io::SeekFrom::Start(*offset))
+                    .await
+                    .map_err(open_err)?;
+            }
+            let reader = tokio_util::io::ReaderStream::with_capacity(file.take(len), 256 * 1024);
+            Ok((reqwest::Body::wrap_stream(reader), len))
+        }
+        BodyKind::Stream { stream, len } => {
+            let s = stream
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take()
+                .ok_or_else(|| {
+                    Error::invalid_input("a stream body can be sent once only and was used")
+                })?;
+            Ok((reqwest::Body::wrap_stream(s), *len))
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! Plain data types shared by several operations: listing entries, buckets, delete results.
+//!
+//! They are filled by the response parsers in `xml/` and by header parsing in `ops/`; users
+//! read them but never construct them, hence `#[non_exhaustive]`.
+
+use time::OffsetDateTime;
+
+/// One object in a listing (ListObjectsV2 `<Contents>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ObjectInfo {
+    /// The object key, decoded when the listing used `encoding-type=url`.
+    pub key: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// When the object was last written, if the server said.
+    pub last_modified: Option<OffsetDateTime>,
+    /// The entity tag as the server sent it, quotes included (some stores omit it in listings).
+    pub etag: Option<String>,
+    /// The storage class, e.g. `STANDARD`.
+    pub storage_class: Option<String>,
+}
+
+/// One entry of a listing stream: an object, or a common prefix when a delimiter was given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ListEntry {
+    /// An object.
+    Object(ObjectInfo),
+    /// A common prefix (a "directory" when listing with a delimiter such as `/`).
+    Prefix(String),
+}
+
+/// One page of a ListObjectsV2 response.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct ListPage {
+    /// The objects on this page, in the order the server sent them.
+    pub objects: Vec<ObjectInfo>,
+    /// The common prefixes on this page, in the order the server sent them.
+    pub common_prefixes: Vec<String>,
+    /// Whether more pages follow.
+    pub is_truncated: bool,
+    /// The token that asks for the next page.
+    pub next_continuation_token: Option<String>,
+    /// `KeyCount` as reported by the server.
+    pub key_count: Option<u64>,
+}
+
+/// A bucket as reported by ListBuckets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BucketInfo {
+    /// The bucket name.
+    pub name: String,
+    /// When the bucket was created, if the server said.
+    pub creation_date: Option<OffsetDateTime>,
+}
+
+/// A key removed by DeleteObjects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeletedObject {
+    /// The key.
+    pub key: String,
+    /// The version id, for versioned buckets.
+    pub version_id: Option<String>,
+}
+
+/// A key that DeleteObjects failed to remove, with the reason the server gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeleteObjectError {
+    /// The key.
+    pub key: String,
+    /// The version id, for versioned buckets.
+    pub version_id: Option<String>,
+    /// The S3 error code, e.g. `AccessDenied`.
+    pub code: String,
+    /// The message the server gave.
+    pub message: String,
+}
+
+/// The fields of an S3 `<Error>` document.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct S3ErrorBody {
+    /// The error code, e.g. `NoSuchKey`.
+    pub code: Option<String>,
+    /// The human-readable message.
+    pub message: Option<String>,
+    /// The request id (`RequestId`).
+    pub request_id: Option<String>,
+    /// The host id (`HostId`).
+    pub host_id: Option<String>,
+}
+
+/// One uploaded part of a multipart upload, as ListParts reports it or as
+/// CompleteMultipartUpload needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PartInfo {
+    /// The part number, 1 to 10,000.
+    pub part_number: u32,
+    /// The part's entity tag, quotes included.
+    pub etag: String,
+    /// The part's size in bytes (0 when not reported).
+    pub size: u64,
+}
+
+impl PartInfo {
+    /// A part for a CompleteMultipartUpload list.
+    pub fn new(part_number: u32, etag: impl Into<String>) -> Self {
+        Self {
+            part_number,
+            etag: etag.into(),
+            size: 0,
+        }
+    }
+}
