@@ -126,7 +126,9 @@ impl Endpoint {
             return Err(bad("credentials in the URL are not supported here"));
         }
         let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-            let (h, after) = v6.split_once(']').ok_or_else(|| bad("unclosed IPv6 bracket"))?;
+            let (h, after) = v6
+                .split_once(']')
+                .ok_or_else(|| bad("unclosed IPv6 bracket"))?;
             let port = match after.strip_prefix(':') {
                 Some(p) => Some(p),
                 None if after.is_empty() => None,
@@ -175,7 +177,8 @@ impl Endpoint {
         h == "localhost"
             || h.ends_with(".localhost")
             || h == "[::1]"
-            || h.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
+            || h.parse::<std::net::Ipv4Addr>()
+                .is_ok_and(|ip| ip.is_loopback())
     }
 }
 
@@ -351,7 +354,9 @@ impl ClientBuilder {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         {
-            return Err(Error::invalid_input(format!("region {region:?} is not valid")));
+            return Err(Error::invalid_input(format!(
+                "region {region:?} is not valid"
+            )));
         }
         let endpoint = match &self.endpoint {
             Some(url) => Endpoint::parse(url)?,
@@ -364,7 +369,9 @@ impl ClientBuilder {
             )));
         }
         if self.retry.max_attempts == 0 {
-            return Err(Error::invalid_input("retry max_attempts must be at least 1"));
+            return Err(Error::invalid_input(
+                "retry max_attempts must be at least 1",
+            ));
         }
         let credentials = self
             .credentials
@@ -393,7 +400,10 @@ mod tests {
     #[test]
     fn endpoints_parse() {
         let e = Endpoint::parse("http://127.0.0.1:9000/").unwrap();
-        assert_eq!((e.scheme, e.host.as_str(), e.port), (Scheme::Http, "127.0.0.1", Some(9000)));
+        assert_eq!(
+            (e.scheme, e.host.as_str(), e.port),
+            (Scheme::Http, "127.0.0.1", Some(9000))
+        );
         let e = Endpoint::parse("https://S3.example.com:443").unwrap();
         assert_eq!((e.host.as_str(), e.port), ("s3.example.com", None));
         let e = Endpoint::parse("http://[::1]:8080").unwrap();
@@ -402,7 +412,11 @@ mod tests {
         assert!(Endpoint::parse("http://x/path").is_err());
         assert!(Endpoint::parse("http://x:99999").is_err());
         assert!(Endpoint::parse("http://").is_err());
-        assert!(Endpoint::parse("https://s3.eu-west-1.amazonaws.com").unwrap().is_aws);
+        assert!(
+            Endpoint::parse("https://s3.eu-west-1.amazonaws.com")
+                .unwrap()
+                .is_aws
+        );
     }
 
     /// TEST-PLAN X3
@@ -411,7 +425,12 @@ mod tests {
         let b = || ClientBuilder::new().credentials(Credentials::new("a", "b"));
         let err = b().endpoint("http://s3.example.com").build().unwrap_err();
         assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
-        assert!(b().endpoint("http://s3.example.com").allow_http(true).build().is_ok());
+        assert!(
+            b().endpoint("http://s3.example.com")
+                .allow_http(true)
+                .build()
+                .is_ok()
+        );
         assert!(b().endpoint("http://localhost:9000").build().is_ok());
         assert!(b().endpoint("http://127.0.0.1:9000").build().is_ok());
         assert!(b().endpoint("https://s3.example.com").build().is_ok());

@@ -401,7 +401,10 @@ mod tests {
     #[test]
     fn classification_prefers_the_s3_code() {
         assert_eq!(classify(404, Some("NoSuchKey")), ErrorKind::NotFound);
-        assert_eq!(classify(403, Some("SignatureDoesNotMatch")), ErrorKind::AccessDenied);
+        assert_eq!(
+            classify(403, Some("SignatureDoesNotMatch")),
+            ErrorKind::AccessDenied
+        );
         assert_eq!(classify(503, Some("SlowDown")), ErrorKind::Throttled);
         assert_eq!(classify(409, Some("BucketNotEmpty")), ErrorKind::Conflict);
         assert_eq!(classify(404, None), ErrorKind::NotFound);

@@ -111,7 +111,8 @@ pub(crate) fn target(
         None => endpoint.host.clone(),
     };
     let https = endpoint.scheme == crate::config::Scheme::Https;
-    let mut path = String::with_capacity(1 + bucket.map_or(0, str::len) + key.map_or(0, |k| k.len() * 3));
+    let mut path =
+        String::with_capacity(1 + bucket.map_or(0, str::len) + key.map_or(0, |k| k.len() * 3));
     let Some(bucket) = bucket else {
         path.push('/');
         return Target {
@@ -181,7 +182,10 @@ pub(crate) fn validate_key(key: &str) -> Result<()> {
 
 /// Checks a header value: printable ASCII and spaces/tabs only (S3 metadata must be ASCII).
 pub(crate) fn validate_header_value(name: &str, value: &str) -> Result<()> {
-    if value.bytes().all(|b| (0x20..0x7f).contains(&b) || b == b'\t') {
+    if value
+        .bytes()
+        .all(|b| (0x20..0x7f).contains(&b) || b == b'\t')
+    {
         Ok(())
     } else {
         Err(Error::invalid_input(format!(
@@ -200,12 +204,27 @@ mod tests {
 
     #[test]
     fn path_style_for_custom_endpoints() {
-        let t = target(&ep("http://127.0.0.1:9000"), AddressingStyle::Auto, Some("b"), Some("a b/c+d"));
+        let t = target(
+            &ep("http://127.0.0.1:9000"),
+            AddressingStyle::Auto,
+            Some("b"),
+            Some("a b/c+d"),
+        );
         assert_eq!(t.host, "127.0.0.1:9000");
         assert_eq!(t.path, "/b/a%20b/c%2Bd");
-        let t = target(&ep("http://127.0.0.1:9000"), AddressingStyle::Auto, Some("bkt"), None);
+        let t = target(
+            &ep("http://127.0.0.1:9000"),
+            AddressingStyle::Auto,
+            Some("bkt"),
+            None,
+        );
         assert_eq!(t.path, "/bkt");
-        let t = target(&ep("http://127.0.0.1:9000"), AddressingStyle::Auto, None, None);
+        let t = target(
+            &ep("http://127.0.0.1:9000"),
+            AddressingStyle::Auto,
+            None,
+            None,
+        );
         assert_eq!(t.path, "/");
     }
 

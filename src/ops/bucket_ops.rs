@@ -162,7 +162,9 @@ impl CreateBucket {
         let body = xml::write_create_bucket(self.location.as_deref());
         let mut req = OpRequest::new("CreateBucket", Method::PUT).bucket(&self.bucket.name);
         if !body.is_empty() {
-            req = req.header("content-type", "application/xml").body(body.into());
+            req = req
+                .header("content-type", "application/xml")
+                .body(body.into());
         }
         let resp = self.bucket.client.execute(req).await?;
         Ok(CreateBucketOutput {

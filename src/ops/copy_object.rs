@@ -92,7 +92,8 @@ impl CopyObject {
         let ctx = |e: Error| e.with_context("CopyObject", Some(&self.bucket.name), Some(&self.key));
         validate_key(&self.source_key).map_err(ctx)?;
         crate::request::validate_bucket(&self.source_bucket).map_err(ctx)?;
-        let mut source = String::with_capacity(self.source_bucket.len() + self.source_key.len() * 3 + 2);
+        let mut source =
+            String::with_capacity(self.source_bucket.len() + self.source_key.len() * 3 + 2);
         source.push('/');
         encode_path(&mut source, &self.source_bucket);
         source.push('/');
@@ -112,8 +113,9 @@ impl CopyObject {
         let version_id = header_string(&resp.headers, "x-amz-version-id");
         let rid = request_id(&resp.headers);
         let body = resp.bytes_limited(super::MAX_XML_BODY).await.map_err(ctx)?;
-        let parsed = xml::parse_copy_object_result(&body)
-            .map_err(|e| ctx(Error::invalid_response("malformed CopyObjectResult").with_source(e)))?;
+        let parsed = xml::parse_copy_object_result(&body).map_err(|e| {
+            ctx(Error::invalid_response("malformed CopyObjectResult").with_source(e))
+        })?;
         Ok(CopyObjectOutput {
             etag: parsed.etag,
             last_modified: parsed.last_modified,

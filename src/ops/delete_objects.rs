@@ -102,8 +102,9 @@ impl DeleteObjects {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_deref()))
             .collect();
-        let body = xml::write_delete_objects(&refs, self.quiet)
-            .map_err(|e| ctx(Error::invalid_input("a key cannot be written in XML").with_source(e)))?;
+        let body = xml::write_delete_objects(&refs, self.quiet).map_err(|e| {
+            ctx(Error::invalid_input("a key cannot be written in XML").with_source(e))
+        })?;
         // Many stores require Content-MD5 on this request, so it is always sent.
         let md5 = crate::base64::encode(&Md5::digest(body.as_bytes()));
         let req = OpRequest::new("DeleteObjects", Method::POST)

@@ -48,7 +48,9 @@ impl ByteRange {
 
     fn header_value(&self) -> Result<String> {
         match *self {
-            ByteRange::Inclusive { start, end } if start <= end => Ok(format!("bytes={start}-{end}")),
+            ByteRange::Inclusive { start, end } if start <= end => {
+                Ok(format!("bytes={start}-{end}"))
+            }
             ByteRange::From { start } => Ok(format!("bytes={start}-")),
             ByteRange::Suffix { len } if len > 0 => Ok(format!("bytes=-{len}")),
             _ => Err(Error::invalid_input(format!("empty byte range {self:?}"))),
@@ -65,7 +67,9 @@ impl ByteRange {
             return false;
         }
         match *self {
-            ByteRange::Inclusive { start, end } => cr.start == start && cr.end == end.min(total - 1),
+            ByteRange::Inclusive { start, end } => {
+                cr.start == start && cr.end == end.min(total - 1)
+            }
             ByteRange::From { start } => cr.start == start && cr.end == total - 1,
             ByteRange::Suffix { len } => cr.end == total - 1 && cr.start == total - len.min(total),
         }
@@ -125,7 +129,11 @@ impl ContentRange {
         };
         let start = digits(s)?;
         let end = digits(e)?;
-        let total = if total == "*" { None } else { Some(digits(total)?) };
+        let total = if total == "*" {
+            None
+        } else {
+            Some(digits(total)?)
+        };
         if start > end || total.is_some_and(|t| end >= t) {
             return None;
         }
@@ -281,7 +289,9 @@ impl GetObject {
         let meta = ObjectMeta::from_headers(&resp.headers).map_err(ctx)?;
         let content_range = match header(&resp.headers, "content-range") {
             Some(v) => Some(ContentRange::parse(v).ok_or_else(|| {
-                ctx(Error::invalid_response(format!("malformed Content-Range {v:?}")))
+                ctx(Error::invalid_response(format!(
+                    "malformed Content-Range {v:?}"
+                )))
             })?),
             None => None,
         };
@@ -325,7 +335,8 @@ impl GetObjectOutput {
     /// bytes arrive than announced.
     pub async fn bytes(self) -> Result<Bytes> {
         use futures_util::StreamExt;
-        let mut buf = BytesMut::with_capacity(usize::try_from(self.meta.size).unwrap_or(0).min(64 << 20));
+        let mut buf =
+            BytesMut::with_capacity(usize::try_from(self.meta.size).unwrap_or(0).min(64 << 20));
         let mut s = self.body;
         while let Some(chunk) = s.next().await {
             buf.extend_from_slice(&chunk?);
@@ -419,20 +430,40 @@ mod tests {
     fn content_range_parsing() {
         assert_eq!(
             ContentRange::parse("bytes 0-1023/5000"),
-            Some(ContentRange { start: 0, end: 1023, total: Some(5000) })
+            Some(ContentRange {
+                start: 0,
+                end: 1023,
+                total: Some(5000)
+            })
         );
         assert_eq!(
             ContentRange::parse("bytes 5-9/*"),
-            Some(ContentRange { start: 5, end: 9, total: None })
+            Some(ContentRange {
+                start: 5,
+                end: 9,
+                total: None
+            })
         );
-        for bad in ["bytes */5000", "bytes 9-5/10", "bytes 0-10/10", "bytes a-1/2", "0-1/2", "bytes -1-2/3", "bytes 1-2"] {
+        for bad in [
+            "bytes */5000",
+            "bytes 9-5/10",
+            "bytes 0-10/10",
+            "bytes a-1/2",
+            "0-1/2",
+            "bytes -1-2/3",
+            "bytes 1-2",
+        ] {
             assert_eq!(ContentRange::parse(bad), None, "{bad}");
         }
     }
 
     #[test]
     fn ranges_check_their_answers() {
-        let cr = |s, e, t| ContentRange { start: s, end: e, total: Some(t) };
+        let cr = |s, e, t| ContentRange {
+            start: s,
+            end: e,
+            total: Some(t),
+        };
         let r: ByteRange = (0..1024).into();
         assert!(r.accepts(&cr(0, 1023, 5000)));
         assert!(r.accepts(&cr(0, 99, 100)));

@@ -42,6 +42,7 @@ pub struct ListObjects {
     start_after: Option<String>,
     continuation_token: Option<String>,
     max_keys: Option<u32>,
+    url_encoding: bool,
 }
 
 impl Bucket {
@@ -70,6 +71,7 @@ impl Bucket {
             start_after: None,
             continuation_token: None,
             max_keys: None,
+            url_encoding: true,
         }
     }
 }
@@ -105,6 +107,14 @@ impl ListObjects {
         self
     }
 
+    /// Does not ask for `encoding-type=url`. Use it only with stores that echo the encoding
+    /// type without encoding the keys (keys containing `%` would otherwise be mis-decoded);
+    /// keys with characters XML cannot carry then fail to list.
+    pub fn without_url_encoding(mut self) -> Self {
+        self.url_encoding = false;
+        self
+    }
+
     async fn send(self) -> Result<ListPage> {
         self.fetch(self.continuation_token.as_deref()).await
     }
@@ -114,7 +124,7 @@ impl ListObjects {
         let max_keys = self.max_keys.map(|n| n.to_string());
         let params = [
             Some(("list-type", "2")),
-            Some(("encoding-type", "url")),
+            self.url_encoding.then_some(("encoding-type", "url")),
             self.prefix.as_deref().map(|v| ("prefix", v)),
             self.delimiter.as_deref().map(|v| ("delimiter", v)),
             self.start_after.as_deref().map(|v| ("start-after", v)),
@@ -241,7 +251,8 @@ impl Stream for Entries {
                         common_prefixes,
                         ..
                     } = page;
-                    self.buffer.extend(objects.into_iter().map(ListEntry::Object));
+                    self.buffer
+                        .extend(objects.into_iter().map(ListEntry::Object));
                     self.buffer
                         .extend(common_prefixes.into_iter().map(ListEntry::Prefix));
                 }

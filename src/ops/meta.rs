@@ -173,8 +173,7 @@ impl ObjectHeaders {
 
     fn metadata_header(k: &str, v: &str) -> Result<(Cow<'static, str>, String)> {
         let name_ok = !k.is_empty()
-            && k
-                .bytes()
+            && k.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
         if !name_ok {
             return Err(Error::invalid_input(format!(
@@ -228,7 +227,10 @@ macro_rules! object_header_setters {
         }
 
         /// Asks for server-side encryption.
-        pub fn server_side_encryption(mut self, sse: $crate::ops::meta::ServerSideEncryption) -> Self {
+        pub fn server_side_encryption(
+            mut self,
+            sse: $crate::ops::meta::ServerSideEncryption,
+        ) -> Self {
             self.headers.sse = Some(sse);
             self
         }

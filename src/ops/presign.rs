@@ -129,7 +129,11 @@ impl Presign {
         }
         let client = self.bucket.client();
         let config = client.config();
-        let creds = config.credentials.provide_credentials().await.map_err(ctx)?;
+        let creds = config
+            .credentials
+            .provide_credentials()
+            .await
+            .map_err(ctx)?;
         let t = target(
             &config.endpoint,
             config.addressing,
@@ -156,7 +160,12 @@ impl Presign {
                 Method::HEAD => "HEAD",
                 _ => "DELETE",
             },
-            url: format!("{}://{}{}?{qs}", config.endpoint.scheme.as_str(), t.host, t.path),
+            url: format!(
+                "{}://{}{}?{qs}",
+                config.endpoint.scheme.as_str(),
+                t.host,
+                t.path
+            ),
             headers: self.headers,
         })
     }

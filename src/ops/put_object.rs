@@ -85,7 +85,8 @@ impl PutObject {
     }
 
     async fn send(self) -> Result<PutObjectOutput> {
-        let ctx = |e: crate::Error| e.with_context("PutObject", Some(&self.bucket.name), Some(&self.key));
+        let ctx =
+            |e: crate::Error| e.with_context("PutObject", Some(&self.bucket.name), Some(&self.key));
         let mut headers = self.headers.to_headers().map_err(ctx)?;
         if let Some(v) = self.if_none_match {
             headers.push(("if-none-match".into(), v));

@@ -145,7 +145,10 @@ impl fmt::Debug for SignedHeaders {
         f.debug_struct("SignedHeaders")
             .field("amz_date", &self.amz_date)
             .field("content_sha256", &self.content_sha256)
-            .field("security_token", &self.security_token.as_ref().map(|_| "** redacted **"))
+            .field(
+                "security_token",
+                &self.security_token.as_ref().map(|_| "** redacted **"),
+            )
             .finish_non_exhaustive()
     }
 }

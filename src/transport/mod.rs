@@ -53,9 +53,9 @@ impl Response {
     /// The body as a stream of chunks; errors carry the transport cause.
     pub(crate) fn into_stream(self) -> ByteStream {
         match self.body {
-            ResponseBody::Buffered(b) => Box::pin(futures_util::stream::iter(
-                (!b.is_empty()).then_some(Ok(b)),
-            )),
+            ResponseBody::Buffered(b) => {
+                Box::pin(futures_util::stream::iter((!b.is_empty()).then_some(Ok(b))))
+            }
             ResponseBody::Streaming(r) => Box::pin(
                 r.bytes_stream()
                     .map(|c| c.map_err(|e| transport_error(&e, true))),
@@ -155,9 +155,8 @@ impl Transport {
         signer: &Signer,
         req: &OpRequest,
     ) -> Result<Response> {
-        let ctx = |e: Error| {
-            e.with_context(req.operation, req.bucket.as_deref(), req.key.as_deref())
-        };
+        let ctx =
+            |e: Error| e.with_context(req.operation, req.bucket.as_deref(), req.key.as_deref());
         let target = target(
             &config.endpoint,
             config.addressing,
@@ -191,7 +190,9 @@ impl Transport {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let result = self.attempt(config, signer, req, &target, &url, &payload).await;
+            let result = self
+                .attempt(config, signer, req, &target, &url, &payload)
+                .await;
             match result {
                 Ok(resp) => return Ok(resp),
                 Err(e) => {

@@ -1,0 +1,51 @@
+//! Test harness: the in-process S3 server and client helpers.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+pub mod s3_server;
+
+use async_s3::{Bucket, Client, Credentials};
+pub use s3_server::{ACCESS_KEY, S3Server, SECRET_KEY};
+
+/// A server with one bucket created, and a client for it.
+pub struct Env {
+    pub server: S3Server,
+    pub client: Client,
+    pub bucket: Bucket,
+}
+
+/// A client for `server` with the right keys.
+pub fn client_for(server: &S3Server) -> Client {
+    Client::builder()
+        .endpoint(server.endpoint())
+        .region("us-east-1")
+        .credentials(Credentials::new(ACCESS_KEY, SECRET_KEY))
+        .build()
+        .unwrap()
+}
+
+/// Starts a server, creates bucket `name` through the client.
+pub async fn env(name: &str) -> Env {
+    let server = S3Server::start().await.unwrap();
+    let client = client_for(&server);
+    client.create_bucket(name).await.unwrap();
+    let bucket = client.bucket(name);
+    Env {
+        server,
+        client,
+        bucket,
+    }
+}
+
+/// Deterministic pseudo-random bytes.
+pub fn data(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
