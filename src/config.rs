@@ -62,6 +62,16 @@ impl RetryConfig {
             ..Self::default()
         }
     }
+
+    /// The same policy with other backoff bounds: the first ceiling and the largest.
+    #[must_use]
+    pub fn with_backoff(self, initial: Duration, max: Duration) -> Self {
+        Self {
+            initial_backoff: initial,
+            max_backoff: max,
+            ..self
+        }
+    }
 }
 
 /// A source of the current time, for signing. Tests inject a fixed or shifted clock.

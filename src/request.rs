@@ -96,7 +96,7 @@ fn dns_compatible(bucket: &str, https: bool) -> bool {
         && !bucket.ends_with(['-', '.'])
         && !bucket.contains("..")
         // With TLS, a dot would need a certificate for a sub-sub-domain.
-        && !(https && bucket.contains('.'))
+        && (!https || !bucket.contains('.'))
 }
 
 /// Resolves the host and encoded path of a request.

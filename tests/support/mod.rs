@@ -2,20 +2,21 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
-pub mod s3_server;
+pub(crate) mod fault;
+pub(crate) mod s3_server;
 
 use async_s3::{Bucket, Client, Credentials};
-pub use s3_server::{ACCESS_KEY, S3Server, SECRET_KEY};
+pub(crate) use s3_server::{ACCESS_KEY, S3Server, SECRET_KEY};
 
 /// A server with one bucket created, and a client for it.
-pub struct Env {
-    pub server: S3Server,
-    pub client: Client,
-    pub bucket: Bucket,
+pub(crate) struct Env {
+    pub(crate) server: S3Server,
+    pub(crate) client: Client,
+    pub(crate) bucket: Bucket,
 }
 
 /// A client for `server` with the right keys.
-pub fn client_for(server: &S3Server) -> Client {
+pub(crate) fn client_for(server: &S3Server) -> Client {
     Client::builder()
         .endpoint(server.endpoint())
         .region("us-east-1")
@@ -25,7 +26,7 @@ pub fn client_for(server: &S3Server) -> Client {
 }
 
 /// Starts a server, creates bucket `name` through the client.
-pub async fn env(name: &str) -> Env {
+pub(crate) async fn env(name: &str) -> Env {
     let server = S3Server::start().await.unwrap();
     let client = client_for(&server);
     client.create_bucket(name).await.unwrap();
@@ -38,7 +39,7 @@ pub async fn env(name: &str) -> Env {
 }
 
 /// Deterministic pseudo-random bytes.
-pub fn data(len: usize, seed: u64) -> Vec<u8> {
+pub(crate) fn data(len: usize, seed: u64) -> Vec<u8> {
     let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     (0..len)
         .map(|_| {

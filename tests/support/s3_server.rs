@@ -13,12 +13,12 @@ use std::path::{Path, PathBuf};
 use tokio::net::TcpListener;
 
 /// The access key the in-process server accepts.
-pub const ACCESS_KEY: &str = "AKIAASYNCS3TESTKEY01";
+pub(crate) const ACCESS_KEY: &str = "AKIAASYNCS3TESTKEY01";
 /// The secret key the in-process server accepts.
-pub const SECRET_KEY: &str = "asyncs3/test/secret/key/0123456789abcdefgh";
+pub(crate) const SECRET_KEY: &str = "asyncs3/test/secret/key/0123456789abcdefgh";
 
 /// A running in-process S3 server. Stops when its runtime stops or when dropped.
-pub struct S3Server {
+pub(crate) struct S3Server {
     addr: SocketAddr,
     root: PathBuf,
     _dir: Option<tempfile::TempDir>,
@@ -27,7 +27,7 @@ pub struct S3Server {
 
 impl S3Server {
     /// Starts a server on 127.0.0.1 (a free port) over a fresh temp directory.
-    pub async fn start() -> std::io::Result<Self> {
+    pub(crate) async fn start() -> std::io::Result<Self> {
         let dir = tempfile::tempdir()?;
         let root = dir.path().to_path_buf();
         let mut s = Self::start_at(&root).await?;
@@ -36,7 +36,7 @@ impl S3Server {
     }
 
     /// Starts a server over an existing directory.
-    pub async fn start_at(root: &Path) -> std::io::Result<Self> {
+    pub(crate) async fn start_at(root: &Path) -> std::io::Result<Self> {
         let fs =
             s3s_fs::FileSystem::new(root).map_err(|e| std::io::Error::other(format!("{e:?}")))?;
         let mut builder = S3ServiceBuilder::new(fs);
@@ -68,17 +68,17 @@ impl S3Server {
     }
 
     /// `http://127.0.0.1:<port>`.
-    pub fn endpoint(&self) -> String {
+    pub(crate) fn endpoint(&self) -> String {
         format!("http://{}", self.addr)
     }
 
     /// The socket address.
-    pub fn addr(&self) -> SocketAddr {
+    pub(crate) fn addr(&self) -> SocketAddr {
         self.addr
     }
 
     /// The directory the server stores buckets in.
-    pub fn root(&self) -> &Path {
+    pub(crate) fn root(&self) -> &Path {
         &self.root
     }
 }

@@ -1,0 +1,296 @@
+//! Protocol behaviour against the scripted server: what the client sends, how it reads what
+//! comes back, when it retries.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use async_s3::{ByteRange, Client, Credentials, ErrorKind, RetryConfig};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use support::fault::{FaultServer, Reply};
+
+/// A clock that moves one second forward every time it is read.
+#[derive(Debug, Default)]
+struct Ticking(AtomicU64);
+
+impl async_s3::Clock for Ticking {
+    fn now(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1_700_000_000 + self.0.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+fn client(server: &FaultServer) -> Client {
+    Client::builder()
+        .endpoint(server.endpoint())
+        .credentials(Credentials::new("AKIDTEST", "secret"))
+        .retry(
+            RetryConfig::with_max_attempts(3)
+                .with_backoff(Duration::from_millis(1), Duration::from_millis(5)),
+        )
+        .clock(Ticking::default())
+        .build()
+        .unwrap()
+}
+
+fn ok(body: &str) -> Reply {
+    Reply::new(200, "application/octet-stream", body.as_bytes().to_vec())
+}
+
+/// TEST-PLAN R6: each retry is re-signed with a fresh x-amz-date and sends identical bytes.
+#[tokio::test]
+async fn retries_resign_and_resend_identical_bytes() {
+    let server = FaultServer::start(vec![
+        Reply::s3_error(503, "SlowDown"),
+        Reply::s3_error(500, "InternalError"),
+        ok("").header("etag", "\"e\""),
+    ])
+    .await;
+    let out = client(&server)
+        .bucket("bkt")
+        .put_object("k", "payload bytes")
+        .await
+        .unwrap();
+    assert_eq!(out.etag.as_deref(), Some("\"e\""));
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 3);
+    let dates: Vec<_> = reqs
+        .iter()
+        .map(|r| r.header("x-amz-date").unwrap().to_owned())
+        .collect();
+    assert!(dates[0] != dates[1] && dates[1] != dates[2], "{dates:?}");
+    let auths: Vec<_> = reqs
+        .iter()
+        .map(|r| r.header("authorization").unwrap().to_owned())
+        .collect();
+    assert!(auths[0] != auths[1] && auths[1] != auths[2]);
+    for r in &reqs {
+        assert_eq!(r.body, b"payload bytes");
+        assert_eq!(r.method, "PUT");
+        assert_eq!(r.target, "/bkt/k");
+        assert!(r.header("x-amz-content-sha256").is_some());
+    }
+}
+
+/// TEST-PLAN R3: client errors get exactly one attempt and carry code, message, request id.
+#[tokio::test]
+async fn client_errors_are_not_retried() {
+    for (status, code, kind) in [
+        (403, "AccessDenied", ErrorKind::AccessDenied),
+        (404, "NoSuchKey", ErrorKind::NotFound),
+        (400, "InvalidArgument", ErrorKind::Service),
+    ] {
+        let server = FaultServer::start(vec![Reply::s3_error(status, code)]).await;
+        let err = client(&server)
+            .bucket("bkt")
+            .get_object("k")
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), kind);
+        assert_eq!(err.s3_code(), Some(code));
+        assert_eq!(err.s3_message(), Some(format!("scripted {code}").as_str()));
+        assert_eq!(err.request_id(), Some(format!("REQ-{code}").as_str()));
+        assert_eq!(err.attempts(), 1);
+        assert_eq!(server.requests().len(), 1);
+    }
+}
+
+/// TEST-PLAN R2: 5xx with an HTML body is retried; the error keeps a bounded snippet.
+#[tokio::test]
+async fn html_server_errors_are_retried_and_summarized() {
+    let html = format!(
+        "<html><body>Bad Gateway{}</body></html>",
+        " padding".repeat(10_000)
+    );
+    let server = FaultServer::start(vec![Reply::new(502, "text/html", html)]).await;
+    let err = client(&server)
+        .bucket("bkt")
+        .get_object("k")
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Service);
+    assert_eq!(err.status(), Some(502));
+    assert!(err.is_retryable());
+    assert_eq!(err.attempts(), 3);
+    assert_eq!(server.requests().len(), 3);
+    let text = err.to_string();
+    assert!(text.contains("Bad Gateway") && text.len() < 400, "{text}");
+}
+
+/// A 200 whose body is an `<Error>` after whitespace is a failure, and retried when transient.
+#[tokio::test]
+async fn copy_object_error_inside_a_200_is_an_error() {
+    let mut body = " ".repeat(5000).into_bytes();
+    body.extend_from_slice(b"<Error><Code>InternalError</Code><Message>oops</Message></Error>");
+    let server = FaultServer::start(vec![Reply::new(200, "application/xml", body)]).await;
+    let err = client(&server)
+        .bucket("bkt")
+        .copy_object("a", "b")
+        .await
+        .unwrap_err();
+    assert_eq!(err.s3_code(), Some("InternalError"));
+    assert!(err.is_retryable());
+    assert_eq!(err.attempts(), 3);
+
+    let good = "<CopyObjectResult><ETag>\"x\"</ETag><LastModified>2024-01-02T03:04:05.000Z</LastModified></CopyObjectResult>";
+    let mut bad = " ".repeat(100).into_bytes();
+    bad.extend_from_slice(b"<Error><Code>SlowDown</Code></Error>");
+    let server = FaultServer::start(vec![
+        Reply::new(200, "application/xml", bad),
+        Reply::new(200, "application/xml", good),
+    ])
+    .await;
+    let out = client(&server)
+        .bucket("bkt")
+        .copy_object("a", "b")
+        .await
+        .unwrap();
+    assert_eq!(out.etag.as_deref(), Some("\"x\""));
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs[0].header("x-amz-copy-source"), Some("/bkt/a"));
+}
+
+#[tokio::test]
+async fn conditional_get_headers_are_sent_and_answers_typed() {
+    let server = FaultServer::start(vec![
+        Reply::new(
+            412,
+            "application/xml",
+            "<Error><Code>PreconditionFailed</Code></Error>",
+        ),
+        Reply::new(304, "text/plain", ""),
+    ])
+    .await;
+    let c = client(&server);
+    let since = time::OffsetDateTime::from_unix_timestamp(784_111_777).unwrap();
+    let err = c
+        .bucket("bkt")
+        .get_object("k")
+        .if_match("\"abc\"")
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PreconditionFailed);
+    let err = c
+        .bucket("bkt")
+        .get_object("k")
+        .if_none_match("\"abc\"")
+        .if_modified_since(since)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotModified);
+    let reqs = server.requests();
+    assert_eq!(reqs[0].header("if-match"), Some("\"abc\""));
+    assert_eq!(reqs[1].header("if-none-match"), Some("\"abc\""));
+    assert_eq!(
+        reqs[1].header("if-modified-since"),
+        Some("Sun, 06 Nov 1994 08:49:37 GMT")
+    );
+    // Conditional headers are signed like every other header.
+    assert!(
+        reqs[0]
+            .header("authorization")
+            .unwrap()
+            .contains("if-match")
+    );
+}
+
+/// TEST-PLAN D4, D5, D6 for single GETs: a range answer that does not match is refused.
+#[tokio::test]
+async fn range_answers_are_checked() {
+    let server = FaultServer::start(vec![
+        // D6: the whole object with 200 instead of the range.
+        Reply::new(200, "application/octet-stream", vec![7u8; 100]),
+        // D5: the wrong range.
+        Reply::new(206, "application/octet-stream", vec![7u8; 10])
+            .header("content-range", "bytes 10-19/100"),
+        // D4: fewer bytes than asked for, announced honestly.
+        Reply::new(206, "application/octet-stream", vec![7u8; 5])
+            .header("content-range", "bytes 0-4/100"),
+        // S10: malformed content range.
+        Reply::new(206, "application/octet-stream", vec![7u8; 10])
+            .header("content-range", "bytes */100"),
+        // The right answer.
+        Reply::new(206, "application/octet-stream", vec![7u8; 10])
+            .header("content-range", "bytes 0-9/100"),
+    ])
+    .await;
+    let b = client(&server).bucket("bkt");
+    for _ in 0..4 {
+        let err = b.get_object("k").range(0..10).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidResponse, "{err:?}");
+    }
+    let ok = b.get_object("k").range(0..10).await.unwrap();
+    assert_eq!(ok.bytes().await.unwrap().len(), 10);
+    assert_eq!(server.requests()[0].header("range"), Some("bytes=0-9"));
+    let _ = ByteRange::suffix(1);
+}
+
+/// TEST-PLAN X2: a redirect to another port is not followed.
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let other = FaultServer::start(vec![ok("secret data")]).await;
+    let server = FaultServer::start(vec![
+        Reply::new(307, "text/plain", "")
+            .header("location", &format!("{}/bkt/k", other.endpoint())),
+    ])
+    .await;
+    let c = Client::builder()
+        .endpoint(server.endpoint())
+        .credentials(Credentials::new("AKIDTEST", "secret").with_session_token("TOKEN"))
+        .build()
+        .unwrap();
+    let err = c.bucket("bkt").get_object("k").await.unwrap_err();
+    assert_eq!(err.status(), Some(307));
+    assert!(
+        other.requests().is_empty(),
+        "the redirect target was contacted"
+    );
+}
+
+/// TEST-PLAN S9: a pagination loop is detected.
+#[tokio::test]
+async fn pagination_loops_are_detected() {
+    use futures_util::TryStreamExt;
+    let page = |token: Option<&str>| {
+        let next = token
+            .map(|t| format!("<NextContinuationToken>{t}</NextContinuationToken>"))
+            .unwrap_or_default();
+        Reply::new(
+            200,
+            "application/xml",
+            format!(
+                "<ListBucketResult><IsTruncated>true</IsTruncated>{next}\
+                 <Contents><Key>k</Key><Size>1</Size></Contents></ListBucketResult>"
+            ),
+        )
+    };
+    let server =
+        FaultServer::start(vec![page(Some("t1")), page(Some("t2")), page(Some("t1"))]).await;
+    let err = client(&server)
+        .bucket("bkt")
+        .list_objects()
+        .into_stream()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidResponse);
+    assert!(err.to_string().contains("loop"), "{err}");
+    assert_eq!(server.requests().len(), 3);
+
+    let server = FaultServer::start(vec![page(None)]).await;
+    let err = client(&server)
+        .bucket("bkt")
+        .list_objects()
+        .into_stream()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("without a continuation token"),
+        "{err}"
+    );
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 1);
+    assert!(reqs[0].target.contains("list-type=2"));
+}

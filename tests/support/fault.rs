@@ -1,0 +1,206 @@
+//! A scripted HTTP server for failures no real S3 produces on demand (TEST-PLAN harness H1).
+//!
+//! Each accepted request is recorded (method, target, headers, body) and answered with the
+//! next scripted [`Reply`]; when the script runs out the last reply repeats. Plain HTTP/1.1 over
+//! a `TcpListener` on 127.0.0.1, so byte-level faults (early close, stall) are easy to add.
+
+#![allow(dead_code)]
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// One recorded request.
+#[derive(Debug, Clone)]
+pub(crate) struct Recorded {
+    pub(crate) method: String,
+    pub(crate) target: String,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
+}
+
+impl Recorded {
+    /// The first value of header `name` (case-insensitive).
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What to answer.
+#[derive(Debug, Clone)]
+pub(crate) enum Reply {
+    /// A complete response.
+    Http {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    },
+    /// Close the connection without answering.
+    Close,
+    /// Send the head and then nothing for this long.
+    Stall(Duration),
+}
+
+impl Reply {
+    /// A response with a body and a content type.
+    pub(crate) fn new(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Self {
+        Reply::Http {
+            status,
+            headers: vec![("content-type".into(), content_type.into())],
+            body: body.into(),
+        }
+    }
+
+    /// An S3 `<Error>` document.
+    pub(crate) fn s3_error(status: u16, code: &str) -> Self {
+        let body = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code>\
+             <Message>scripted {code}</Message><RequestId>REQ-{code}</RequestId></Error>"
+        );
+        Self::new(status, "application/xml", body)
+    }
+
+    /// Adds a header.
+    pub(crate) fn header(mut self, name: &str, value: &str) -> Self {
+        if let Reply::Http { headers, .. } = &mut self {
+            headers.push((name.into(), value.into()));
+        }
+        self
+    }
+}
+
+/// A running scripted server.
+pub(crate) struct FaultServer {
+    addr: SocketAddr,
+    log: Arc<Mutex<Vec<Recorded>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl FaultServer {
+    /// Starts a server answering with `script`, in order.
+    pub(crate) async fn start(script: Vec<Reply>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let script = Arc::new(Mutex::new(VecDeque::from(script)));
+        let log2 = log.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((sock, _)) = listener.accept().await else {
+                    continue;
+                };
+                let _ = sock.set_nodelay(true);
+                tokio::spawn(serve(sock, log2.clone(), script.clone()));
+            }
+        });
+        Self { addr, log, task }
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub(crate) fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Every request received so far.
+    pub(crate) fn requests(&self) -> Vec<Recorded> {
+        self.log.lock().expect("log").clone()
+    }
+}
+
+impl Drop for FaultServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn next_reply(script: &Mutex<VecDeque<Reply>>) -> Reply {
+    let mut s = script.lock().expect("script");
+    if s.len() > 1 {
+        s.pop_front().expect("non-empty")
+    } else {
+        s.front().cloned().unwrap_or(Reply::Close)
+    }
+}
+
+async fn serve(
+    mut sock: TcpStream,
+    log: Arc<Mutex<Vec<Recorded>>>,
+    script: Arc<Mutex<VecDeque<Reply>>>,
+) {
+    let mut buf = Vec::new();
+    loop {
+        // Read the head.
+        let head_end = loop {
+            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
+            }
+            let mut chunk = [0u8; 8192];
+            match sock.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        };
+        let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+        let mut lines = head.split("\r\n");
+        let mut first = lines.next().unwrap_or_default().split(' ');
+        let method = first.next().unwrap_or_default().to_owned();
+        let target = first.next().unwrap_or_default().to_owned();
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        let len: usize = headers
+            .iter()
+            .find(|(n, _)| n == "content-length")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0);
+        buf.drain(..head_end);
+        while buf.len() < len {
+            let mut chunk = [0u8; 65536];
+            match sock.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+        let body: Vec<u8> = buf.drain(..len).collect();
+        log.lock().expect("log").push(Recorded {
+            method: method.clone(),
+            target,
+            headers,
+            body,
+        });
+        match next_reply(&script) {
+            Reply::Close => return,
+            Reply::Stall(d) => {
+                let _ = sock
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n")
+                    .await;
+                tokio::time::sleep(d).await;
+                return;
+            }
+            Reply::Http {
+                status,
+                headers,
+                body,
+            } => {
+                let mut out = format!("HTTP/1.1 {status} Scripted\r\n");
+                for (n, v) in &headers {
+                    out.push_str(&format!("{n}: {v}\r\n"));
+                }
+                let body_len = if method == "HEAD" { 0 } else { body.len() };
+                out.push_str(&format!("content-length: {}\r\n\r\n", body.len()));
+                let mut bytes = out.into_bytes();
+                bytes.extend_from_slice(&body[..body_len]);
+                if sock.write_all(&bytes).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
