@@ -167,7 +167,6 @@ impl Error {
         self
     }
 
-    #[allow(dead_code)] // used by the transfer engine (next)
     pub(crate) fn with_upload_id(mut self, upload_id: impl Into<String>) -> Self {
         self.inner.upload_id = Some(upload_id.into());
         self

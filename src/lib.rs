@@ -52,6 +52,9 @@ pub use ops::get_object::{ByteRange, ContentRange, GetObject, GetObjectOutput, O
 pub use ops::head_object::HeadObject;
 pub use ops::list_objects::{Entries, ListObjects, Pages};
 pub use ops::meta::{ObjectMeta, ServerSideEncryption};
+pub use ops::multipart::{
+    CompleteMultipartUploadOutput, CreateMultipartUpload, MAX_PARTS, MultipartUpload,
+};
 pub use ops::presign::{Presign, PresignedRequest};
 pub use ops::put_object::{PutObject, PutObjectOutput};
 pub use types::{

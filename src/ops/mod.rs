@@ -9,6 +9,7 @@ pub(crate) mod get_object;
 pub(crate) mod head_object;
 pub(crate) mod list_objects;
 pub(crate) mod meta;
+pub(crate) mod multipart;
 pub(crate) mod presign;
 pub(crate) mod put_object;
 

@@ -69,9 +69,10 @@ pub(crate) fn parse_complete_multipart(body: &[u8]) -> Result<CompleteResult, Xm
 ///
 /// # Errors
 ///
-/// `UnexpectedRoot` for another root; `MissingElement` for a `Part` without `PartNumber` or
-/// `ETag`; `InvalidValue` for bad numbers or booleans; the structural errors otherwise. A
-/// missing `Size` is reported as 0.
+/// `UnexpectedRoot` for another root; `MissingElement` for a `Part` without `PartNumber`;
+/// `InvalidValue` for bad numbers or booleans; the structural errors otherwise. A missing
+/// `Size` is reported as 0 and a missing `ETag` as an empty string (some stores omit it; such a
+/// part cannot be completed from the listing, which `complete_with` refuses).
 pub(crate) fn parse_list_parts(body: &[u8]) -> Result<PartsPage, XmlError> {
     let (mut r, root) = XmlReader::open_root(body, "ListPartsResult")?;
     let mut page = PartsPage::default();
@@ -109,7 +110,7 @@ fn parse_part<'a>(r: &mut XmlReader<'a>, part: &Elem<'a>) -> Result<PartInfo, Xm
     }
     let mut info = PartInfo::new(
         number.ok_or(XmlError::MissingElement("PartNumber"))?,
-        etag.ok_or(XmlError::MissingElement("ETag"))?,
+        etag.unwrap_or_default(),
     );
     info.size = size;
     Ok(info)
