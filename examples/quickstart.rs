@@ -147,7 +147,7 @@ async fn main() -> Res<()> {
     assert!(out.errors.is_empty());
     match bucket.head_object(key).await {
         Err(e) if e.is_not_found() => {
-            println!("9. head {key} after delete: not found, as expected")
+            println!("9. head {key} after delete: not found, as expected");
         }
         other => return Err(format!("expected not found, got {other:?}").into()),
     }

@@ -22,6 +22,8 @@ pub enum ErrorKind {
     PreconditionFailed,
     /// A conditional GET found the object unchanged (304).
     NotModified,
+    /// The object was replaced while a transfer was reading it (its ETag changed).
+    ObjectChanged,
     /// The requested byte range cannot be satisfied (416).
     InvalidRange,
     /// The bucket already exists or is not empty, or a conflicting operation is under way (409).
@@ -54,6 +56,7 @@ impl ErrorKind {
             ErrorKind::AccessDenied => "access denied",
             ErrorKind::PreconditionFailed => "precondition failed",
             ErrorKind::NotModified => "not modified",
+            ErrorKind::ObjectChanged => "object changed",
             ErrorKind::InvalidRange => "invalid range",
             ErrorKind::Conflict => "conflict",
             ErrorKind::Throttled => "throttled",

@@ -35,6 +35,7 @@ mod error;
 mod ops;
 mod request;
 pub mod signing;
+mod transfer;
 mod transport;
 mod types;
 mod xml;
@@ -57,6 +58,10 @@ pub use ops::multipart::{
 };
 pub use ops::presign::{Presign, PresignedRequest};
 pub use ops::put_object::{PutObject, PutObjectOutput};
+pub use transfer::{
+    CancelHandle, DEFAULT_CONCURRENCY, DEFAULT_MULTIPART_THRESHOLD, DEFAULT_PART_SIZE, Download,
+    DownloadOutput, DownloadStream, MAX_PART_SIZE, MIN_PART_SIZE, Progress, Upload, UploadOutput,
+};
 pub use types::{
     BucketInfo, DeleteObjectError, DeletedObject, ListEntry, ListPage, ObjectInfo, PartInfo,
     S3ErrorBody,

@@ -72,6 +72,11 @@ impl Bucket {
 impl PutObject {
     object_header_setters!();
 
+    pub(crate) fn with_headers(mut self, headers: ObjectHeaders) -> Self {
+        self.headers = headers;
+        self
+    }
+
     /// Writes only if no object exists under the key (`If-None-Match: *`).
     pub fn if_none_match_any(mut self) -> Self {
         self.if_none_match = Some("*".to_owned());

@@ -45,6 +45,8 @@ pub(crate) enum Reply {
     Close,
     /// Send the head and then nothing for this long.
     Stall(Duration),
+    /// Wait, then answer.
+    Delay(Duration, Box<Reply>),
 }
 
 impl Reply {
@@ -75,6 +77,9 @@ impl Reply {
     }
 }
 
+/// Chooses the answer to a request (given all requests so far, this one last).
+pub(crate) type Handler = Arc<dyn Fn(&Recorded, &[Recorded]) -> Reply + Send + Sync>;
+
 /// A running scripted server.
 pub(crate) struct FaultServer {
     addr: SocketAddr,
@@ -82,13 +87,29 @@ pub(crate) struct FaultServer {
     task: tokio::task::JoinHandle<()>,
 }
 
+enum Script {
+    Queue(Mutex<VecDeque<Reply>>),
+    Handler(Handler),
+}
+
 impl FaultServer {
     /// Starts a server answering with `script`, in order.
     pub(crate) async fn start(script: Vec<Reply>) -> Self {
+        Self::launch(Script::Queue(Mutex::new(VecDeque::from(script)))).await
+    }
+
+    /// Starts a server that answers each request with what `handler` says.
+    pub(crate) async fn with_handler(
+        handler: impl Fn(&Recorded, &[Recorded]) -> Reply + Send + Sync + 'static,
+    ) -> Self {
+        Self::launch(Script::Handler(Arc::new(handler))).await
+    }
+
+    async fn launch(script: Script) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let log = Arc::new(Mutex::new(Vec::new()));
-        let script = Arc::new(Mutex::new(VecDeque::from(script)));
+        let script = Arc::new(script);
         let log2 = log.clone();
         let task = tokio::spawn(async move {
             loop {
@@ -119,20 +140,24 @@ impl Drop for FaultServer {
     }
 }
 
-fn next_reply(script: &Mutex<VecDeque<Reply>>) -> Reply {
-    let mut s = script.lock().expect("script");
-    if s.len() > 1 {
-        s.pop_front().expect("non-empty")
-    } else {
-        s.front().cloned().unwrap_or(Reply::Close)
+fn next_reply(script: &Script, this: &Recorded, log: &Mutex<Vec<Recorded>>) -> Reply {
+    match script {
+        Script::Queue(q) => {
+            let mut s = q.lock().expect("script");
+            if s.len() > 1 {
+                s.pop_front().expect("non-empty")
+            } else {
+                s.front().cloned().unwrap_or(Reply::Close)
+            }
+        }
+        Script::Handler(h) => {
+            let all = log.lock().expect("log").clone();
+            h(this, &all)
+        }
     }
 }
 
-async fn serve(
-    mut sock: TcpStream,
-    log: Arc<Mutex<Vec<Recorded>>>,
-    script: Arc<Mutex<VecDeque<Reply>>>,
-) {
+async fn serve(mut sock: TcpStream, log: Arc<Mutex<Vec<Recorded>>>, script: Arc<Script>) {
     let mut buf = Vec::new();
     loop {
         // Read the head.
@@ -169,13 +194,20 @@ async fn serve(
             }
         }
         let body: Vec<u8> = buf.drain(..len).collect();
-        log.lock().expect("log").push(Recorded {
+        let rec = Recorded {
             method: method.clone(),
             target,
             headers,
             body,
-        });
-        match next_reply(&script) {
+        };
+        log.lock().expect("log").push(rec.clone());
+        let mut reply = next_reply(&script, &rec, &log);
+        while let Reply::Delay(d, inner) = reply {
+            tokio::time::sleep(d).await;
+            reply = *inner;
+        }
+        match reply {
+            Reply::Delay(..) => unreachable!(),
             Reply::Close => return,
             Reply::Stall(d) => {
                 let _ = sock

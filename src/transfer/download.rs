@@ -1,0 +1,676 @@
+//! `Bucket::download`: a discovery GET that pins the ETag, then the other ranges in parallel
+//! with `If-Match`, written at their offsets into a temporary file (renamed into place when
+//! complete), into one buffer, or yielded in order through a bounded window.
+
+use super::plan::ranges;
+use super::progress::{CancelHandle, Progress, Tracker, callback};
+use super::{DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE};
+use crate::client::Bucket;
+use crate::error::{Error, ErrorKind, Result};
+use crate::ops::get_object::GetObjectOutput;
+use bytes::{Bytes, BytesMut};
+use futures_core::Stream;
+use futures_util::StreamExt;
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use tokio::io::{AsyncSeekExt, AsyncWriteExt};
+use tokio::sync::Semaphore;
+use tokio::task::{JoinHandle, JoinSet};
+
+/// How many times one range is resumed after its body broke off.
+const RANGE_ATTEMPTS: u32 = 4;
+
+/// Downloads an object with parallel ranged GETs. Built by [`Bucket::download`]; finish it
+/// with [`to_path`](Self::to_path), [`to_bytes`](Self::to_bytes) or
+/// [`to_stream`](Self::to_stream).
+///
+/// The first GET asks for the first part and learns the size and the ETag; every other range
+/// carries `If-Match` with that ETag, so a download never stitches two versions together.
+/// Each answer's `Content-Range` is checked against what was asked; a range whose body breaks
+/// off is resumed from the first missing byte.
+///
+/// # Errors
+///
+/// [`ErrorKind::ObjectChanged`] when the object was replaced during the download (nothing is
+/// left behind); [`ErrorKind::NotFound`]; [`ErrorKind::InvalidResponse`] for answers that do
+/// not match the request; [`ErrorKind::Io`] when the destination cannot be written;
+/// [`ErrorKind::Cancelled`] after [`CancelHandle::cancel`].
+///
+/// # Cancel safety
+///
+/// Dropping the future stops every range task and removes the temporary file; the destination
+/// is never touched unless the download completed.
+#[derive(Debug)]
+#[must_use = "a download does nothing until given a destination and awaited"]
+pub struct Download {
+    bucket: Bucket,
+    key: String,
+    part_size: u64,
+    concurrency: usize,
+    tracker: Tracker,
+    cancel: CancelHandle,
+}
+
+/// What a download to a file returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DownloadOutput {
+    /// Bytes downloaded.
+    pub size: u64,
+    /// The entity tag every range was pinned to.
+    pub etag: Option<String>,
+    /// How many ranged requests were made (resumptions not counted).
+    pub ranges: u32,
+}
+
+impl Bucket {
+    /// Starts a download of `key` through the transfer engine.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo(bucket: async_s3::Bucket) -> Result<(), async_s3::Error> {
+    /// bucket.download("backups/db.tar").concurrency(16).to_path("db.tar").await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn download(&self, key: impl Into<String>) -> Download {
+        Download {
+            bucket: self.clone(),
+            key: key.into(),
+            part_size: DEFAULT_PART_SIZE,
+            concurrency: DEFAULT_CONCURRENCY,
+            tracker: Tracker::default(),
+            cancel: CancelHandle::default(),
+        }
+    }
+}
+
+fn cancelled() -> Error {
+    Error::new(ErrorKind::Cancelled).with_message("the transfer was cancelled")
+}
+
+/// What the discovery GET found.
+struct Discovered {
+    size: u64,
+    etag: Option<String>,
+    /// The first response, its body not yet read (none for an empty object).
+    first: Option<GetObjectOutput>,
+    /// Length of the first range.
+    first_len: u64,
+}
+
+/// Where one range's bytes go.
+enum Sink {
+    File(tokio::fs::File),
+    Buf(BytesMut, usize),
+}
+
+impl Sink {
+    async fn write(&mut self, chunk: &[u8]) -> Result<()> {
+        match self {
+            Sink::File(f) => f
+                .write_all(chunk)
+                .await
+                .map_err(|e| Error::io("cannot write the download", e)),
+            Sink::Buf(b, pos) => {
+                let end = *pos + chunk.len();
+                if end > b.len() {
+                    return Err(Error::invalid_response(
+                        "a range sent more bytes than asked for",
+                    ));
+                }
+                b[*pos..end].copy_from_slice(chunk);
+                *pos = end;
+                Ok(())
+            }
+        }
+    }
+
+    async fn finish(self) -> Result<Option<BytesMut>> {
+        match self {
+            Sink::File(mut f) => {
+                f.flush()
+                    .await
+                    .map_err(|e| Error::io("cannot write the download", e))?;
+                Ok(None)
+            }
+            Sink::Buf(b, _) => Ok(Some(b)),
+        }
+    }
+}
+
+/// One range to fetch.
+#[derive(Clone)]
+struct RangeJob {
+    bucket: Bucket,
+    key: String,
+    etag: Option<String>,
+    size: u64,
+    offset: u64,
+    len: u64,
+    tracker: Tracker,
+}
+
+impl RangeJob {
+    /// Fetches the range into `sink`, resuming after a broken body; `first` is a response
+    /// already received for this range.
+    async fn run(
+        self,
+        mut sink: Sink,
+        mut first: Option<GetObjectOutput>,
+    ) -> Result<Option<BytesMut>> {
+        let mut done = 0u64;
+        let mut attempt = 0;
+        while done < self.len {
+            attempt += 1;
+            let resp = match first.take() {
+                Some(r) => r,
+                None => self.get(self.offset + done).await?,
+            };
+            let mut body = resp.into_stream();
+            let mut broke = None;
+            while let Some(chunk) = body.next().await {
+                match chunk {
+                    Ok(c) => {
+                        if done + c.len() as u64 > self.len {
+                            return Err(Error::invalid_response(
+                                "a range sent more bytes than asked for",
+                            ));
+                        }
+                        sink.write(&c).await?;
+                        done += c.len() as u64;
+                        self.tracker.add(c.len() as u64, Some(self.size));
+                    }
+                    Err(e) => {
+                        broke = Some(e);
+                        break;
+                    }
+                }
+            }
+            match broke {
+                Some(e) if e.is_retryable() && attempt < RANGE_ATTEMPTS => continue,
+                Some(e) => return Err(e),
+                None if done < self.len && attempt >= RANGE_ATTEMPTS => {
+                    return Err(Error::invalid_response(format!(
+                        "range at {} ended after {done} of {} bytes",
+                        self.offset, self.len
+                    )));
+                }
+                None => {}
+            }
+        }
+        sink.finish().await
+    }
+
+    /// GETs `[from, offset + len)`, pinned to the ETag, and checks the answer's total size.
+    async fn get(&self, from: u64) -> Result<GetObjectOutput> {
+        let end = self.offset + self.len - 1;
+        let mut req = self.bucket.get_object(self.key.clone()).range(from..=end);
+        if let Some(etag) = &self.etag {
+            req = req.if_match(etag.clone());
+        }
+        let resp = req.await.map_err(object_changed)?;
+        let total = resp.content_range.and_then(|cr| cr.total);
+        if total != Some(self.size) {
+            return Err(Error::invalid_response(format!(
+                "the object's size changed from {} to {total:?} during the download",
+                self.size
+            )));
+        }
+        Ok(resp)
+    }
+}
+
+/// A failed `If-Match` means the object was replaced: say so, and do not retry.
+fn object_changed(e: Error) -> Error {
+    if e.kind() == ErrorKind::PreconditionFailed {
+        Error::new(ErrorKind::ObjectChanged)
+            .with_message("the object was replaced during the download (its ETag changed)")
+            .with_source(e)
+    } else {
+        e
+    }
+}
+
+impl Download {
+    /// The size of each ranged GET (default 8 MiB; at least 1 byte).
+    pub fn part_size(mut self, bytes: u64) -> Self {
+        self.part_size = bytes.max(1);
+        self
+    }
+
+    /// How many ranges are in flight at once (default 8; at least 1).
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// Calls `f` as bytes arrive (per received chunk). Called from the transfer's tasks,
+    /// possibly from several at once: keep it quick.
+    pub fn on_progress(mut self, f: impl Fn(Progress) + Send + Sync + 'static) -> Self {
+        self.tracker = Tracker::new(Some(callback(f)));
+        self
+    }
+
+    /// A handle that cancels this download.
+    pub fn cancel_handle(&self) -> CancelHandle {
+        self.cancel.clone()
+    }
+
+    fn ctx(&self) -> impl Fn(Error) -> Error + '_ {
+        |e: Error| e.with_context("Download", Some(self.bucket.name()), Some(&self.key))
+    }
+
+    async fn discover(&self) -> Result<Discovered> {
+        let first = self
+            .bucket
+            .get_object(self.key.clone())
+            .range(0..self.part_size)
+            .await;
+        match first {
+            Ok(resp) => {
+                let size = resp.content_range.and_then(|cr| cr.total).ok_or_else(|| {
+                    Error::invalid_response("the first range answer has no total size")
+                })?;
+                let etag = resp.meta.etag.clone();
+                let first_len = resp.meta.size;
+                Ok(Discovered {
+                    size,
+                    etag,
+                    first: Some(resp),
+                    first_len,
+                })
+            }
+            // An empty object has no byte 0: S3 answers 416. Confirm with a plain GET.
+            Err(e) if e.kind() == ErrorKind::InvalidRange => {
+                let resp = self.bucket.get_object(self.key.clone()).await?;
+                if resp.meta.size != 0 {
+                    return Err(Error::invalid_response(
+                        "416 for byte 0 of a non-empty object",
+                    ));
+                }
+                Ok(Discovered {
+                    size: 0,
+                    etag: resp.meta.etag,
+                    first: None,
+                    first_len: 0,
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn job(&self, d: &Discovered, offset: u64, len: u64) -> RangeJob {
+        RangeJob {
+            bucket: self.bucket.clone(),
+            key: self.key.clone(),
+            etag: d.etag.clone(),
+            size: d.size,
+            offset,
+            len,
+            tracker: self.tracker.clone(),
+        }
+    }
+
+    /// Refuses to download several ranges of an object without an ETag to pin them to
+    /// (TEST-PLAN D8): they could come from different versions.
+    fn check_pinnable(d: &Discovered) -> Result<()> {
+        if d.etag.is_none() && d.size > d.first_len {
+            return Err(Error::invalid_response(
+                "the object has no ETag, so its ranges cannot be pinned to one version; \
+                 use get_object for a single-stream download",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Downloads to `path`: ranges are written at their offsets into a temporary file next to
+    /// it, which is renamed onto `path` only once every byte has arrived.
+    ///
+    /// # Errors
+    ///
+    /// See [`Download`]; on any error the temporary file is removed and `path` is untouched.
+    pub async fn to_path(self, path: impl AsRef<Path>) -> Result<DownloadOutput> {
+        let path = path.as_ref().to_path_buf();
+        let ctx = self.ctx();
+        tokio::select! {
+            biased;
+            () = self.cancel.cancelled() => Err(ctx(cancelled())),
+            r = self.to_path_inner(&path) => r.map_err(ctx),
+        }
+    }
+
+    async fn to_path_inner(&self, path: &Path) -> Result<DownloadOutput> {
+        let d = self.discover().await?;
+        Self::check_pinnable(&d)?;
+        let temp = TempFile::create(path).await?;
+        let file = temp.open().await?;
+        file.set_len(d.size)
+            .await
+            .map_err(|e| Error::io(format!("cannot size {}", temp.path.display()), e))?;
+        drop(file);
+
+        let mut d = d;
+        let first = d.first.take();
+        let sem = Arc::new(Semaphore::new(self.concurrency));
+        let mut tasks: JoinSet<Result<Option<BytesMut>>> = JoinSet::new();
+        let mut count = 0u32;
+        let mut pending = Some(first);
+        let mut finished = Finished::new();
+        for (offset, len) in std::iter::once((0, d.first_len))
+            .filter(|(_, l)| *l > 0)
+            .chain(ranges(d.first_len, d.size, self.part_size))
+        {
+            let permit = acquire(&sem, &mut tasks, &mut finished).await?;
+            let job = self.job(&d, offset, len);
+            let first = if offset == 0 {
+                pending.take().flatten()
+            } else {
+                None
+            };
+            let mut file = temp.open().await?;
+            file.seek(std::io::SeekFrom::Start(offset))
+                .await
+                .map_err(|e| Error::io("cannot seek in the download", e))?;
+            count += 1;
+            tasks.spawn(async move {
+                let _permit = permit;
+                job.run(Sink::File(file), first).await
+            });
+        }
+        join_all(&mut tasks, &mut finished).await?;
+        temp.commit(path).await?;
+        Ok(DownloadOutput {
+            size: d.size,
+            etag: d.etag,
+            ranges: count,
+        })
+    }
+
+    /// Downloads into memory.
+    ///
+    /// # Errors
+    ///
+    /// See [`Download`].
+    pub async fn to_bytes(self) -> Result<Bytes> {
+        let ctx = self.ctx();
+        tokio::select! {
+            biased;
+            () = self.cancel.cancelled() => Err(ctx(cancelled())),
+            r = self.to_bytes_inner() => r.map_err(ctx),
+        }
+    }
+
+    async fn to_bytes_inner(&self) -> Result<Bytes> {
+        let mut d = self.discover().await?;
+        Self::check_pinnable(&d)?;
+        let size = usize::try_from(d.size)
+            .map_err(|_| Error::invalid_input("the object does not fit in memory"))?;
+        // One allocation, split into disjoint regions that the tasks fill in place.
+        let mut whole = BytesMut::zeroed(size);
+        let first = d.first.take();
+        let mut pending = Some(first);
+        let sem = Arc::new(Semaphore::new(self.concurrency));
+        let mut tasks: JoinSet<Result<Option<BytesMut>>> = JoinSet::new();
+        let mut order = Vec::new();
+        let mut done = Finished::new();
+        for (offset, len) in std::iter::once((0, d.first_len))
+            .filter(|(_, l)| *l > 0)
+            .chain(ranges(d.first_len, d.size, self.part_size))
+        {
+            let permit = acquire(&sem, &mut tasks, &mut done).await?;
+            let region = whole.split_to(len as usize);
+            let job = self.job(&d, offset, len);
+            let first = if offset == 0 {
+                pending.take().flatten()
+            } else {
+                None
+            };
+            let id = tasks
+                .spawn(async move {
+                    let _permit = permit;
+                    job.run(Sink::Buf(region, 0), first).await
+                })
+                .id();
+            order.push(id);
+        }
+        join_all(&mut tasks, &mut done).await?;
+        let mut out = BytesMut::new();
+        for id in order {
+            // Regions are contiguous and in order, so this re-joins without copying.
+            out.unsplit(done.remove(&id).unwrap_or_default());
+        }
+        Ok(out.freeze())
+    }
+
+    /// Downloads as an ordered stream of chunks (one per range), fetching up to
+    /// `concurrency` ranges ahead of the consumer and no further: a slow consumer holds at
+    /// most `concurrency × part size` bytes in memory.
+    ///
+    /// Awaiting makes the discovery request; the stream does the rest.
+    ///
+    /// # Errors
+    ///
+    /// See [`Download`]; errors of later ranges arrive as stream items.
+    pub async fn to_stream(self) -> Result<DownloadStream> {
+        let ctx = self.ctx();
+        let mut d = self.discover().await.map_err(&ctx)?;
+        Self::check_pinnable(&d).map_err(&ctx)?;
+        let first = d.first.take();
+        let mut jobs: VecDeque<(RangeJob, Option<GetObjectOutput>)> = VecDeque::new();
+        if d.first_len > 0 {
+            jobs.push_back((self.job(&d, 0, d.first_len), first));
+        }
+        for (offset, len) in ranges(d.first_len, d.size, self.part_size) {
+            jobs.push_back((self.job(&d, offset, len), None));
+        }
+        let mut s = DownloadStream {
+            jobs,
+            window: VecDeque::new(),
+            concurrency: self.concurrency,
+            cancel: self.cancel.clone(),
+            failed: false,
+        };
+        s.refill();
+        Ok(s)
+    }
+}
+
+/// The finished ranges of a download into memory, by task id.
+type Finished = std::collections::HashMap<tokio::task::Id, BytesMut>;
+
+/// Waits for a free slot, surfacing the error of any task that finished meanwhile and keeping
+/// the buffers of those that succeeded.
+async fn acquire(
+    sem: &Arc<Semaphore>,
+    tasks: &mut JoinSet<Result<Option<BytesMut>>>,
+    finished: &mut Finished,
+) -> Result<tokio::sync::OwnedSemaphorePermit> {
+    loop {
+        while let Some(res) = tasks.try_join_next_with_id() {
+            keep(res, finished)?;
+        }
+        tokio::select! {
+            p = sem.clone().acquire_owned() => return p.map_err(|_| cancelled()),
+            Some(res) = tasks.join_next_with_id() => keep(res, finished)?,
+        }
+    }
+}
+
+/// Waits for every task, keeping the buffers.
+async fn join_all(
+    tasks: &mut JoinSet<Result<Option<BytesMut>>>,
+    finished: &mut Finished,
+) -> Result<()> {
+    while let Some(res) = tasks.join_next_with_id().await {
+        keep(res, finished)?;
+    }
+    Ok(())
+}
+
+fn keep(
+    res: std::result::Result<(tokio::task::Id, Result<Option<BytesMut>>), tokio::task::JoinError>,
+    finished: &mut Finished,
+) -> Result<()> {
+    let (id, r) = res.map_err(join_error)?;
+    if let Some(buf) = r? {
+        finished.insert(id, buf);
+    }
+    Ok(())
+}
+
+fn join_error(e: tokio::task::JoinError) -> Error {
+    Error::new(ErrorKind::Cancelled)
+        .with_message("a range task stopped")
+        .with_source(e)
+}
+
+fn task_result(
+    res: std::result::Result<Result<Option<BytesMut>>, tokio::task::JoinError>,
+) -> Result<Option<BytesMut>> {
+    res.map_err(join_error)?
+}
+
+/// A task handle that aborts the task when dropped.
+struct AbortOnDrop<T>(JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The chunks of a download in order. Made by [`Download::to_stream`].
+///
+/// Dropping it stops the range tasks still running.
+#[must_use = "streams do nothing unless polled"]
+pub struct DownloadStream {
+    jobs: VecDeque<(RangeJob, Option<GetObjectOutput>)>,
+    window: VecDeque<AbortOnDrop<Result<Option<BytesMut>>>>,
+    concurrency: usize,
+    cancel: CancelHandle,
+    failed: bool,
+}
+
+impl fmt::Debug for DownloadStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DownloadStream")
+            .field("ranges_left", &(self.jobs.len() + self.window.len()))
+            .finish_non_exhaustive()
+    }
+}
+
+impl DownloadStream {
+    fn refill(&mut self) {
+        while self.window.len() < self.concurrency {
+            let Some((job, first)) = self.jobs.pop_front() else {
+                break;
+            };
+            let len = job.len as usize;
+            self.window.push_back(AbortOnDrop(tokio::spawn(async move {
+                job.run(Sink::Buf(BytesMut::zeroed(len), 0), first).await
+            })));
+        }
+    }
+}
+
+impl Stream for DownloadStream {
+    type Item = Result<Bytes>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.failed {
+            return Poll::Ready(None);
+        }
+        if self.cancel.is_cancelled() {
+            self.failed = true;
+            self.window.clear();
+            return Poll::Ready(Some(Err(cancelled())));
+        }
+        let Some(front) = self.window.front_mut() else {
+            return Poll::Ready(None);
+        };
+        let res = std::task::ready!(Pin::new(&mut front.0).poll(cx));
+        self.window.pop_front();
+        match task_result(res) {
+            Ok(buf) => {
+                self.refill();
+                Poll::Ready(Some(Ok(buf.unwrap_or_default().freeze())))
+            }
+            Err(e) => {
+                self.failed = true;
+                self.window.clear();
+                Poll::Ready(Some(Err(e)))
+            }
+        }
+    }
+}
+
+/// A temporary file beside the destination, removed on drop unless committed.
+struct TempFile {
+    path: PathBuf,
+    committed: bool,
+}
+
+impl TempFile {
+    async fn create(dest: &Path) -> Result<Self> {
+        let name = dest.file_name().ok_or_else(|| {
+            Error::invalid_input(format!("{} is not a file path", dest.display()))
+        })?;
+        let dir = dest
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let unique = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        let path = dir.join(format!(
+            ".{}.{}-{unique}.async-s3.part",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
+        tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .await
+            .map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?;
+        Ok(Self {
+            path,
+            committed: false,
+        })
+    }
+
+    async fn open(&self) -> Result<tokio::fs::File> {
+        tokio::fs::OpenOptions::new()
+            .write(true)
+            .open(&self.path)
+            .await
+            .map_err(|e| Error::io(format!("cannot open {}", self.path.display()), e))
+    }
+
+    async fn commit(mut self, dest: &Path) -> Result<()> {
+        let f = self.open().await?;
+        f.sync_all()
+            .await
+            .map_err(|e| Error::io(format!("cannot flush {}", self.path.display()), e))?;
+        tokio::fs::rename(&self.path, dest)
+            .await
+            .map_err(|e| Error::io(format!("cannot move the download to {}", dest.display()), e))?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! The transfer engine: multipart upload and ranged parallel download on tokio tasks.
+//!
+//! Built on the operations only (no HTTP, XML or signing here). Concurrency is bounded by a
+//! semaphore, tasks live in a `JoinSet` (so they die with the transfer), and every way out of
+//! an upload that is not success (error, cancellation, the future dropped) aborts the
+//! multipart upload exactly once.
+
+mod download;
+mod plan;
+mod progress;
+mod upload;
+
+pub use download::{Download, DownloadOutput, DownloadStream};
+pub use plan::{MAX_PART_SIZE, MIN_PART_SIZE};
+pub use progress::{CancelHandle, Progress};
+pub use upload::{Upload, UploadOutput};
+
+/// Default part size for uploads and downloads: 8 MiB.
+pub const DEFAULT_PART_SIZE: u64 = 8 << 20;
+/// Default size from which uploads use multipart: 16 MiB.
+pub const DEFAULT_MULTIPART_THRESHOLD: u64 = 16 << 20;
+/// Default number of parts in flight.
+pub const DEFAULT_CONCURRENCY: usize = 8;
