@@ -47,6 +47,13 @@ pub(crate) enum Reply {
     Stall(Duration),
     /// Wait, then answer.
     Delay(Duration, Box<Reply>),
+    /// Announce the whole body, send only its first `send` bytes, then close.
+    Truncated {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+        send: usize,
+    },
 }
 
 impl Reply {
@@ -208,6 +215,23 @@ async fn serve(mut sock: TcpStream, log: Arc<Mutex<Vec<Recorded>>>, script: Arc<
         }
         match reply {
             Reply::Delay(..) => unreachable!(),
+            Reply::Truncated {
+                status,
+                headers,
+                body,
+                send,
+            } => {
+                let mut out = format!("HTTP/1.1 {status} Scripted\r\n");
+                for (n, v) in &headers {
+                    out.push_str(&format!("{n}: {v}\r\n"));
+                }
+                out.push_str(&format!("content-length: {}\r\n\r\n", body.len()));
+                let mut bytes = out.into_bytes();
+                bytes.extend_from_slice(&body[..send.min(body.len())]);
+                let _ = sock.write_all(&bytes).await;
+                let _ = sock.flush().await;
+                return;
+            }
             Reply::Close => return,
             Reply::Stall(d) => {
                 let _ = sock
@@ -235,4 +259,49 @@ async fn serve(mut sock: TcpStream, log: Arc<Mutex<Vec<Recorded>>>, script: Arc<
             }
         }
     }
+}
+
+/// Answers a GET for `object` as S3 would: the `Range` asked for (206 with `Content-Range`),
+/// or the whole object (200). `etag` is sent when given.
+pub(crate) fn serve_range(object: &[u8], etag: Option<&str>, req: &Recorded) -> Reply {
+    let total = object.len();
+    let mut headers = vec![(
+        "content-type".to_owned(),
+        "application/octet-stream".to_owned(),
+    )];
+    if let Some(e) = etag {
+        headers.push(("etag".to_owned(), e.to_owned()));
+    }
+    let Some((start, end)) = parse_range(req.header("range"), total) else {
+        return Reply::Http {
+            status: 200,
+            headers,
+            body: object.to_vec(),
+        };
+    };
+    if start >= total {
+        return Reply::s3_error(416, "InvalidRange");
+    }
+    headers.push((
+        "content-range".to_owned(),
+        format!("bytes {start}-{end}/{total}"),
+    ));
+    Reply::Http {
+        status: 206,
+        headers,
+        body: object[start..=end].to_vec(),
+    }
+}
+
+/// `bytes=a-b` or `bytes=a-` → inclusive bounds clamped to the object.
+pub(crate) fn parse_range(h: Option<&str>, total: usize) -> Option<(usize, usize)> {
+    let spec = h?.strip_prefix("bytes=")?;
+    let (a, b) = spec.split_once('-')?;
+    let start: usize = a.parse().ok()?;
+    let end: usize = if b.is_empty() {
+        total.saturating_sub(1)
+    } else {
+        b.parse().ok()?
+    };
+    Some((start, end.min(total.saturating_sub(1))))
 }

@@ -1,0 +1,377 @@
+//! The transfer engine under faults, against the scripted server: failing parts, failing
+//! aborts, cancellation, error documents in a 200, objects replaced mid-download, broken bodies.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use async_s3::{Client, Credentials, ErrorKind, RetryConfig};
+use std::time::Duration;
+use support::fault::{FaultServer, Recorded, Reply, parse_range, serve_range};
+
+const MIB: usize = 1 << 20;
+
+fn client(server: &FaultServer) -> Client {
+    Client::builder()
+        .endpoint(server.endpoint())
+        .credentials(Credentials::new("AKIDTEST", "secret"))
+        .retry(
+            RetryConfig::with_max_attempts(3)
+                .with_backoff(Duration::from_millis(1), Duration::from_millis(5)),
+        )
+        .build()
+        .unwrap()
+}
+
+fn initiate() -> Reply {
+    Reply::new(
+        200,
+        "application/xml",
+        "<InitiateMultipartUploadResult><Bucket>bkt</Bucket><Key>k</Key><UploadId>UP1</UploadId></InitiateMultipartUploadResult>",
+    )
+}
+
+fn completed() -> Reply {
+    Reply::new(
+        200,
+        "application/xml",
+        "<CompleteMultipartUploadResult><Location>x</Location><ETag>\"done-8\"</ETag></CompleteMultipartUploadResult>",
+    )
+}
+
+fn part_number(r: &Recorded) -> Option<u32> {
+    let q = r.target.split_once('?')?.1;
+    q.split('&')
+        .find_map(|kv| kv.strip_prefix("partNumber=")?.parse().ok())
+}
+
+/// A multipart server: `part` decides each UploadPart's answer; `complete` and `abort` the others.
+fn mpu_server(
+    part: impl Fn(u32, &Recorded) -> Reply + Send + Sync + 'static,
+    complete: Reply,
+    abort: Reply,
+) -> impl Fn(&Recorded, &[Recorded]) -> Reply + Send + Sync + 'static {
+    move |r, _| match (r.method.as_str(), part_number(r)) {
+        ("POST", _) if r.target.contains("uploads") => initiate(),
+        ("PUT", Some(n)) => part(n, r),
+        ("POST", _) => complete.clone(),
+        ("DELETE", _) => abort.clone(),
+        _ => Reply::s3_error(400, "Unexpected"),
+    }
+}
+
+fn ok_part(n: u32) -> Reply {
+    Reply::new(200, "text/plain", "").header("etag", &format!("\"etag-{n}\""))
+}
+
+fn count(server: &FaultServer, method: &str, needle: &str) -> usize {
+    server
+        .requests()
+        .iter()
+        .filter(|r| r.method == method && r.target.contains(needle))
+        .count()
+}
+
+fn body() -> Vec<u8> {
+    vec![7u8; 8 * 5 * MIB]
+}
+
+fn upload(c: &Client) -> async_s3::Upload {
+    c.bucket("bkt")
+        .upload("k")
+        .part_size(5 * MIB as u64)
+        .concurrency(4)
+}
+
+/// TEST-PLAN U2: a part that fails on every attempt: other parts stop, exactly one abort,
+/// the error carries the upload id, completion is never sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_part_aborts_once() {
+    let server = FaultServer::with_handler(mpu_server(
+        |n, _| {
+            if n == 7 {
+                Reply::s3_error(500, "InternalError")
+            } else {
+                ok_part(n)
+            }
+        },
+        completed(),
+        Reply::new(204, "text/plain", ""),
+    ))
+    .await;
+    let err = upload(&client(&server))
+        .from_bytes(body())
+        .await
+        .unwrap_err();
+    assert_eq!(err.s3_code(), Some("InternalError"), "{err:?}");
+    assert_eq!(err.upload_id(), Some("UP1"));
+    assert_eq!(err.attempts(), 3, "the part was retried to the limit");
+    assert_eq!(count(&server, "DELETE", "uploadId=UP1"), 1);
+    assert_eq!(count(&server, "POST", "uploadId=UP1"), 0, "never completed");
+    assert_eq!(count(&server, "PUT", "partNumber=7"), 3);
+}
+
+/// TEST-PLAN U3: the abort fails too: the original error comes back, with the upload id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_abort_keeps_the_original_error() {
+    let server = FaultServer::with_handler(mpu_server(
+        |n, _| {
+            if n == 2 {
+                Reply::s3_error(403, "AccessDenied")
+            } else {
+                ok_part(n)
+            }
+        },
+        completed(),
+        Reply::Close,
+    ))
+    .await;
+    let err = upload(&client(&server))
+        .from_bytes(body())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::AccessDenied);
+    assert_eq!(err.upload_id(), Some("UP1"));
+    assert!(count(&server, "DELETE", "uploadId=UP1") >= 1);
+}
+
+/// TEST-PLAN U4: cancelling through the handle aborts before returning; dropping the future
+/// aborts in the background.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancellation_and_drop_abort_the_upload() {
+    let slow =
+        |n: u32, _: &Recorded| Reply::Delay(Duration::from_millis(400), Box::new(ok_part(n)));
+    let server = FaultServer::with_handler(mpu_server(
+        slow,
+        completed(),
+        Reply::new(204, "text/plain", ""),
+    ))
+    .await;
+    let c = client(&server);
+    let up = upload(&c);
+    let cancel = up.cancel_handle();
+    let task = tokio::spawn(up.from_bytes(body()));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    cancel.cancel();
+    let err = task.await.unwrap().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Cancelled, "{err:?}");
+    assert_eq!(err.upload_id(), Some("UP1"));
+    assert_eq!(count(&server, "DELETE", "uploadId=UP1"), 1);
+    assert_eq!(count(&server, "POST", "uploadId=UP1"), 0);
+
+    let server = FaultServer::with_handler(mpu_server(
+        slow,
+        completed(),
+        Reply::new(204, "text/plain", ""),
+    ))
+    .await;
+    let c = client(&server);
+    let res = tokio::time::timeout(Duration::from_millis(100), upload(&c).from_bytes(body())).await;
+    assert!(res.is_err(), "timed out, so the future was dropped");
+    for _ in 0..50 {
+        if count(&server, "DELETE", "uploadId=UP1") > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(count(&server, "DELETE", "uploadId=UP1"), 1);
+    let parts_before = count(&server, "PUT", "partNumber");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(
+        count(&server, "PUT", "partNumber"),
+        parts_before,
+        "no part task outlived the drop"
+    );
+}
+
+/// TEST-PLAN U5 and U6: an `<Error>` in a 200 (after whitespace), or an empty 200, from
+/// CompleteMultipartUpload is never success.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn complete_errors_inside_a_200_are_failures() {
+    let mut doc = " ".repeat(3000).into_bytes();
+    doc.extend_from_slice(b"<Error><Code>InternalError</Code><Message>late</Message></Error>");
+    for complete in [
+        Reply::new(200, "application/xml", doc),
+        Reply::new(200, "application/xml", ""),
+    ] {
+        let server = FaultServer::with_handler(mpu_server(
+            |n, _| ok_part(n),
+            complete,
+            Reply::new(204, "text/plain", ""),
+        ))
+        .await;
+        let err = upload(&client(&server))
+            .from_bytes(body())
+            .await
+            .unwrap_err();
+        assert_eq!(err.upload_id(), Some("UP1"), "{err:?}");
+        assert!(count(&server, "POST", "uploadId=UP1") >= 1);
+        assert_eq!(count(&server, "DELETE", "uploadId=UP1"), 1);
+    }
+}
+
+/// TEST-PLAN U11: parts finish out of order; the completion list is sorted and complete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn completion_list_is_sorted_whatever_the_finishing_order() {
+    let jitter = |n: u32, _: &Recorded| {
+        let ms = u64::from((n * 37) % 5) * 30;
+        Reply::Delay(Duration::from_millis(ms), Box::new(ok_part(n)))
+    };
+    let server = FaultServer::with_handler(mpu_server(
+        jitter,
+        completed(),
+        Reply::new(204, "text/plain", ""),
+    ))
+    .await;
+    let out = upload(&client(&server)).from_bytes(body()).await.unwrap();
+    assert_eq!(out.parts, 8);
+    assert_eq!(out.etag.as_deref(), Some("\"done-8\""));
+    let reqs = server.requests();
+    let complete = reqs
+        .iter()
+        .find(|r| r.method == "POST" && r.target.contains("uploadId"))
+        .unwrap();
+    let xml = String::from_utf8(complete.body.clone()).unwrap();
+    let numbers: Vec<u32> = xml
+        .split("<PartNumber>")
+        .skip(1)
+        .map(|s| s.split('<').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(numbers, (1..=8).collect::<Vec<_>>());
+    for n in 1..=8 {
+        assert!(xml.contains(&format!("etag-{n}")), "{xml}");
+    }
+}
+
+fn object() -> Vec<u8> {
+    (0..10 * MIB).map(|i| (i % 251) as u8).collect()
+}
+
+/// TEST-PLAN D7: the object changes mid-download: later ranges carry If-Match with the first
+/// ETag, the 412 becomes ObjectChanged (not retried), and nothing is left behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn object_replaced_during_download_fails_cleanly() {
+    let obj = object();
+    let server = FaultServer::with_handler(move |r, _| match r.header("if-match") {
+        None => serve_range(&obj, Some("\"v1\""), r),
+        Some(_) => Reply::s3_error(412, "PreconditionFailed"),
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("dest.bin");
+    std::fs::write(&dest, b"previous contents").unwrap();
+    let err = client(&server)
+        .bucket("bkt")
+        .download("k")
+        .part_size(MIB as u64)
+        .to_path(&dest)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ObjectChanged, "{err:?}");
+    assert_eq!(std::fs::read(&dest).unwrap(), b"previous contents");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "temp file removed"
+    );
+    let reqs = server.requests();
+    assert!(
+        reqs.iter()
+            .skip(1)
+            .all(|r| r.header("if-match") == Some("\"v1\""))
+    );
+    let ranged_412 = reqs
+        .iter()
+        .filter(|r| r.header("if-match").is_some())
+        .count();
+    assert!(
+        ranged_412 <= 8 + 1,
+        "412 is not retried: {ranged_412} pinned requests"
+    );
+}
+
+/// TEST-PLAN D8: no ETag on a multi-range object: refused, nothing written.
+#[tokio::test]
+async fn no_etag_means_no_parallel_download() {
+    let obj = object();
+    let server = FaultServer::with_handler(move |r, _| serve_range(&obj, None, r)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let err = client(&server)
+        .bucket("bkt")
+        .download("k")
+        .part_size(MIB as u64)
+        .to_path(dir.path().join("x"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidResponse, "{err:?}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    assert_eq!(server.requests().len(), 1);
+}
+
+/// TEST-PLAN D2 (and D1's resume): range 3's body stops after 100 KiB on its first attempt;
+/// only the missing bytes are fetched again, with the same If-Match; the output is exact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_truncated_range_is_resumed_from_the_missing_byte() {
+    let obj = object();
+    let server = FaultServer::with_handler(move |r, all| {
+        let start = parse_range(r.header("range"), obj.len()).map(|(s, _)| s);
+        let first_try = all
+            .iter()
+            .filter(|x| x.header("range") == r.header("range"))
+            .count()
+            == 1;
+        match serve_range(&obj, Some("\"v1\""), r) {
+            Reply::Http {
+                status,
+                headers,
+                body,
+            } if start == Some(3 * MIB) && first_try => Reply::Truncated {
+                status,
+                headers,
+                body,
+                send: 100 * 1024,
+            },
+            other => other,
+        }
+    })
+    .await;
+    let got = client(&server)
+        .bucket("bkt")
+        .download("k")
+        .part_size(MIB as u64)
+        .to_bytes()
+        .await
+        .unwrap();
+    assert!(got == object());
+    let reqs = server.requests();
+    let resumed = reqs
+        .iter()
+        .find(|r| {
+            r.header("range") == Some(&format!("bytes={}-{}", 3 * MIB + 100 * 1024, 4 * MIB - 1))
+        })
+        .expect("the range was resumed from the first missing byte");
+    assert_eq!(resumed.header("if-match"), Some("\"v1\""));
+    assert_eq!(reqs.len(), 11, "10 ranges and one resumption");
+}
+
+/// TEST-PLAN D5: a range answer whose total size differs from the first answer is refused.
+#[tokio::test]
+async fn a_changed_total_size_is_refused() {
+    let obj = object();
+    let server = FaultServer::with_handler(move |r, _| {
+        if r.header("if-match").is_some() {
+            serve_range(&obj[..obj.len() - 1], Some("\"v1\""), r)
+        } else {
+            serve_range(&obj, Some("\"v1\""), r)
+        }
+    })
+    .await;
+    let err = client(&server)
+        .bucket("bkt")
+        .download("k")
+        .part_size(MIB as u64)
+        .to_bytes()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidResponse, "{err:?}");
+}
