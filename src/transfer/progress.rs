@@ -23,6 +23,9 @@ type Callback = dyn Fn(Progress) + Send + Sync + 'static;
 pub(crate) struct Tracker {
     callback: Option<Arc<Callback>>,
     done: Arc<AtomicU64>,
+    /// The highest value handed to the callback, so reports never go backwards when several
+    /// tasks count at once.
+    reported: Arc<AtomicU64>,
 }
 
 impl fmt::Debug for Tracker {
@@ -39,13 +42,17 @@ impl Tracker {
         Self {
             callback,
             done: Arc::new(AtomicU64::new(0)),
+            reported: Arc::new(AtomicU64::new(0)),
         }
     }
 
-    /// Counts `n` more bytes and tells the callback.
+    /// Counts `n` more bytes and tells the callback, unless a task that counted later
+    /// already reported a higher figure (reports are monotonic; the last one is the total).
     pub(crate) fn add(&self, n: u64, total: Option<u64>) {
         let transferred = self.done.fetch_add(n, Ordering::Relaxed) + n;
-        if let Some(cb) = &self.callback {
+        if let Some(cb) = &self.callback
+            && self.reported.fetch_max(transferred, Ordering::Relaxed) < transferred
+        {
             cb(Progress { transferred, total });
         }
     }
