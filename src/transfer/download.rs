@@ -104,19 +104,34 @@ struct Discovered {
     first_len: u64,
 }
 
+/// File writes are batched to this size: each write is a blocking-pool round trip.
+const FILE_BATCH: usize = 1 << 20;
+
 /// Where one range's bytes go.
 enum Sink {
-    File(tokio::fs::File),
+    /// A file positioned at the range's offset, and bytes not yet written to it.
+    File(tokio::fs::File, BytesMut),
     Buf(BytesMut, usize),
 }
 
 impl Sink {
+    fn file(f: tokio::fs::File) -> Self {
+        Sink::File(f, BytesMut::new())
+    }
+
     async fn write(&mut self, chunk: &[u8]) -> Result<()> {
         match self {
-            Sink::File(f) => f
-                .write_all(chunk)
-                .await
-                .map_err(|e| Error::io("cannot write the download", e)),
+            Sink::File(f, pending) => {
+                pending.extend_from_slice(chunk);
+                if pending.len() < FILE_BATCH {
+                    return Ok(());
+                }
+                f.write_all(pending)
+                    .await
+                    .map_err(|e| Error::io("cannot write the download", e))?;
+                pending.clear();
+                Ok(())
+            }
             Sink::Buf(b, pos) => {
                 let end = *pos + chunk.len();
                 if end > b.len() {
@@ -133,7 +148,10 @@ impl Sink {
 
     async fn finish(self) -> Result<Option<BytesMut>> {
         match self {
-            Sink::File(mut f) => {
+            Sink::File(mut f, pending) => {
+                f.write_all(&pending)
+                    .await
+                    .map_err(|e| Error::io("cannot write the download", e))?;
                 f.flush()
                     .await
                     .map_err(|e| Error::io("cannot write the download", e))?;
@@ -380,7 +398,7 @@ impl Download {
             count += 1;
             tasks.spawn(async move {
                 let _permit = permit;
-                job.run(Sink::File(file), first).await
+                job.run(Sink::file(file), first).await
             });
         }
         join_all(&mut tasks, &mut finished).await?;
