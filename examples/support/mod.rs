@@ -37,19 +37,12 @@ pub(crate) async fn connect(
 /// Redraws a one-line progress bar on stderr when the percentage changes.
 pub(crate) fn draw_bar(done: u64, total: u64) {
     static LAST: AtomicU64 = AtomicU64::new(u64::MAX);
-    let pct = if total == 0 { 100 } else { done * 100 / total };
+    let pct = (done * 100).checked_div(total).unwrap_or(100);
     if LAST.swap(pct, Ordering::Relaxed) == pct {
         return;
     }
-    let width = 40;
-    let filled = if total == 0 {
-        width
-    } else {
-        (done * width / total) as usize as u64
-    };
-    let bar: String = (0..width)
-        .map(|i| if i < filled { '#' } else { ' ' })
-        .collect();
+    let filled = (pct * 40 / 100) as usize;
+    let bar = format!("{}{}", "#".repeat(filled), " ".repeat(40 - filled.min(40)));
     eprint!("\r[{bar}] {pct:>3}% {done}/{total} bytes");
     let _ = std::io::stderr().flush();
 }
