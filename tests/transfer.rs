@@ -182,6 +182,17 @@ async fn parallel_download_to_file_memory_and_stream() {
         .unwrap();
     assert_eq!(chunks.len(), 41);
     assert_eq!(sha(&chunks.concat()), want);
+
+    let mut out = Vec::new();
+    let n = e
+        .bucket
+        .download("forty")
+        .part_size(4 * MIB as u64)
+        .to_writer(&mut out)
+        .await
+        .unwrap();
+    assert_eq!(n, body.len() as u64);
+    assert_eq!(sha(&out), want);
 }
 
 #[tokio::test]

@@ -375,3 +375,31 @@ async fn a_changed_total_size_is_refused() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidResponse, "{err:?}");
 }
+
+/// TEST-PLAN U4 for downloads: cancelling stops the ranges and removes the temporary file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_download_leaves_nothing() {
+    let obj = object();
+    let server = FaultServer::with_handler(move |r, _| {
+        let reply = serve_range(&obj, Some("\"v1\""), r);
+        if r.header("if-match").is_some() {
+            Reply::Delay(Duration::from_millis(500), Box::new(reply))
+        } else {
+            reply
+        }
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let down = client(&server)
+        .bucket("bkt")
+        .download("k")
+        .part_size(MIB as u64);
+    let cancel = down.cancel_handle();
+    let dest = dir.path().join("d");
+    let task = tokio::spawn(async move { down.to_path(&dest).await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    cancel.cancel();
+    let err = task.await.unwrap().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Cancelled, "{err:?}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}

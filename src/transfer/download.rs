@@ -502,6 +502,43 @@ impl Download {
 /// The finished ranges of a download into memory, by task id.
 type Finished = std::collections::HashMap<tokio::task::Id, BytesMut>;
 
+impl Download {
+    /// Downloads into `writer` in order, through the same bounded window as
+    /// [`to_stream`](Self::to_stream); returns the bytes written. The writer is flushed at
+    /// the end; on error, what was written so far stays written (it is a stream, not a file
+    /// that can be withdrawn).
+    ///
+    /// # Errors
+    ///
+    /// See [`Download`]; [`ErrorKind::Io`] when the writer fails.
+    pub async fn to_writer<W>(self, writer: &mut W) -> Result<u64>
+    where
+        W: tokio::io::AsyncWrite + Unpin + ?Sized,
+    {
+        let ctx = self.ctx_owned();
+        let mut stream = self.to_stream().await?;
+        let mut written = 0u64;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            writer
+                .write_all(&chunk)
+                .await
+                .map_err(|e| ctx(Error::io("cannot write the download", e)))?;
+            written += chunk.len() as u64;
+        }
+        writer
+            .flush()
+            .await
+            .map_err(|e| ctx(Error::io("cannot write the download", e)))?;
+        Ok(written)
+    }
+
+    fn ctx_owned(&self) -> impl Fn(Error) -> Error + use<> {
+        let (bucket, key) = (self.bucket.name().to_owned(), self.key.clone());
+        move |e: Error| e.with_context("Download", Some(&bucket), Some(&key))
+    }
+}
+
 /// Waits for a free slot, surfacing the error of any task that finished meanwhile and keeping
 /// the buffers of those that succeeded.
 async fn acquire(
