@@ -182,6 +182,10 @@ impl Endpoint {
         }
     }
 
+    fn is_ip(&self) -> bool {
+        self.host.starts_with('[') || self.host.parse::<std::net::Ipv4Addr>().is_ok()
+    }
+
     fn is_loopback(&self) -> bool {
         let h = self.host.as_str();
         h == "localhost"
@@ -375,6 +379,12 @@ impl ClientBuilder {
         if endpoint.scheme == Scheme::Http && !self.allow_http && !endpoint.is_loopback() {
             return Err(Error::invalid_input(format!(
                 "plain http to {} is refused: use https, or allow_http(true) to send in the clear",
+                endpoint.host
+            )));
+        }
+        if self.addressing == AddressingStyle::VirtualHosted && endpoint.is_ip() {
+            return Err(Error::invalid_input(format!(
+                "virtual-hosted addressing needs a host name, not the IP address {}",
                 endpoint.host
             )));
         }

@@ -306,7 +306,7 @@ fn classify(status: u16, code: Option<&str>) -> ErrorKind {
         409 => ErrorKind::Conflict,
         412 => ErrorKind::PreconditionFailed,
         416 => ErrorKind::InvalidRange,
-        429 => ErrorKind::Throttled,
+        429 | 503 => ErrorKind::Throttled,
         _ => ErrorKind::Service,
     }
 }

@@ -22,6 +22,10 @@ pub(crate) struct OpRequest {
     /// A 200 answer may carry an `<Error>` document (CopyObject, CompleteMultipartUpload):
     /// the transport then reads the body and checks it before calling the request a success.
     pub(crate) error_in_200: bool,
+    /// Whether sending the request twice has the effect of sending it once. A request that is
+    /// not is retried only when it surely did not reach the server (connection refused) or
+    /// when the server answered with a retryable error.
+    pub(crate) idempotent: bool,
 }
 
 impl OpRequest {
@@ -35,6 +39,7 @@ impl OpRequest {
             headers: Vec::new(),
             body: Body::empty(),
             error_in_200: false,
+            idempotent: true,
         }
     }
 
@@ -70,6 +75,11 @@ impl OpRequest {
 
     pub(crate) fn body(mut self, body: Body) -> Self {
         self.body = body;
+        self
+    }
+
+    pub(crate) fn not_idempotent(mut self) -> Self {
+        self.idempotent = false;
         self
     }
 
@@ -122,6 +132,7 @@ pub(crate) fn target(
     };
     let virtual_hosted = match style {
         AddressingStyle::Path => false,
+        // (`ClientBuilder::build` refuses virtual-hosted style for IP endpoints.)
         AddressingStyle::VirtualHosted => true,
         _ => endpoint.is_aws && dns_compatible(bucket, https),
     };

@@ -3,7 +3,7 @@
 //! They are filled by the response parsers in `xml/` and by header parsing in `ops/`; users
 //! read them but never construct them, hence `#[non_exhaustive]`.
 
-use time::OffsetDateTime;
+use std::time::SystemTime;
 
 /// One object in a listing (ListObjectsV2 `<Contents>`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,7 +14,7 @@ pub struct ObjectInfo {
     /// Size in bytes.
     pub size: u64,
     /// When the object was last written, if the server said.
-    pub last_modified: Option<OffsetDateTime>,
+    pub last_modified: Option<SystemTime>,
     /// The entity tag as the server sent it, quotes included (some stores omit it in listings).
     pub etag: Option<String>,
     /// The storage class, e.g. `STANDARD`.
@@ -54,7 +54,7 @@ pub struct BucketInfo {
     /// The bucket name.
     pub name: String,
     /// When the bucket was created, if the server said.
-    pub creation_date: Option<OffsetDateTime>,
+    pub creation_date: Option<SystemTime>,
 }
 
 /// A key removed by DeleteObjects.

@@ -160,7 +160,10 @@ impl CreateBucket {
 
     async fn send(self) -> Result<CreateBucketOutput> {
         let body = xml::write_create_bucket(self.location.as_deref());
-        let mut req = OpRequest::new("CreateBucket", Method::PUT).bucket(&self.bucket.name);
+        // A retried CreateBucket that had succeeded would answer 409.
+        let mut req = OpRequest::new("CreateBucket", Method::PUT)
+            .bucket(&self.bucket.name)
+            .not_idempotent();
         if !body.is_empty() {
             req = req
                 .header("content-type", "application/xml")

@@ -7,12 +7,14 @@ use crate::request::{OpRequest, validate_key};
 use crate::signing::encode_path;
 use crate::xml;
 use http::Method;
-use time::OffsetDateTime;
+use std::time::SystemTime;
 
 /// Copies an object within S3 (up to 5 GiB). Built by [`Bucket::copy_object`]; await it.
 ///
-/// Metadata is copied from the source unless a content header or metadata is set on the
-/// builder, in which case all of it is replaced (`x-amz-metadata-directive: REPLACE`).
+/// Metadata is copied from the source unless a content header (`Content-Type`,
+/// `Cache-Control`, …) or user metadata is set on the builder, in which case all of it is
+/// replaced (`x-amz-metadata-directive: REPLACE`). Storage class and encryption settings do
+/// not replace metadata.
 /// A `200` answer whose body is an `<Error>` document is a failure, as S3 documents.
 /// See the [CopyObject API reference](https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html).
 ///
@@ -42,7 +44,7 @@ pub struct CopyObjectOutput {
     /// The new object's entity tag.
     pub etag: Option<String>,
     /// When the new object was written.
-    pub last_modified: Option<OffsetDateTime>,
+    pub last_modified: Option<SystemTime>,
     /// The new object's version id, for versioned buckets.
     pub version_id: Option<String>,
     /// The request id.
@@ -98,7 +100,8 @@ impl CopyObject {
         encode_path(&mut source, &self.source_bucket);
         source.push('/');
         encode_path(&mut source, &self.source_key);
-        let replace = self.replace_metadata || !self.headers.is_empty();
+        // Storage class and encryption are not metadata: setting them must not wipe it.
+        let replace = self.replace_metadata || self.headers.has_metadata();
         let mut headers = self.headers.to_headers().map_err(ctx)?;
         headers.push(("x-amz-copy-source".into(), source));
         if replace {

@@ -12,7 +12,7 @@ use std::fmt;
 use std::ops::{Range, RangeFrom, RangeInclusive};
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
-use time::OffsetDateTime;
+use std::time::SystemTime;
 
 /// A byte range of an object, as in the `Range` header.
 ///
@@ -176,8 +176,8 @@ pub struct GetObject {
     range: Option<ByteRange>,
     if_match: Option<String>,
     if_none_match: Option<String>,
-    if_modified_since: Option<OffsetDateTime>,
-    if_unmodified_since: Option<OffsetDateTime>,
+    if_modified_since: Option<SystemTime>,
+    if_unmodified_since: Option<SystemTime>,
     version_id: Option<String>,
 }
 
@@ -245,13 +245,13 @@ impl GetObject {
     }
 
     /// Succeeds only if the object changed after `t` (else `NotModified`).
-    pub fn if_modified_since(mut self, t: OffsetDateTime) -> Self {
+    pub fn if_modified_since(mut self, t: SystemTime) -> Self {
         self.if_modified_since = Some(t);
         self
     }
 
     /// Succeeds only if the object did not change after `t` (else `PreconditionFailed`).
-    pub fn if_unmodified_since(mut self, t: OffsetDateTime) -> Self {
+    pub fn if_unmodified_since(mut self, t: SystemTime) -> Self {
         self.if_unmodified_since = Some(t);
         self
     }

@@ -5,6 +5,7 @@ use crate::request::validate_header_value;
 use http::HeaderMap;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::time::SystemTime;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc2822;
 
@@ -18,7 +19,7 @@ pub struct ObjectMeta {
     /// The entity tag, quotes included, e.g. `"9b2cf535f27731c974343645a3985328"`.
     pub etag: Option<String>,
     /// When the object was last written.
-    pub last_modified: Option<OffsetDateTime>,
+    pub last_modified: Option<SystemTime>,
     /// `Content-Type`.
     pub content_type: Option<String>,
     /// `Cache-Control`.
@@ -52,13 +53,15 @@ pub(crate) fn request_id(h: &HeaderMap) -> Option<String> {
 }
 
 /// Parses an HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`).
-pub(crate) fn http_date(s: &str) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(s, &Rfc2822).ok()
+pub(crate) fn http_date(s: &str) -> Option<SystemTime> {
+    OffsetDateTime::parse(s, &Rfc2822)
+        .ok()
+        .map(SystemTime::from)
 }
 
 /// Formats an HTTP date.
-pub(crate) fn format_http_date(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
+pub(crate) fn format_http_date(t: SystemTime) -> String {
+    let t = OffsetDateTime::from(t);
     let fmt = time::macros::format_description!(
         "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
     );
@@ -124,14 +127,14 @@ pub(crate) struct ObjectHeaders {
 }
 
 impl ObjectHeaders {
-    pub(crate) fn is_empty(&self) -> bool {
-        self.content_type.is_none()
-            && self.cache_control.is_none()
-            && self.content_disposition.is_none()
-            && self.content_encoding.is_none()
-            && self.metadata.is_empty()
-            && self.storage_class.is_none()
-            && self.sse.is_none()
+    /// Whether any of the headers S3 treats as object metadata is set (content headers and
+    /// user metadata; not storage class or encryption).
+    pub(crate) fn has_metadata(&self) -> bool {
+        self.content_type.is_some()
+            || self.cache_control.is_some()
+            || self.content_disposition.is_some()
+            || self.content_encoding.is_some()
+            || !self.metadata.is_empty()
     }
 
     /// The request headers, validated, user metadata included (names lower-cased).
@@ -245,7 +248,8 @@ mod tests {
     #[test]
     fn http_dates_round_trip() {
         let t = http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
-        assert_eq!(t.unix_timestamp(), 784_111_777);
+        let secs = t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs();
+        assert_eq!(secs, 784_111_777);
         assert_eq!(format_http_date(t), "Sun, 06 Nov 1994 08:49:37 GMT");
     }
 }

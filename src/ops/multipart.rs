@@ -97,7 +97,9 @@ impl CreateMultipartUpload {
             .bucket(&self.bucket.name)
             .key(&self.key)
             .query([("uploads", "")])
-            .headers(headers);
+            .headers(headers)
+            // A second CreateMultipartUpload would open a second upload nobody aborts.
+            .not_idempotent();
         let resp = self.bucket.execute(req).await?;
         let body = resp.bytes_limited(MAX_XML_BODY).await.map_err(ctx)?;
         let upload_id = xml::parse_initiate_multipart(&body).map_err(|e| {

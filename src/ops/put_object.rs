@@ -93,17 +93,22 @@ impl PutObject {
         let ctx =
             |e: crate::Error| e.with_context("PutObject", Some(&self.bucket.name), Some(&self.key));
         let mut headers = self.headers.to_headers().map_err(ctx)?;
+        // A conditional write that reached the server would fail its own retry (412).
+        let conditional = self.if_none_match.is_some() || self.if_match.is_some();
         if let Some(v) = self.if_none_match {
             headers.push(("if-none-match".into(), v));
         }
         if let Some(v) = self.if_match {
             headers.push(("if-match".into(), v));
         }
-        let req = OpRequest::new("PutObject", Method::PUT)
+        let mut req = OpRequest::new("PutObject", Method::PUT)
             .bucket(&self.bucket.name)
             .key(&self.key)
             .headers(headers)
             .body(self.body);
+        if conditional {
+            req = req.not_idempotent();
+        }
         let resp = self.bucket.execute(req).await?;
         Ok(PutObjectOutput {
             etag: header_string(&resp.headers, "etag"),

@@ -233,6 +233,13 @@ impl RangeJob {
             req = req.if_match(etag.clone());
         }
         let resp = req.await.map_err(object_changed)?;
+        // Not every store honours If-Match: check the ETag as well.
+        if self.etag.is_some() && resp.meta.etag != self.etag {
+            return Err(Error::new(ErrorKind::ObjectChanged).with_message(format!(
+                "the object was replaced during the download (ETag {:?}, then {:?})",
+                self.etag, resp.meta.etag
+            )));
+        }
         let total = resp.content_range.and_then(|cr| cr.total);
         if total != Some(self.size) {
             return Err(Error::invalid_response(format!(
@@ -376,7 +383,7 @@ impl Download {
         let mut d = d;
         let first = d.first.take();
         let sem = Arc::new(Semaphore::new(self.concurrency));
-        let mut tasks: JoinSet<Result<Option<BytesMut>>> = JoinSet::new();
+        let mut tasks: JoinSet<RangeResult> = JoinSet::new();
         let mut count = 0u32;
         let mut pending = Some(first);
         let mut finished = Finished::new();
@@ -395,10 +402,11 @@ impl Download {
             file.seek(std::io::SeekFrom::Start(offset))
                 .await
                 .map_err(|e| Error::io("cannot seek in the download", e))?;
+            let index = count as usize;
             count += 1;
             tasks.spawn(async move {
                 let _permit = permit;
-                job.run(Sink::file(file), first).await
+                (index, job.run(Sink::file(file), first).await)
             });
         }
         join_all(&mut tasks, &mut finished).await?;
@@ -434,8 +442,8 @@ impl Download {
         let first = d.first.take();
         let mut pending = Some(first);
         let sem = Arc::new(Semaphore::new(self.concurrency));
-        let mut tasks: JoinSet<Result<Option<BytesMut>>> = JoinSet::new();
-        let mut order = Vec::new();
+        let mut tasks: JoinSet<RangeResult> = JoinSet::new();
+        let mut count = 0usize;
         let mut done = Finished::new();
         for (offset, len) in std::iter::once((0, d.first_len))
             .filter(|(_, l)| *l > 0)
@@ -449,19 +457,27 @@ impl Download {
             } else {
                 None
             };
-            let id = tasks
-                .spawn(async move {
-                    let _permit = permit;
-                    job.run(Sink::Buf(region, 0), first).await
-                })
-                .id();
-            order.push(id);
+            let index = count;
+            count += 1;
+            tasks.spawn(async move {
+                let _permit = permit;
+                (index, job.run(Sink::Buf(region, 0), first).await)
+            });
         }
         join_all(&mut tasks, &mut done).await?;
         let mut out = BytesMut::new();
-        for id in order {
+        for index in 0..count {
             // Regions are contiguous and in order, so this re-joins without copying.
-            out.unsplit(done.remove(&id).unwrap_or_default());
+            let region = done
+                .remove(&index)
+                .ok_or_else(|| Error::invalid_response(format!("range {index} went missing")))?;
+            out.unsplit(region);
+        }
+        if out.len() != size {
+            return Err(Error::invalid_response(format!(
+                "assembled {} of {size} bytes",
+                out.len()
+            )));
         }
         Ok(out.freeze())
     }
@@ -491,7 +507,7 @@ impl Download {
             jobs,
             window: VecDeque::new(),
             concurrency: self.concurrency,
-            cancel: self.cancel.clone(),
+            cancelled: Box::pin(self.cancel.clone().cancelled_owned()),
             failed: false,
         };
         s.refill();
@@ -499,8 +515,11 @@ impl Download {
     }
 }
 
-/// The finished ranges of a download into memory, by task id.
-type Finished = std::collections::HashMap<tokio::task::Id, BytesMut>;
+/// What a range task returns: its index, and its buffer when it fills one.
+type RangeResult = (usize, Result<Option<BytesMut>>);
+
+/// The finished ranges of a download into memory, by range index.
+type Finished = std::collections::HashMap<usize, BytesMut>;
 
 impl Download {
     /// Downloads into `writer` in order, through the same bounded window as
@@ -543,38 +562,35 @@ impl Download {
 /// the buffers of those that succeeded.
 async fn acquire(
     sem: &Arc<Semaphore>,
-    tasks: &mut JoinSet<Result<Option<BytesMut>>>,
+    tasks: &mut JoinSet<RangeResult>,
     finished: &mut Finished,
 ) -> Result<tokio::sync::OwnedSemaphorePermit> {
     loop {
-        while let Some(res) = tasks.try_join_next_with_id() {
+        while let Some(res) = tasks.try_join_next() {
             keep(res, finished)?;
         }
         tokio::select! {
             p = sem.clone().acquire_owned() => return p.map_err(|_| cancelled()),
-            Some(res) = tasks.join_next_with_id() => keep(res, finished)?,
+            Some(res) = tasks.join_next() => keep(res, finished)?,
         }
     }
 }
 
 /// Waits for every task, keeping the buffers.
-async fn join_all(
-    tasks: &mut JoinSet<Result<Option<BytesMut>>>,
-    finished: &mut Finished,
-) -> Result<()> {
-    while let Some(res) = tasks.join_next_with_id().await {
+async fn join_all(tasks: &mut JoinSet<RangeResult>, finished: &mut Finished) -> Result<()> {
+    while let Some(res) = tasks.join_next().await {
         keep(res, finished)?;
     }
     Ok(())
 }
 
 fn keep(
-    res: std::result::Result<(tokio::task::Id, Result<Option<BytesMut>>), tokio::task::JoinError>,
+    res: std::result::Result<RangeResult, tokio::task::JoinError>,
     finished: &mut Finished,
 ) -> Result<()> {
-    let (id, r) = res.map_err(join_error)?;
+    let (index, r) = res.map_err(join_error)?;
     if let Some(buf) = r? {
-        finished.insert(id, buf);
+        finished.insert(index, buf);
     }
     Ok(())
 }
@@ -608,7 +624,9 @@ pub struct DownloadStream {
     jobs: VecDeque<(RangeJob, Option<GetObjectOutput>)>,
     window: VecDeque<AbortOnDrop<Result<Option<BytesMut>>>>,
     concurrency: usize,
-    cancel: CancelHandle,
+    /// Resolves when the transfer is cancelled; polled first, so a cancel wakes the stream
+    /// even while the front range stalls.
+    cancelled: Pin<Box<dyn Future<Output = ()> + Send>>,
     failed: bool,
 }
 
@@ -641,7 +659,7 @@ impl Stream for DownloadStream {
         if self.failed {
             return Poll::Ready(None);
         }
-        if self.cancel.is_cancelled() {
+        if self.cancelled.as_mut().poll(cx).is_ready() {
             self.failed = true;
             self.window.clear();
             return Poll::Ready(Some(Err(cancelled())));
@@ -684,9 +702,10 @@ impl TempFile {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or_default();
+        // Keep the name well under NAME_MAX (255 bytes) whatever the destination's length.
+        let short: String = name.to_string_lossy().chars().take(100).collect();
         let path = dir.join(format!(
-            ".{}.{}-{unique}.async-s3.part",
-            name.to_string_lossy(),
+            ".{short}.{}-{unique}.async-s3.part",
             std::process::id()
         ));
         tokio::fs::OpenOptions::new()
@@ -718,6 +737,13 @@ impl TempFile {
             .await
             .map_err(|e| Error::io(format!("cannot move the download to {}", dest.display()), e))?;
         self.committed = true;
+        // Make the rename itself durable (best effort: not every platform can open a directory).
+        #[cfg(unix)]
+        if let Some(dir) = dest.parent().filter(|p| !p.as_os_str().is_empty())
+            && let Ok(d) = tokio::fs::File::open(dir).await
+        {
+            let _ = d.sync_all().await;
+        }
         Ok(())
     }
 }

@@ -1,8 +1,8 @@
 //! Progress reporting and cancellation for transfers.
 
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use tokio_util::sync::CancellationToken;
 
 /// How far a transfer has come.
@@ -24,8 +24,8 @@ pub(crate) struct Tracker {
     callback: Option<Arc<Callback>>,
     done: Arc<AtomicU64>,
     /// The highest value handed to the callback, so reports never go backwards when several
-    /// tasks count at once.
-    reported: Arc<AtomicU64>,
+    /// tasks count at once. Held while the callback runs (callbacks are quick, by contract).
+    reported: Arc<Mutex<u64>>,
 }
 
 impl fmt::Debug for Tracker {
@@ -42,7 +42,7 @@ impl Tracker {
         Self {
             callback,
             done: Arc::new(AtomicU64::new(0)),
-            reported: Arc::new(AtomicU64::new(0)),
+            reported: Arc::new(Mutex::new(0)),
         }
     }
 
@@ -50,10 +50,12 @@ impl Tracker {
     /// already reported a higher figure (reports are monotonic; the last one is the total).
     pub(crate) fn add(&self, n: u64, total: Option<u64>) {
         let transferred = self.done.fetch_add(n, Ordering::Relaxed) + n;
-        if let Some(cb) = &self.callback
-            && self.reported.fetch_max(transferred, Ordering::Relaxed) < transferred
-        {
-            cb(Progress { transferred, total });
+        if let Some(cb) = &self.callback {
+            let mut last = self.reported.lock().unwrap_or_else(|e| e.into_inner());
+            if transferred > *last {
+                *last = transferred;
+                cb(Progress { transferred, total });
+            }
         }
     }
 
@@ -85,6 +87,10 @@ impl CancelHandle {
 
     pub(crate) async fn cancelled(&self) {
         self.token.cancelled().await;
+    }
+
+    pub(crate) async fn cancelled_owned(self) {
+        self.token.cancelled_owned().await;
     }
 }
 

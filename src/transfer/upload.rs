@@ -13,7 +13,7 @@ use crate::types::PartInfo;
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
 use futures_util::StreamExt;
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -110,6 +110,24 @@ enum Source {
     Path(PathBuf),
     Bytes(Bytes),
     Stream(ChunkStream),
+}
+
+/// Aborts, in the background, an upload whose creation was still running when the future
+/// was dropped.
+struct CreateGuard(Option<tokio::task::JoinHandle<Result<MultipartUpload>>>);
+
+impl Drop for CreateGuard {
+    fn drop(&mut self) {
+        if let Some(handle) = self.0.take()
+            && let Ok(rt) = tokio::runtime::Handle::try_current()
+        {
+            rt.spawn(async move {
+                if let Ok(Ok(upload)) = handle.await {
+                    let _ = upload.abort().await;
+                }
+            });
+        }
+    }
 }
 
 /// Aborts the multipart upload in the background if dropped while armed (the future of the
@@ -248,17 +266,22 @@ impl Upload {
     async fn run_known(&self, source: PartSource, size: u64) -> Result<UploadOutput> {
         if size < self.threshold {
             let body = source.body(0, size);
-            return self.single_put(body, size).await;
+            let out = self.single_put(body, size).await?;
+            // The object is written; if the file changed meanwhile it may mix two states, and
+            // the caller must hear so (TEST-PLAN U9).
+            source.check_unchanged().await?;
+            return Ok(out);
         }
         let plan = UploadPlan::new(size, self.part_size)?;
         let upload = self.create().await?;
         let mut guard = AbortGuard(Some(upload.clone()));
-        let result = self.known_parts(&upload, &source, plan).await;
-        let result = match result {
-            Ok(()) => source.check_unchanged().await,
-            Err(e) => Err(e),
-        };
-        self.finish(upload, &mut guard, result, size).await
+        let mut tasks = JoinSet::new();
+        let mut result = self.known_parts(&upload, &source, plan, &mut tasks).await;
+        if result.is_ok() {
+            result = source.check_unchanged().await;
+        }
+        self.finish(upload, &mut guard, &mut tasks, result, size)
+            .await
     }
 
     async fn single_put(&self, body: Body, size: u64) -> Result<UploadOutput> {
@@ -281,23 +304,40 @@ impl Upload {
         })
     }
 
+    /// Creates the multipart upload. It runs in its own task, so that an upload created
+    /// while this future is dropped is still aborted (by `CreateGuard`); a cancel during the
+    /// call is honoured once it returns.
     async fn create(&self) -> Result<MultipartUpload> {
         let create = self
             .bucket
             .create_multipart_upload(self.key.clone())
             .with_headers(self.headers.clone());
-        tokio::select! {
-            biased;
-            () = self.cancel.cancelled() => Err(cancelled()),
-            up = create => up,
+        let mut guard = CreateGuard(Some(tokio::spawn(create.into_future())));
+        let created = match guard.0.as_mut() {
+            Some(handle) => handle.await,
+            None => unreachable!("the guard holds the task until it is joined"),
+        };
+        guard.0 = None;
+        let upload = created.map_err(|e| {
+            Error::new(ErrorKind::Cancelled)
+                .with_message("the create task stopped")
+                .with_source(e)
+        })??;
+        if self.cancel.is_cancelled() {
+            let _ = upload.abort().await;
+            return Err(cancelled().with_upload_id(upload.upload_id()));
         }
+        Ok(upload)
     }
 
-    /// Completes on success; on failure aborts once and returns the first error.
+    /// Completes on success. On failure: stops every part task (so no part lands after the
+    /// abort), aborts, and returns the first error; the guard stays armed until the abort
+    /// returned, so dropping this future mid-abort still aborts.
     async fn finish(
         &self,
         upload: MultipartUpload,
         guard: &mut AbortGuard,
+        tasks: &mut JoinSet<Result<PartInfo>>,
         result: Result<()>,
         size: u64,
     ) -> Result<UploadOutput> {
@@ -305,19 +345,50 @@ impl Upload {
             Ok(()) => upload.complete().await,
             Err(e) => Err(e),
         };
-        guard.disarm();
         match result {
-            Ok(done) => Ok(UploadOutput {
-                etag: done.etag,
-                version_id: done.version_id,
-                size,
-                parts: upload.uploaded_parts().len() as u32,
-                upload_id: Some(upload.upload_id().to_owned()),
-            }),
+            Ok(done) => {
+                guard.disarm();
+                Ok(UploadOutput {
+                    etag: done.etag,
+                    version_id: done.version_id,
+                    size,
+                    parts: upload.uploaded_parts().len() as u32,
+                    upload_id: Some(upload.upload_id().to_owned()),
+                })
+            }
             Err(e) => {
+                tasks.shutdown().await;
                 // The original error wins even if the abort fails too (TEST-PLAN U3).
-                let _ = upload.abort().await;
+                if upload.abort().await.is_ok() {
+                    // A part still in flight on the server can land after the abort; S3 then
+                    // lists it, and the abort must be repeated.
+                    if let Ok(parts) = upload.list_parts().await
+                        && !parts.is_empty()
+                    {
+                        let _ = upload.abort().await;
+                    }
+                }
+                guard.disarm();
                 Err(e.with_upload_id(upload.upload_id()))
+            }
+        }
+    }
+
+    /// Waits for a part slot, surfacing the error of any part that finished meanwhile.
+    async fn slot(
+        &self,
+        sem: &Arc<Semaphore>,
+        tasks: &mut JoinSet<Result<PartInfo>>,
+    ) -> Result<tokio::sync::OwnedSemaphorePermit> {
+        loop {
+            while let Some(res) = tasks.try_join_next() {
+                part_result(res)?;
+            }
+            tokio::select! {
+                biased;
+                () = self.cancel.cancelled() => return Err(cancelled()),
+                Some(res) = tasks.join_next() => part_result(res)?,
+                p = sem.clone().acquire_owned() => return p.map_err(|_| cancelled()),
             }
         }
     }
@@ -327,29 +398,16 @@ impl Upload {
         upload: &MultipartUpload,
         source: &PartSource,
         plan: UploadPlan,
+        tasks: &mut JoinSet<Result<PartInfo>>,
     ) -> Result<()> {
         let sem = Arc::new(Semaphore::new(self.concurrency));
-        let mut tasks = JoinSet::new();
         for index in 0..plan.parts {
-            let permit = tokio::select! {
-                biased;
-                () = self.cancel.cancelled() => return Err(cancelled()),
-                Some(res) = tasks.join_next() => { part_result(res)?; continue_acquire(&sem).await }
-                p = sem.clone().acquire_owned() => p.map_err(|_| cancelled())?,
-            };
+            let permit = self.slot(&sem, tasks).await?;
             let (offset, len) = plan.part(index);
             let body = source.body(offset, len);
-            self.spawn_part(
-                &mut tasks,
-                upload,
-                index + 1,
-                body,
-                len,
-                permit,
-                Some(plan.size),
-            );
+            self.spawn_part(tasks, upload, index + 1, body, len, permit, Some(plan.size));
         }
-        self.drain(&mut tasks).await
+        self.drain(tasks).await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -386,13 +444,14 @@ impl Upload {
         }
     }
 
-    async fn run_stream(&self, mut stream: ChunkStream) -> Result<UploadOutput> {
+    async fn run_stream(&self, stream: ChunkStream) -> Result<UploadOutput> {
+        let mut reader = PartReader::new(stream);
         // Read up to the threshold first: a short stream is one PutObject.
         let first_len = self.threshold.max(1);
         let (first, ended) = tokio::select! {
             biased;
             () = self.cancel.cancelled() => return Err(cancelled()),
-            r = fill(&mut stream, first_len) => r?,
+            r = reader.fill(first_len) => r?,
         };
         if ended && (first.len() as u64) < self.threshold {
             let size = first.len() as u64;
@@ -401,37 +460,40 @@ impl Upload {
         UploadPlan::new(0, self.part_size)?; // validates the part size
         let upload = self.create().await?;
         let mut guard = AbortGuard(Some(upload.clone()));
-        let result = self.stream_parts(&upload, first, ended, stream).await;
-        let size = self.tracker.transferred();
+        let mut tasks = JoinSet::new();
+        let result = self
+            .stream_parts(&upload, first, ended, &mut reader, &mut tasks)
+            .await;
         let size = match &result {
             Ok(total) => *total,
-            Err(_) => size,
+            Err(_) => self.tracker.transferred(),
         };
-        self.finish(upload, &mut guard, result.map(|_| ()), size)
+        self.finish(upload, &mut guard, &mut tasks, result.map(|_| ()), size)
             .await
     }
 
-    /// Uploads the stream part by part; returns the total size.
+    /// Uploads the stream part by part; returns the total size. A part's slot is taken
+    /// before its bytes are read, so at most `concurrency` parts are in memory.
     async fn stream_parts(
         &self,
         upload: &MultipartUpload,
         mut pending: Bytes,
         mut ended: bool,
-        mut stream: ChunkStream,
+        reader: &mut PartReader,
+        tasks: &mut JoinSet<Result<PartInfo>>,
     ) -> Result<u64> {
         let part_size = self.part_size;
+        let part_len = usize::try_from(part_size).unwrap_or(usize::MAX);
         let sem = Arc::new(Semaphore::new(self.concurrency));
-        let mut tasks = JoinSet::new();
         let mut number = 0u32;
         let mut total = 0u64;
-        loop {
-            // Take one part from what is pending, reading more from the stream if needed.
-            if (pending.len() as u64) < part_size && !ended {
-                let want = part_size - pending.len() as u64;
+        while !(pending.is_empty() && ended) {
+            let permit = self.slot(&sem, tasks).await?;
+            if pending.len() < part_len && !ended {
                 let (more, end) = tokio::select! {
                     biased;
                     () = self.cancel.cancelled() => return Err(cancelled()),
-                    r = fill(&mut stream, want) => r?,
+                    r = reader.fill((part_len - pending.len()) as u64) => r?,
                 };
                 ended = end;
                 pending = if pending.is_empty() {
@@ -443,54 +505,22 @@ impl Upload {
                     b.freeze()
                 };
             }
-            if pending.is_empty() && number > 0 {
+            if pending.is_empty() {
                 break;
             }
-            let take = pending
-                .len()
-                .min(usize::try_from(part_size).unwrap_or(usize::MAX));
-            let chunk = pending.split_to(take);
+            let chunk = pending.split_to(pending.len().min(part_len));
             number += 1;
             if u64::from(number) > MAX_PARTS {
                 return Err(Error::invalid_input(format!(
                     "the stream needs more than {MAX_PARTS} parts of {part_size} bytes; use a larger part size"
                 )));
             }
-            let permit = tokio::select! {
-                biased;
-                () = self.cancel.cancelled() => return Err(cancelled()),
-                p = sem.clone().acquire_owned() => p.map_err(|_| cancelled())?,
-            };
-            while let Some(res) = tasks.try_join_next() {
-                part_result(res)?;
-            }
             let len = chunk.len() as u64;
             total += len;
-            self.spawn_part(
-                &mut tasks,
-                upload,
-                number,
-                Body::from(chunk),
-                len,
-                permit,
-                None,
-            );
-            if pending.is_empty() && ended {
-                break;
-            }
+            self.spawn_part(tasks, upload, number, Body::from(chunk), len, permit, None);
         }
-        self.drain(&mut tasks).await?;
+        self.drain(tasks).await?;
         Ok(total)
-    }
-}
-
-/// Waits for a permit after a finished task freed one (used inside `select!`).
-async fn continue_acquire(sem: &Arc<Semaphore>) -> tokio::sync::OwnedSemaphorePermit {
-    // The semaphore is never closed, so this cannot fail.
-    loop {
-        if let Ok(p) = sem.clone().acquire_owned().await {
-            return p;
-        }
     }
 }
 
@@ -504,40 +534,50 @@ fn part_result(res: std::result::Result<Result<PartInfo>, tokio::task::JoinError
     }
 }
 
-/// Reads from `stream` until `want` bytes or its end; returns the bytes and whether it ended.
-async fn fill(stream: &mut ChunkStream, want: u64) -> Result<(Bytes, bool)> {
-    let want = usize::try_from(want).unwrap_or(usize::MAX);
-    let mut buf = BytesMut::new();
-    while buf.len() < want {
-        match stream.next().await {
-            None => return Ok((buf.freeze(), true)),
-            Some(Err(e)) => return Err(Error::io("the upload source failed", e)),
-            Some(Ok(chunk)) => {
-                if buf.is_empty() && chunk.len() >= want {
-                    // Common case: no copy for a whole chunk; keep the rest for later.
-                    let mut chunk = chunk;
-                    let rest = chunk.split_off(want);
-                    if !rest.is_empty() {
-                        // Put the remainder back in front of the stream.
-                        let tail =
-                            std::mem::replace(stream, Box::pin(futures_util::stream::empty()));
-                        *stream = Box::pin(futures_util::stream::iter([Ok(rest)]).chain(tail));
-                    }
-                    return Ok((chunk, false));
-                }
-                let room = want - buf.len();
-                if chunk.len() > room {
-                    buf.extend_from_slice(&chunk[..room]);
-                    let rest = chunk.slice(room..);
-                    let tail = std::mem::replace(stream, Box::pin(futures_util::stream::empty()));
-                    *stream = Box::pin(futures_util::stream::iter([Ok(rest)]).chain(tail));
-                } else {
-                    buf.extend_from_slice(&chunk);
-                }
-            }
+/// A stream of chunks cut into parts: the bytes past a part's end wait in `leftover`.
+struct PartReader {
+    stream: ChunkStream,
+    leftover: Option<Bytes>,
+}
+
+impl PartReader {
+    fn new(stream: ChunkStream) -> Self {
+        Self {
+            stream,
+            leftover: None,
         }
     }
-    Ok((buf.freeze(), false))
+
+    /// Reads until `want` bytes or the end; returns the bytes and whether the stream ended.
+    /// A chunk that holds a whole part is sliced, not copied.
+    async fn fill(&mut self, want: u64) -> Result<(Bytes, bool)> {
+        let want = usize::try_from(want).unwrap_or(usize::MAX);
+        let mut buf = BytesMut::new();
+        loop {
+            let chunk = match self.leftover.take() {
+                Some(c) => c,
+                None => match self.stream.next().await {
+                    None => return Ok((buf.freeze(), true)),
+                    Some(Err(e)) => return Err(Error::io("the upload source failed", e)),
+                    Some(Ok(c)) => c,
+                },
+            };
+            let room = want - buf.len();
+            if chunk.len() >= room {
+                let mut chunk = chunk;
+                let rest = chunk.split_off(room);
+                if !rest.is_empty() {
+                    self.leftover = Some(rest);
+                }
+                if buf.is_empty() {
+                    return Ok((chunk, false));
+                }
+                buf.extend_from_slice(&chunk);
+                return Ok((buf.freeze(), false));
+            }
+            buf.extend_from_slice(&chunk);
+        }
+    }
 }
 
 /// Where part bodies come from, for sources of known size.

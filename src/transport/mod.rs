@@ -1,6 +1,7 @@
 //! The only module that knows reqwest: sends a request, signing it afresh for every attempt,
 //! classifies failures and retries the transient ones with full-jitter backoff.
 
+mod idle;
 mod retry;
 
 use crate::body::{Body, BodyKind};
@@ -10,9 +11,10 @@ use crate::request::{OpRequest, target};
 use crate::signing::{PayloadHash, SignableRequest, Signer};
 use crate::xml;
 use bytes::{Bytes, BytesMut};
-use futures_util::StreamExt;
 use http::HeaderMap;
+use idle::{Activity, Tracked};
 use std::pin::Pin;
+use std::time::Duration;
 
 pub(crate) use retry::Backoff;
 
@@ -33,6 +35,8 @@ pub(crate) struct Response {
     pub(crate) status: u16,
     pub(crate) headers: HeaderMap,
     body: ResponseBody,
+    /// The longest wait for one body chunk.
+    read_timeout: Duration,
 }
 
 #[derive(Debug)]
@@ -46,7 +50,7 @@ impl Response {
     pub(crate) async fn bytes_limited(self, limit: usize) -> Result<Bytes> {
         match self.body {
             ResponseBody::Buffered(b) => Ok(b),
-            ResponseBody::Streaming(r) => read_limited(r, limit).await,
+            ResponseBody::Streaming(r) => read_limited(r, limit, self.read_timeout).await,
         }
     }
 
@@ -56,17 +60,38 @@ impl Response {
             ResponseBody::Buffered(b) => {
                 Box::pin(futures_util::stream::iter((!b.is_empty()).then_some(Ok(b))))
             }
-            ResponseBody::Streaming(r) => Box::pin(
-                r.bytes_stream()
-                    .map(|c| c.map_err(|e| transport_error(&e, true))),
-            ),
+            ResponseBody::Streaming(r) => {
+                let limit = self.read_timeout;
+                Box::pin(futures_util::stream::unfold(Some(r), move |r| async move {
+                    let mut r = r?;
+                    match next_chunk(&mut r, limit).await {
+                        Ok(Some(c)) => Some((Ok(c), Some(r))),
+                        Ok(None) => None,
+                        Err(e) => Some((Err(e), None)),
+                    }
+                }))
+            }
         }
     }
 }
 
-async fn read_limited(mut r: reqwest::Response, limit: usize) -> Result<Bytes> {
+/// The next body chunk, or a retryable timeout when none comes within `limit`.
+async fn next_chunk(r: &mut reqwest::Response, limit: Duration) -> Result<Option<Bytes>> {
+    match tokio::time::timeout(limit, r.chunk()).await {
+        Ok(c) => c.map_err(|e| transport_error(&e, true)),
+        Err(_) => Err(idle_timeout("the response body stalled")),
+    }
+}
+
+fn idle_timeout(what: &str) -> Error {
+    Error::new(ErrorKind::Timeout)
+        .with_message(format!("{what}: no data within the read timeout"))
+        .with_retryable(true)
+}
+
+async fn read_limited(mut r: reqwest::Response, limit: usize, idle: Duration) -> Result<Bytes> {
     let mut buf = BytesMut::new();
-    while let Some(chunk) = r.chunk().await.map_err(|e| transport_error(&e, true))? {
+    while let Some(chunk) = next_chunk(&mut r, idle).await? {
         if buf.len() + chunk.len() > limit {
             return Err(Error::invalid_response(format!(
                 "response body is larger than the {limit}-byte cap"
@@ -84,7 +109,8 @@ fn transport_error(e: &reqwest::Error, idempotent: bool) -> Error {
     } else {
         ErrorKind::Transport
     };
-    // Connection failures happen before anything was sent: always safe to retry.
+    // A connection that could not be made carried nothing: always safe to retry. Anything
+    // else may have reached the server, so only idempotent requests go again.
     let retryable = e.is_connect() || idempotent;
     let detail = if e.is_connect() {
         "could not connect"
@@ -132,7 +158,6 @@ impl Transport {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(config.connect_timeout)
-            .read_timeout(config.read_timeout)
             .pool_max_idle_per_host(config.pool_max_idle_per_host)
             .tcp_nodelay(true)
             .user_agent(concat!("async-s3/", env!("CARGO_PKG_VERSION")))
@@ -215,7 +240,8 @@ impl Transport {
         payload: &PayloadHash,
     ) -> Result<Response> {
         let creds = config.credentials.provide_credentials().await?;
-        let (body, len) = request_body(&req.body).await?;
+        let activity = Activity::new();
+        let (body, len) = request_body(&req.body, &activity).await?;
 
         let len_str;
         let mut sign_headers: Vec<(&str, &str)> = Vec::with_capacity(req.headers.len() + 2);
@@ -244,16 +270,21 @@ impl Transport {
             headers.append(name, value);
         }
 
-        let sent = self
+        let send = self
             .http
             .request(req.method.clone(), url)
             .headers(headers)
             .body(body)
-            .send()
-            .await;
+            .send();
+        let sent = tokio::select! {
+            r = send => r,
+            () = activity.idle_for(config.read_timeout) => {
+                return Err(idle_timeout("the request").with_retryable(req.idempotent));
+            }
+        };
         let resp = match sent {
             Ok(r) => r,
-            Err(e) => return Err(transport_error(&e, true)),
+            Err(e) => return Err(transport_error(&e, req.idempotent)),
         };
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
@@ -268,12 +299,13 @@ impl Transport {
                     status,
                     headers,
                     body: ResponseBody::Streaming(resp),
+                    read_timeout: config.read_timeout,
                 });
             }
-            let body = read_limited(resp, 16 << 20).await?;
+            let body = read_limited(resp, 16 << 20, config.read_timeout).await?;
             if xml::is_error_document(&body) {
                 let s3 = xml::parse_error(&body);
-                let mut e = Error::from_response(500, s3)
+                let mut e = Error::from_response(status, s3)
                     .with_message("the 200 response carried an error document");
                 e.set_request_id_if_missing(request_id.as_deref());
                 let retryable = retry::is_retryable_code(e.s3_code());
@@ -283,6 +315,7 @@ impl Transport {
                 status,
                 headers,
                 body: ResponseBody::Buffered(body),
+                read_timeout: config.read_timeout,
             });
         }
 
@@ -290,7 +323,7 @@ impl Transport {
         let body = if req.method == http::Method::HEAD {
             Bytes::new()
         } else {
-            read_error_body(resp, config.max_error_body).await
+            read_error_body(resp, config.max_error_body, config.read_timeout).await
         };
         let s3 = xml::parse_error(&body);
         let mut e = Error::from_response(status, s3);
@@ -305,9 +338,9 @@ impl Transport {
 }
 
 /// Reads at most `limit` bytes of an error body; a body that breaks is cut short, not fatal.
-async fn read_error_body(mut r: reqwest::Response, limit: usize) -> Bytes {
+async fn read_error_body(mut r: reqwest::Response, limit: usize, idle: Duration) -> Bytes {
     let mut buf = BytesMut::new();
-    while let Ok(Some(chunk)) = r.chunk().await {
+    while let Ok(Some(chunk)) = next_chunk(&mut r, idle).await {
         let room = limit.saturating_sub(buf.len());
         buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
         if buf.len() >= limit {
@@ -317,10 +350,24 @@ async fn read_error_body(mut r: reqwest::Response, limit: usize) -> Bytes {
     buf.freeze()
 }
 
-/// A fresh reqwest body for one attempt, and its length.
-async fn request_body(body: &Body) -> Result<(reqwest::Body, u64)> {
+/// In-memory bodies larger than this are sent in slices of this size, so that the idle
+/// timeout sees them progress.
+const BODY_SLICE: usize = 256 * 1024;
+
+/// A fresh reqwest body for one attempt, and its length; the body records its progress in
+/// `activity`.
+async fn request_body(body: &Body, activity: &Activity) -> Result<(reqwest::Body, u64)> {
     match &body.kind {
-        BodyKind::Bytes(b) => Ok((reqwest::Body::from(b.clone()), b.len() as u64)),
+        BodyKind::Bytes(b) if b.len() <= BODY_SLICE => {
+            Ok((reqwest::Body::from(b.clone()), b.len() as u64))
+        }
+        BodyKind::Bytes(b) => {
+            let s = Tracked {
+                inner: idle::slices(b.clone(), BODY_SLICE),
+                activity: activity.clone(),
+            };
+            Ok((reqwest::Body::wrap_stream(s), b.len() as u64))
+        }
         BodyKind::File { path, offset, len } => {
             use tokio::io::{AsyncReadExt, AsyncSeekExt};
             let open_err = |e| Error::io(format!("cannot read {}", path.display()), e);
@@ -344,7 +391,11 @@ async fn request_body(body: &Body) -> Result<(reqwest::Body, u64)> {
                     .map_err(open_err)?;
             }
             let reader = tokio_util::io::ReaderStream::with_capacity(file.take(len), 256 * 1024);
-            Ok((reqwest::Body::wrap_stream(reader), len))
+            let s = Tracked {
+                inner: reader,
+                activity: activity.clone(),
+            };
+            Ok((reqwest::Body::wrap_stream(s), len))
         }
         BodyKind::Stream { stream, len } => {
             let s = stream
@@ -354,6 +405,10 @@ async fn request_body(body: &Body) -> Result<(reqwest::Body, u64)> {
                 .ok_or_else(|| {
                     Error::invalid_input("a stream body can be sent once only and was used")
                 })?;
+            let s = Tracked {
+                inner: s,
+                activity: activity.clone(),
+            };
             Ok((reqwest::Body::wrap_stream(s), *len))
         }
     }

@@ -307,8 +307,13 @@ pub(crate) fn parse_bool(text: &str, field: &'static str) -> Result<bool, XmlErr
 }
 
 /// Parses an ISO 8601 / RFC 3339 timestamp such as `2009-10-12T17:50:30.000Z`.
-pub(crate) fn parse_date(text: &str, field: &'static str) -> Result<OffsetDateTime, XmlError> {
-    OffsetDateTime::parse(text.trim(), &Rfc3339).map_err(|_| XmlError::InvalidValue(field))
+pub(crate) fn parse_date(
+    text: &str,
+    field: &'static str,
+) -> Result<std::time::SystemTime, XmlError> {
+    OffsetDateTime::parse(text.trim(), &Rfc3339)
+        .map(std::time::SystemTime::from)
+        .map_err(|_| XmlError::InvalidValue(field))
 }
 
 /// Text that is `None` when empty.
@@ -320,7 +325,7 @@ pub(crate) fn non_empty(text: Cow<'_, str>) -> Option<String> {
 ///
 /// `+` is kept as is. A malformed escape or a result that is not UTF-8 is `InvalidValue`.
 pub(crate) fn percent_decode(text: String, field: &'static str) -> Result<String, XmlError> {
-    if !text.contains('%') {
+    if !text.contains(['%', '+']) {
         return Ok(text);
     }
     let bytes = text.as_bytes();
@@ -335,6 +340,10 @@ pub(crate) fn percent_decode(text: String, field: &'static str) -> Result<String
             };
             out.push(hi << 4 | lo);
             i += 3;
+        } else if bytes[i] == b'+' {
+            // Form encoding, as S3 uses it: a literal '+' arrives as %2B, '+' means space.
+            out.push(b' ');
+            i += 1;
         } else {
             out.push(bytes[i]);
             i += 1;
@@ -477,7 +486,10 @@ mod tests {
         assert!(!parse_bool("false", "b").unwrap());
         assert!(parse_bool("yes", "b").is_err());
         let d = parse_date("2009-10-12T17:50:30.000Z", "d").unwrap();
-        assert_eq!(d.unix_timestamp(), 1_255_369_830);
+        assert_eq!(
+            d.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs(),
+            1_255_369_830
+        );
         assert!(parse_date("2009-10-12", "d").is_err());
         assert!(parse_date("yesterday", "d").is_err());
     }
@@ -487,7 +499,7 @@ mod tests {
         let dec = |s: &str| percent_decode(s.to_owned(), "Key");
         assert_eq!(dec("a%20b").unwrap(), "a b");
         assert_eq!(dec("a%2Bb").unwrap(), "a+b");
-        assert_eq!(dec("a+b").unwrap(), "a+b");
+        assert_eq!(dec("a+b").unwrap(), "a b");
         assert_eq!(dec("%E6%97%A5").unwrap(), "日");
         assert_eq!(dec("%e6%97%a5%25").unwrap(), "日%");
         assert!(dec("%").is_err());

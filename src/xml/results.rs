@@ -1,6 +1,6 @@
 //! Small result documents: DeleteObjects, CopyObject / UploadPartCopy, GetBucketLocation.
 
-use time::OffsetDateTime;
+use std::time::SystemTime;
 
 use super::XmlError;
 use super::reader::{Elem, XmlReader, non_empty, parse_date, unexpected_root};
@@ -12,7 +12,7 @@ pub(crate) struct CopyResult {
     /// The entity tag of the new object or part, quotes included.
     pub(crate) etag: Option<String>,
     /// When the copy was written.
-    pub(crate) last_modified: Option<OffsetDateTime>,
+    pub(crate) last_modified: Option<SystemTime>,
 }
 
 /// Parses a DeleteObjects `<DeleteResult>` into the deleted keys and the per-key errors, each
@@ -206,7 +206,14 @@ mod tests {
             copy.etag.as_deref(),
             Some("\"9b2cf535f27731c974343645a3985328\"")
         );
-        assert_eq!(copy.last_modified.unwrap().unix_timestamp(), 1_256_769_120);
+        assert_eq!(
+            copy.last_modified
+                .unwrap()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs(),
+            1_256_769_120
+        );
 
         let part = parse_copy_object_result(
             b"<CopyPartResult><ETag>&quot;e&quot;</ETag><LastModified>2011-04-11T20:34:56.000Z\
