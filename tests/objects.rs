@@ -346,3 +346,23 @@ async fn bad_input_is_refused_before_sending() {
     let err = e.client.bucket("a").put_object("k", "x").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
 }
+
+/// Setting a storage class on a copy must not wipe the object's metadata.
+#[tokio::test]
+async fn copy_with_storage_class_keeps_metadata() {
+    let e = env("copy-sc").await;
+    e.bucket
+        .put_object("src", "x")
+        .content_type("text/plain")
+        .metadata("color", "green")
+        .await
+        .unwrap();
+    e.bucket
+        .copy_object("src", "dst")
+        .storage_class("STANDARD")
+        .await
+        .unwrap();
+    let h = e.bucket.head_object("dst").await.unwrap();
+    assert_eq!(h.metadata.get("color").map(String::as_str), Some("green"));
+    assert_eq!(h.content_type.as_deref(), Some("text/plain"));
+}

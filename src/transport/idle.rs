@@ -4,6 +4,12 @@
 //! While the request body flows, every chunk handed to the connection counts as activity;
 //! after the body ends, the wait for the response head counts as idle time; then each chunk of
 //! the response body must arrive within the limit.
+//!
+//! Handing a chunk over is not sending it: the kernel's socket buffers (megabytes) may still
+//! hold the tail of the body while the server reads it slowly. So once the body is handed over,
+//! the wait for the response head gets an allowance for draining what may still be buffered:
+//! `min(body, 8 MiB)` at 64 KiB/s. A healthy slow link is never cut off; a dead one is found a
+//! bounded time later.
 
 use bytes::Bytes;
 use futures_core::Stream;
@@ -19,13 +25,23 @@ use tokio::time::Instant;
 pub(crate) struct Activity {
     start: Instant,
     last_ms: Arc<AtomicU64>,
+    /// Extra idle time allowed once the body was handed over (see the module docs).
+    drain: Duration,
 }
 
+/// The slowest drain rate the allowance assumes.
+const MIN_DRAIN_RATE: u64 = 64 * 1024;
+/// The most body bytes assumed to sit in buffers.
+const MAX_BUFFERED: u64 = 8 << 20;
+
 impl Activity {
-    pub(crate) fn new() -> Self {
+    /// Tracks a request whose body has `body_len` bytes.
+    pub(crate) fn new(body_len: u64) -> Self {
+        let buffered = body_len.min(MAX_BUFFERED);
         Self {
             start: Instant::now(),
             last_ms: Arc::new(AtomicU64::new(0)),
+            drain: Duration::from_millis(buffered * 1000 / MIN_DRAIN_RATE),
         }
     }
 
@@ -39,8 +55,9 @@ impl Activity {
         Duration::from_millis(now.saturating_sub(self.last_ms.load(Ordering::Relaxed)))
     }
 
-    /// Completes once nothing happened for `limit`.
+    /// Completes once nothing happened for `limit` (plus the drain allowance).
     pub(crate) async fn idle_for(&self, limit: Duration) {
+        let limit = limit + self.drain;
         loop {
             let idle = self.idle();
             if idle >= limit {

@@ -240,8 +240,7 @@ impl Transport {
         payload: &PayloadHash,
     ) -> Result<Response> {
         let creds = config.credentials.provide_credentials().await?;
-        let activity = Activity::new();
-        let (body, len) = request_body(&req.body, &activity).await?;
+        let (body, len, activity) = request_body(&req.body).await?;
 
         let len_str;
         let mut sign_headers: Vec<(&str, &str)> = Vec::with_capacity(req.headers.len() + 2);
@@ -354,19 +353,21 @@ async fn read_error_body(mut r: reqwest::Response, limit: usize, idle: Duration)
 /// timeout sees them progress.
 const BODY_SLICE: usize = 256 * 1024;
 
-/// A fresh reqwest body for one attempt, and its length; the body records its progress in
-/// `activity`.
-async fn request_body(body: &Body, activity: &Activity) -> Result<(reqwest::Body, u64)> {
+/// A fresh reqwest body for one attempt, its length, and the activity tracker it reports to.
+async fn request_body(body: &Body) -> Result<(reqwest::Body, u64, Activity)> {
     match &body.kind {
-        BodyKind::Bytes(b) if b.len() <= BODY_SLICE => {
-            Ok((reqwest::Body::from(b.clone()), b.len() as u64))
-        }
+        BodyKind::Bytes(b) if b.len() <= BODY_SLICE => Ok((
+            reqwest::Body::from(b.clone()),
+            b.len() as u64,
+            Activity::new(b.len() as u64),
+        )),
         BodyKind::Bytes(b) => {
+            let activity = Activity::new(b.len() as u64);
             let s = Tracked {
                 inner: idle::slices(b.clone(), BODY_SLICE),
                 activity: activity.clone(),
             };
-            Ok((reqwest::Body::wrap_stream(s), b.len() as u64))
+            Ok((reqwest::Body::wrap_stream(s), b.len() as u64, activity))
         }
         BodyKind::File { path, offset, len } => {
             use tokio::io::{AsyncReadExt, AsyncSeekExt};
@@ -391,11 +392,12 @@ async fn request_body(body: &Body, activity: &Activity) -> Result<(reqwest::Body
                     .map_err(open_err)?;
             }
             let reader = tokio_util::io::ReaderStream::with_capacity(file.take(len), 256 * 1024);
+            let activity = Activity::new(len);
             let s = Tracked {
                 inner: reader,
                 activity: activity.clone(),
             };
-            Ok((reqwest::Body::wrap_stream(s), len))
+            Ok((reqwest::Body::wrap_stream(s), len, activity))
         }
         BodyKind::Stream { stream, len } => {
             let s = stream
@@ -405,11 +407,12 @@ async fn request_body(body: &Body, activity: &Activity) -> Result<(reqwest::Body
                 .ok_or_else(|| {
                     Error::invalid_input("a stream body can be sent once only and was used")
                 })?;
+            let activity = Activity::new(*len);
             let s = Tracked {
                 inner: s,
                 activity: activity.clone(),
             };
-            Ok((reqwest::Body::wrap_stream(s), *len))
+            Ok((reqwest::Body::wrap_stream(s), *len, activity))
         }
     }
 }

@@ -99,20 +99,37 @@ enum Script {
     Handler(Handler),
 }
 
+/// How the server reads request bodies.
+#[derive(Clone, Copy)]
+struct Pace(Option<Duration>);
+
 impl FaultServer {
     /// Starts a server answering with `script`, in order.
     pub(crate) async fn start(script: Vec<Reply>) -> Self {
-        Self::launch(Script::Queue(Mutex::new(VecDeque::from(script)))).await
+        Self::launch(
+            Script::Queue(Mutex::new(VecDeque::from(script))),
+            Pace(None),
+        )
+        .await
+    }
+
+    /// Like [`with_handler`](Self::with_handler), but reads request bodies slowly: 64 KiB,
+    /// then a pause of `pause`, and so on.
+    pub(crate) async fn slow_reader(
+        pause: Duration,
+        handler: impl Fn(&Recorded, &[Recorded]) -> Reply + Send + Sync + 'static,
+    ) -> Self {
+        Self::launch(Script::Handler(Arc::new(handler)), Pace(Some(pause))).await
     }
 
     /// Starts a server that answers each request with what `handler` says.
     pub(crate) async fn with_handler(
         handler: impl Fn(&Recorded, &[Recorded]) -> Reply + Send + Sync + 'static,
     ) -> Self {
-        Self::launch(Script::Handler(Arc::new(handler))).await
+        Self::launch(Script::Handler(Arc::new(handler)), Pace(None)).await
     }
 
-    async fn launch(script: Script) -> Self {
+    async fn launch(script: Script, pace: Pace) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let log = Arc::new(Mutex::new(Vec::new()));
@@ -124,7 +141,7 @@ impl FaultServer {
                     continue;
                 };
                 let _ = sock.set_nodelay(true);
-                tokio::spawn(serve(sock, log2.clone(), script.clone()));
+                tokio::spawn(serve(sock, log2.clone(), script.clone(), pace));
             }
         });
         Self { addr, log, task }
@@ -164,7 +181,12 @@ fn next_reply(script: &Script, this: &Recorded, log: &Mutex<Vec<Recorded>>) -> R
     }
 }
 
-async fn serve(mut sock: TcpStream, log: Arc<Mutex<Vec<Recorded>>>, script: Arc<Script>) {
+async fn serve(
+    mut sock: TcpStream,
+    log: Arc<Mutex<Vec<Recorded>>>,
+    script: Arc<Script>,
+    pace: Pace,
+) {
     let mut buf = Vec::new();
     loop {
         // Read the head.
@@ -194,10 +216,13 @@ async fn serve(mut sock: TcpStream, log: Arc<Mutex<Vec<Recorded>>>, script: Arc<
             .unwrap_or(0);
         buf.drain(..head_end);
         while buf.len() < len {
-            let mut chunk = [0u8; 65536];
+            let mut chunk = vec![0u8; 65536];
             match sock.read(&mut chunk).await {
                 Ok(0) | Err(_) => return,
                 Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+            if let Pace(Some(pause)) = pace {
+                tokio::time::sleep(pause).await;
             }
         }
         let body: Vec<u8> = buf.drain(..len).collect();
