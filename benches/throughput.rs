@@ -3,9 +3,11 @@
 //! and on. Prints GiB/s, client CPU seconds per GiB and the client's peak RSS.
 //!
 //! ```text
-//! cargo bench --bench throughput            # 1 GiB
-//! ASYNC_S3_BENCH_MIB=256 cargo bench --bench throughput
+//! cargo bench --bench throughput            # 1 GiB, 3 runs of each, medians
+//! ASYNC_S3_BENCH_MIB=256 ASYNC_S3_BENCH_RUNS=5 cargo bench --bench throughput
 //! ```
+//!
+//! Runs of one workload alternate progress off and on, so drift of the machine hits both.
 //!
 //! Linux only (reads /proc for CPU time and peak RSS).
 
@@ -27,6 +29,18 @@ use std::time::Instant;
 
 const PART: u64 = 8 << 20;
 const CONCURRENCY: usize = 8;
+
+fn runs() -> usize {
+    std::env::var("ASYNC_S3_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
 
 fn mib() -> u64 {
     std::env::var("ASYNC_S3_BENCH_MIB")
@@ -101,19 +115,53 @@ fn orchestrate() {
         CONCURRENCY
     );
     println!(
-        "{:<10} {:>9} {:>8} {:>12} {:>14} {:>18}",
-        "workload", "progress", "GiB/s", "CPU s/GiB", "peak RSS MiB", "RSS budget MiB"
+        "{:<10} {:>9} {:>8} {:>12} {:>14} {:>18}   (medians of {} runs)",
+        "workload",
+        "progress",
+        "GiB/s",
+        "CPU s/GiB",
+        "peak RSS MiB",
+        "RSS budget MiB",
+        runs()
     );
     for workload in ["upload", "download"] {
-        for progress in ["off", "on"] {
-            let out = Command::new(&exe)
-                .args(["--client", &addr, workload, progress])
-                .output()
-                .unwrap();
-            print!("{}", String::from_utf8_lossy(&out.stdout));
-            if !out.status.success() {
-                eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+        let mut results: [Vec<[f64; 4]>; 2] = [Vec::new(), Vec::new()];
+        for _ in 0..runs() {
+            for (i, progress) in ["off", "on"].into_iter().enumerate() {
+                let out = Command::new(&exe)
+                    .args(["--client", &addr, workload, progress])
+                    .output()
+                    .unwrap();
+                if !out.status.success() {
+                    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+                    continue;
+                }
+                let text = String::from_utf8_lossy(&out.stdout).into_owned();
+                let nums: Vec<f64> = text
+                    .split_whitespace()
+                    .skip(1)
+                    .map(|x| x.parse().unwrap())
+                    .collect();
+                results[i].push([nums[0], nums[1], nums[2], nums[3]]);
             }
+        }
+        for (i, progress) in ["off", "on"].into_iter().enumerate() {
+            let r = &results[i];
+            let col = |k: usize| median(r.iter().map(|x| x[k]).collect());
+            let label = if progress == "on" {
+                format!("on ({:.0})", col(3))
+            } else {
+                "off".to_owned()
+            };
+            println!(
+                "{:<10} {:>9} {:>8.2} {:>12.2} {:>14.0} {:>18}",
+                workload,
+                label,
+                col(0),
+                col(1),
+                col(2),
+                format!("{} + 16", (CONCURRENCY as u64 * PART) >> 20)
+            );
         }
     }
     let _ = sink.kill();
@@ -183,16 +231,10 @@ fn run_client(addr: &str, workload: &str, progress: bool) {
     let (cpu1, rss) = usage();
     let gib = size as f64 / (1u64 << 30) as f64;
     println!(
-        "{:<10} {:>9} {:>8.2} {:>12.2} {:>14.0} {:>18}",
-        workload,
-        if progress {
-            format!("on ({})", calls.load(Ordering::Relaxed))
-        } else {
-            "off".to_owned()
-        },
+        "RESULT {} {} {} {}",
         gib / secs,
         (cpu1 - cpu0) / gib,
         rss,
-        format!("{} + 16", (CONCURRENCY as u64 * PART) >> 20)
+        calls.load(Ordering::Relaxed)
     );
 }
