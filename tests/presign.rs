@@ -158,3 +158,46 @@ async fn session_token_is_part_of_the_presigned_url_and_debug_hides_it() {
         "{dbg}"
     );
 }
+
+#[tokio::test]
+async fn presign_refuses_parameters_that_belong_to_the_signature() {
+    let e = env("presign5").await;
+    let b = &e.bucket;
+    let ten = Duration::from_secs(10);
+    for err in [
+        b.presign_get("k", ten)
+            .query("X-Amz-Expires", "999999")
+            .await
+            .unwrap_err(),
+        b.presign_get("k", ten)
+            .query("x-amz-signature", "x")
+            .await
+            .unwrap_err(),
+        b.presign_get("k", ten)
+            .header("bad header", "x")
+            .await
+            .unwrap_err(),
+        b.presign_get("k", ten)
+            .header("host", "evil")
+            .await
+            .unwrap_err(),
+        b.presign_get("k", ten)
+            .header("x-amz-meta-a", "tab\there")
+            .await
+            .unwrap_err(),
+    ] {
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err:?}");
+    }
+    let ok = b
+        .presign_get("k", ten)
+        .query(
+            "response-content-disposition",
+            "attachment; filename=\"a b.txt\"",
+        )
+        .await
+        .unwrap();
+    assert!(
+        ok.url
+            .contains("response-content-disposition=attachment%3B%20filename%3D%22a%20b.txt%22")
+    );
+}

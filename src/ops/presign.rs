@@ -125,7 +125,34 @@ impl Presign {
         crate::request::validate_bucket(&self.bucket.name).map_err(ctx)?;
         crate::request::validate_key(&self.key).map_err(ctx)?;
         for (n, v) in &self.headers {
+            let name_ok = !n.is_empty()
+                && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !matches!(n.as_str(), "host" | "authorization");
+            if !name_ok {
+                return Err(ctx(Error::invalid_input(format!(
+                    "{n:?} cannot be a signed header of a presigned URL"
+                ))));
+            }
             validate_header_value(n, v).map_err(ctx)?;
+        }
+        // The signature's own parameters are the signer's to write.
+        if let Some((n, _)) = self.query.iter().find(|(n, _)| {
+            let n = n.to_ascii_lowercase();
+            n.starts_with("x-amz-")
+                && matches!(
+                    &n["x-amz-".len()..],
+                    "algorithm"
+                        | "credential"
+                        | "date"
+                        | "expires"
+                        | "signedheaders"
+                        | "signature"
+                        | "security-token"
+                )
+        }) {
+            return Err(ctx(Error::invalid_input(format!(
+                "query parameter {n} is set by the signer"
+            ))));
         }
         let client = self.bucket.client();
         let config = client.config();
