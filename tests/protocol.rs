@@ -21,13 +21,7 @@ impl async_s3::Clock for Ticking {
 }
 
 fn client(server: &FaultServer) -> Client {
-    Client::builder()
-        .endpoint(server.endpoint())
-        .credentials(Credentials::new("AKIDTEST", "secret"))
-        .retry(
-            RetryConfig::with_max_attempts(3)
-                .with_backoff(Duration::from_millis(1), Duration::from_millis(5)),
-        )
+    support::fault_client_builder(server)
         .clock(Ticking::default())
         .build()
         .unwrap()

@@ -5,22 +5,14 @@
 
 mod support;
 
-use async_s3::{Client, Credentials, ErrorKind, RetryConfig};
+use async_s3::{Client, ErrorKind};
 use std::time::Duration;
 use support::fault::{FaultServer, Recorded, Reply, parse_range, serve_range};
 
 const MIB: usize = 1 << 20;
 
 fn client(server: &FaultServer) -> Client {
-    Client::builder()
-        .endpoint(server.endpoint())
-        .credentials(Credentials::new("AKIDTEST", "secret"))
-        .retry(
-            RetryConfig::with_max_attempts(3)
-                .with_backoff(Duration::from_millis(1), Duration::from_millis(5)),
-        )
-        .build()
-        .unwrap()
+    support::fault_client_builder(server).build().unwrap()
 }
 
 fn initiate() -> Reply {

@@ -3,7 +3,7 @@
 //! complete), into one buffer, or yielded in order through a bounded window.
 
 use super::plan::ranges;
-use super::progress::{CancelHandle, Progress, Tracker, callback};
+use super::progress::{CancelHandle, Progress, Tracker, callback, cancelled};
 use super::{DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE};
 use crate::client::Bucket;
 use crate::error::{Error, ErrorKind, Result};
@@ -88,10 +88,6 @@ impl Bucket {
             cancel: CancelHandle::default(),
         }
     }
-}
-
-fn cancelled() -> Error {
-    Error::new(ErrorKind::Cancelled).with_message("the transfer was cancelled")
 }
 
 /// What the discovery GET found.

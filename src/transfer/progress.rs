@@ -94,6 +94,11 @@ impl CancelHandle {
     }
 }
 
+/// The error a cancelled transfer returns.
+pub(crate) fn cancelled() -> crate::Error {
+    crate::Error::new(crate::ErrorKind::Cancelled).with_message("the transfer was cancelled")
+}
+
 /// Makes a callback from a closure, for the builders' `on_progress`.
 pub(crate) fn callback(f: impl Fn(Progress) + Send + Sync + 'static) -> Arc<Callback> {
     Arc::new(f)

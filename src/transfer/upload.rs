@@ -2,7 +2,7 @@
 //! bounded concurrency that is aborted on any failure, on cancellation and on drop.
 
 use super::plan::{MAX_PARTS, UploadPlan};
-use super::progress::{CancelHandle, Progress, Tracker, callback};
+use super::progress::{CancelHandle, Progress, Tracker, callback, cancelled};
 use super::{DEFAULT_CONCURRENCY, DEFAULT_MULTIPART_THRESHOLD, DEFAULT_PART_SIZE};
 use crate::body::Body;
 use crate::client::Bucket;
@@ -150,10 +150,6 @@ impl Drop for AbortGuard {
             });
         }
     }
-}
-
-fn cancelled() -> Error {
-    Error::new(ErrorKind::Cancelled).with_message("the transfer was cancelled")
 }
 
 impl Upload {

@@ -5,8 +5,9 @@
 pub(crate) mod fault;
 pub(crate) mod s3_server;
 
-use async_s3::{Bucket, Client, Credentials};
+use async_s3::{Bucket, Client, ClientBuilder, Credentials, RetryConfig};
 pub(crate) use s3_server::{ACCESS_KEY, S3Server, SECRET_KEY};
+use std::time::Duration;
 
 /// A server with one bucket created, and a client for it.
 pub(crate) struct Env {
@@ -49,4 +50,15 @@ pub(crate) fn data(len: usize, seed: u64) -> Vec<u8> {
             x as u8
         })
         .collect()
+}
+
+/// A client builder for the scripted server: test keys, 3 attempts with millisecond backoff.
+pub(crate) fn fault_client_builder(server: &fault::FaultServer) -> ClientBuilder {
+    Client::builder()
+        .endpoint(server.endpoint())
+        .credentials(Credentials::new("AKIDTEST", "secret"))
+        .retry(
+            RetryConfig::with_max_attempts(3)
+                .with_backoff(Duration::from_millis(1), Duration::from_millis(5)),
+        )
 }
