@@ -30,7 +30,7 @@ mod base64;
 mod body;
 mod client;
 mod config;
-mod credentials;
+pub mod credentials;
 mod error;
 mod ops;
 mod request;

@@ -5,6 +5,14 @@
 //! credentials before every attempt, so a provider that refreshes (a later addition: profile
 //! files, container and instance metadata) keeps long transfers signed with live keys.
 
+pub(crate) mod env;
+
+// Providers that read profile files and run credential_process:
+// [profile providers]
+
+// Providers that ask an HTTP endpoint (container, instance metadata, STS web identity):
+// [http providers]
+
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;

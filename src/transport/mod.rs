@@ -3,6 +3,7 @@
 
 mod idle;
 mod retry;
+mod simple;
 
 use crate::body::{Body, BodyKind};
 use crate::config::{Config, PayloadSigning};
@@ -17,6 +18,8 @@ use std::pin::Pin;
 use std::time::Duration;
 
 pub(crate) use retry::Backoff;
+#[allow(unused_imports)]
+pub(crate) use simple::{SimpleHttp, SimpleResponse};
 
 /// A response body stream.
 pub(crate) type ByteStream =
