@@ -1,6 +1,7 @@
 //! Where providers read environment variables and files from: the real process, or a map in
-#![allow(dead_code)] // wired in by the provider chain (in progress)
 //! tests. Nothing in `credentials/` calls `std::env` directly.
+
+#![allow(dead_code)] // wired in by the provider chain (in progress)
 
 use std::collections::HashMap;
 use std::fmt;
