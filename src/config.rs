@@ -133,7 +133,7 @@ impl Endpoint {
             return Err(bad("must not have a path, query or fragment"));
         }
         if authority.contains('@') {
-            return Err(bad("credentials in the URL are not supported here"));
+            return Err(bad("user info must be split off first"));
         }
         let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
             let (h, after) = v6
@@ -174,9 +174,14 @@ impl Endpoint {
 
     /// The endpoint AWS uses for `region`.
     pub(crate) fn aws(region: &str) -> Self {
+        Self::aws_host(format!("s3.{region}.amazonaws.com"))
+    }
+
+    /// An AWS endpoint host over https.
+    pub(crate) fn aws_host(host: String) -> Self {
         Endpoint {
             scheme: Scheme::Https,
-            host: format!("s3.{region}.amazonaws.com"),
+            host,
             port: None,
             is_aws: true,
         }
@@ -196,6 +201,19 @@ impl Endpoint {
     }
 }
 
+/// How the client finds a proxy.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ProxyConfig {
+    /// Honour `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` (the default).
+    #[default]
+    FromEnvironment,
+    /// Connect directly, whatever the environment says.
+    None,
+    /// Send everything through this proxy URL.
+    Url(String),
+}
+
 /// Everything a [`Client`] needs, validated.
 #[derive(Debug)]
 pub(crate) struct Config {
@@ -210,9 +228,14 @@ pub(crate) struct Config {
     pub(crate) read_timeout: Duration,
     pub(crate) pool_max_idle_per_host: usize,
     pub(crate) max_error_body: usize,
+    pub(crate) root_certificates: Vec<Vec<u8>>,
+    pub(crate) proxy: ProxyConfig,
 }
 
 /// Builds a [`Client`]. Every setting has a sensible default except the credentials.
+///
+/// Settings made on the builder win over everything; [`load_env`](Self::load_env) fills in
+/// only what is still unset, from the environment and the shared AWS profile files.
 ///
 /// # Example
 ///
@@ -228,17 +251,24 @@ pub(crate) struct Config {
 /// ```
 #[must_use]
 pub struct ClientBuilder {
+    /// The endpoint URL without any user info.
     endpoint: Option<String>,
+    /// Credentials found in the endpoint's user info (`http://KEY:SECRET@host`).
+    url_credentials: Option<Credentials>,
     region: Option<String>,
     credentials: Option<Arc<dyn ProvideCredentials>>,
-    addressing: AddressingStyle,
+    addressing: Option<AddressingStyle>,
     payload_signing: PayloadSigning,
-    retry: RetryConfig,
+    retry: Option<RetryConfig>,
     clock: Arc<dyn Clock>,
     connect_timeout: Duration,
     read_timeout: Duration,
     pool_max_idle_per_host: usize,
     allow_http: bool,
+    dual_stack: bool,
+    accelerate: bool,
+    root_certificates: Vec<Vec<u8>>,
+    proxy: ProxyConfig,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -249,6 +279,7 @@ impl fmt::Debug for ClientBuilder {
             .field("credentials", &self.credentials)
             .field("addressing", &self.addressing)
             .field("retry", &self.retry)
+            .field("proxy", &self.proxy)
             .finish_non_exhaustive()
     }
 }
@@ -257,18 +288,60 @@ impl Default for ClientBuilder {
     fn default() -> Self {
         Self {
             endpoint: None,
+            url_credentials: None,
             region: None,
             credentials: None,
-            addressing: AddressingStyle::Auto,
+            addressing: None,
             payload_signing: PayloadSigning::default(),
-            retry: RetryConfig::default(),
+            retry: None,
             clock: Arc::new(SystemClock),
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(30),
             pool_max_idle_per_host: 64,
             allow_http: false,
+            dual_stack: false,
+            accelerate: false,
+            root_certificates: Vec::new(),
+            proxy: ProxyConfig::default(),
         }
     }
+}
+
+/// Splits `scheme://user:pass@host…` into the URL without user info and the credentials.
+fn split_userinfo(url: &str) -> (String, Option<Credentials>) {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return (url.to_owned(), None);
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return (url.to_owned(), None);
+    };
+    let userinfo = &rest[..at];
+    let stripped = format!("{scheme}://{}", &rest[at + 1..]);
+    let (user, pass) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+    let decode = |s: &str| -> String {
+        let b = s.as_bytes();
+        let mut out = Vec::with_capacity(b.len());
+        let mut i = 0;
+        while i < b.len() {
+            let hex = |c: u8| (c as char).to_digit(16);
+            if b[i] == b'%'
+                && let (Some(h), Some(l)) = (
+                    b.get(i + 1).and_then(|c| hex(*c)),
+                    b.get(i + 2).and_then(|c| hex(*c)),
+                )
+            {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+            out.push(b[i]);
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    let creds = (!user.is_empty()).then(|| Credentials::new(decode(user), decode(pass)));
+    (stripped, creds)
 }
 
 impl ClientBuilder {
@@ -278,9 +351,14 @@ impl ClientBuilder {
     }
 
     /// A custom endpoint such as `http://127.0.0.1:9000` (S3-compatible stores). Omit it for
-    /// AWS: the region then picks `https://s3.<region>.amazonaws.com`.
+    /// AWS: the region picks `https://s3.<region>.amazonaws.com`.
+    ///
+    /// User info in the URL (`http://KEY:SECRET@host:9000`, percent-encoded) supplies
+    /// credentials when none are set otherwise; it is removed from the URL and never printed.
     pub fn endpoint(mut self, url: impl Into<String>) -> Self {
-        self.endpoint = Some(url.into());
+        let (url, creds) = split_userinfo(&url.into());
+        self.endpoint = Some(url);
+        self.url_credentials = creds;
         self
     }
 
@@ -296,7 +374,8 @@ impl ClientBuilder {
         self
     }
 
-    /// A credentials provider, asked before every attempt.
+    /// A credentials provider, asked before every attempt. Wrap providers that fetch over the
+    /// network in a [`CachedProvider`](crate::credentials::CachedProvider).
     pub fn credentials_provider(mut self, provider: impl ProvideCredentials) -> Self {
         self.credentials = Some(Arc::new(provider));
         self
@@ -304,7 +383,7 @@ impl ClientBuilder {
 
     /// Path or virtual-hosted addressing (default: [`AddressingStyle::Auto`]).
     pub fn addressing_style(mut self, style: AddressingStyle) -> Self {
-        self.addressing = style;
+        self.addressing = Some(style);
         self
     }
 
@@ -316,7 +395,7 @@ impl ClientBuilder {
 
     /// The retry policy (default: 3 attempts, full-jitter backoff from 100 ms to 20 s).
     pub fn retry(mut self, retry: RetryConfig) -> Self {
-        self.retry = retry;
+        self.retry = Some(retry);
         self
     }
 
@@ -332,8 +411,9 @@ impl ClientBuilder {
         self
     }
 
-    /// How long a response may go without sending a byte (default 30 s). This bounds stalls
-    /// without limiting the total time of a large transfer.
+    /// How long a request may go without progress (default 30 s): sending the body, waiting
+    /// for the answer, and between chunks of the answer. This bounds stalls without limiting
+    /// the total time of a large transfer.
     pub fn read_timeout(mut self, timeout: Duration) -> Self {
         self.read_timeout = timeout;
         self
@@ -352,13 +432,114 @@ impl ClientBuilder {
         self
     }
 
+    /// Uses the AWS dual-stack (IPv4 and IPv6) endpoints. Ignored with a custom endpoint.
+    pub fn dual_stack(mut self, enabled: bool) -> Self {
+        self.dual_stack = enabled;
+        self
+    }
+
+    /// Uses S3 Transfer Acceleration endpoints (virtual-hosted addressing). Ignored with a
+    /// custom endpoint.
+    pub fn accelerate(mut self, enabled: bool) -> Self {
+        self.accelerate = enabled;
+        self
+    }
+
+    /// Trusts this extra root certificate (PEM), for stores behind a private CA. The
+    /// platform's usual roots stay trusted.
+    pub fn add_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_certificates.push(pem.into());
+        self
+    }
+
+    /// How to find a proxy (default: the usual environment variables).
+    pub fn proxy(mut self, proxy: ProxyConfig) -> Self {
+        self.proxy = proxy;
+        self
+    }
+
+    /// Fills in what is still unset from the environment and the shared AWS files, the way
+    /// the AWS CLI and SDKs do:
+    ///
+    /// - region: `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`;
+    /// - endpoint: `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`, the profile's `endpoint_url`
+    ///   (or its `services` section for s3);
+    /// - addressing: the profile's `s3` `addressing_style` (`path`, `virtual`, `auto`);
+    /// - attempts: `AWS_MAX_ATTEMPTS`, the profile's `max_attempts`;
+    /// - credentials: the [default chain](crate::credentials::DefaultChain), cached.
+    ///
+    /// The profile is `AWS_PROFILE`, else `default`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) for a malformed
+    /// `AWS_MAX_ATTEMPTS` or addressing style; profile files that exist but cannot be read
+    /// give [`ErrorKind::Io`](crate::ErrorKind::Io). Missing files are not errors.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only reads.
+    pub async fn load_env(self) -> Result<Self> {
+        let env: crate::credentials::env::Env = Arc::new(crate::credentials::env::ProcessEnv);
+        self.load_from(env).await
+    }
+
+    pub(crate) async fn load_from(mut self, env: crate::credentials::env::Env) -> Result<Self> {
+        let profile = crate::credentials::load_profile_config(&env, None).await?;
+        if self.region.is_none() {
+            self.region = env
+                .var("AWS_REGION")
+                .or_else(|| env.var("AWS_DEFAULT_REGION"))
+                .or(profile.region);
+        }
+        if self.endpoint.is_none()
+            && let Some(url) = env
+                .var("AWS_ENDPOINT_URL_S3")
+                .or_else(|| env.var("AWS_ENDPOINT_URL"))
+                .or(profile.endpoint_url)
+        {
+            self = self.endpoint(url);
+        }
+        if self.addressing.is_none()
+            && let Some(style) = profile.addressing_style
+        {
+            self.addressing = Some(match style.trim() {
+                "path" => AddressingStyle::Path,
+                "virtual" => AddressingStyle::VirtualHosted,
+                "auto" => AddressingStyle::Auto,
+                other => {
+                    return Err(Error::invalid_input(format!(
+                        "addressing_style {other:?} is not path, virtual or auto"
+                    )));
+                }
+            });
+        }
+        if self.retry.is_none() {
+            let attempts = match env.var("AWS_MAX_ATTEMPTS") {
+                Some(v) => Some(v.trim().parse::<u32>().map_err(|_| {
+                    Error::invalid_input(format!("AWS_MAX_ATTEMPTS {v:?} is not a number"))
+                })?),
+                None => profile.max_attempts,
+            };
+            if let Some(n) = attempts {
+                self.retry = Some(RetryConfig::with_max_attempts(n));
+            }
+        }
+        if self.credentials.is_none() && self.url_credentials.is_none() {
+            let chain = crate::credentials::DefaultChain::with_env(&env);
+            self.credentials = Some(Arc::new(crate::credentials::CachedProvider::new(chain)));
+        }
+        Ok(self)
+    }
+
     /// Validates the settings and builds the client.
     ///
     /// # Errors
     ///
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) for a malformed endpoint or
-    /// region, zero attempts, or plain http to a non-loopback host without
-    /// [`allow_http`](Self::allow_http); [`ErrorKind::Credentials`](crate::ErrorKind::Credentials)
+    /// region, zero attempts, plain http to a non-loopback host without
+    /// [`allow_http`](Self::allow_http), virtual-hosted addressing with an IP endpoint, or a
+    /// root certificate that is not PEM; [`ErrorKind::Credentials`](crate::ErrorKind::Credentials)
     /// when no credentials were given; [`ErrorKind::Transport`](crate::ErrorKind::Transport)
     /// if the HTTP client cannot be set up (TLS backend).
     pub fn build(self) -> Result<Client> {
@@ -372,8 +553,20 @@ impl ClientBuilder {
                 "region {region:?} is not valid"
             )));
         }
+        let mut addressing = self.addressing.unwrap_or_default();
         let endpoint = match &self.endpoint {
             Some(url) => Endpoint::parse(url)?,
+            None if self.accelerate => {
+                addressing = AddressingStyle::VirtualHosted;
+                Endpoint::aws_host(if self.dual_stack {
+                    "s3-accelerate.dualstack.amazonaws.com".to_owned()
+                } else {
+                    "s3-accelerate.amazonaws.com".to_owned()
+                })
+            }
+            None if self.dual_stack => {
+                Endpoint::aws_host(format!("s3.dualstack.{region}.amazonaws.com"))
+            }
             None => Endpoint::aws(&region),
         };
         if endpoint.scheme == Scheme::Http && !self.allow_http && !endpoint.is_loopback() {
@@ -382,32 +575,37 @@ impl ClientBuilder {
                 endpoint.host
             )));
         }
-        if self.addressing == AddressingStyle::VirtualHosted && endpoint.is_ip() {
+        if addressing == AddressingStyle::VirtualHosted && endpoint.is_ip() {
             return Err(Error::invalid_input(format!(
                 "virtual-hosted addressing needs a host name, not the IP address {}",
                 endpoint.host
             )));
         }
-        if self.retry.max_attempts == 0 {
+        let retry = self.retry.unwrap_or_default();
+        if retry.max_attempts == 0 {
             return Err(Error::invalid_input(
                 "retry max_attempts must be at least 1",
             ));
         }
-        let credentials = self
-            .credentials
-            .ok_or_else(|| Error::credentials("no credentials configured"))?;
+        let credentials = match (self.credentials, self.url_credentials) {
+            (Some(c), _) => c,
+            (None, Some(c)) => Arc::new(c) as Arc<dyn ProvideCredentials>,
+            (None, None) => return Err(Error::credentials("no credentials configured")),
+        };
         let config = Config {
             endpoint,
             region,
             credentials,
-            addressing: self.addressing,
+            addressing,
             payload_signing: self.payload_signing,
-            retry: self.retry,
+            retry,
             clock: self.clock,
             connect_timeout: self.connect_timeout,
             read_timeout: self.read_timeout,
             pool_max_idle_per_host: self.pool_max_idle_per_host,
             max_error_body: 64 * 1024,
+            root_certificates: self.root_certificates,
+            proxy: self.proxy,
         };
         Client::from_config(config)
     }
@@ -454,5 +652,156 @@ mod tests {
         assert!(b().endpoint("http://localhost:9000").build().is_ok());
         assert!(b().endpoint("http://127.0.0.1:9000").build().is_ok());
         assert!(b().endpoint("https://s3.example.com").build().is_ok());
+    }
+
+    use crate::credentials::env::{Env, MapEnv};
+
+    fn profile_files(config: &str) -> (tempfile::TempDir, MapEnv) {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("config");
+        std::fs::write(&cfg, config).unwrap();
+        let creds = dir.path().join("credentials");
+        std::fs::write(
+            &creds,
+            "[default]\naws_access_key_id = AKIDFILE\naws_secret_access_key = SECRET-CANARY\n",
+        )
+        .unwrap();
+        let env = MapEnv::default()
+            .with("AWS_CONFIG_FILE", cfg.to_string_lossy())
+            .with("AWS_SHARED_CREDENTIALS_FILE", creds.to_string_lossy());
+        (dir, env)
+    }
+
+    const PROFILE: &str = "[default]\nregion = eu-west-3\nendpoint_url = http://127.0.0.1:9999\nmax_attempts = 7\ns3 =\n  addressing_style = virtual\n";
+
+    #[tokio::test]
+    async fn environment_and_profile_fill_what_is_unset() {
+        let (_dir, env) = profile_files(PROFILE);
+        let b = ClientBuilder::new()
+            .load_from(Arc::new(env) as Env)
+            .await
+            .unwrap();
+        assert_eq!(b.region.as_deref(), Some("eu-west-3"));
+        assert_eq!(b.endpoint.as_deref(), Some("http://127.0.0.1:9999"));
+        assert_eq!(b.addressing, Some(AddressingStyle::VirtualHosted));
+        assert_eq!(b.retry.map(|r| r.max_attempts), Some(7));
+        // The default chain finds the profile's keys.
+        let creds = b
+            .credentials
+            .as_ref()
+            .unwrap()
+            .provide_credentials()
+            .await
+            .unwrap();
+        assert_eq!(creds.access_key_id(), "AKIDFILE");
+    }
+
+    #[tokio::test]
+    async fn environment_variables_beat_the_profile_and_the_builder_beats_both() {
+        let (_dir, env) = profile_files(PROFILE);
+        let env = env
+            .with("AWS_REGION", "ap-south-1")
+            .with("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:7000")
+            .with("AWS_ENDPOINT_URL", "http://127.0.0.1:6000")
+            .with("AWS_MAX_ATTEMPTS", "2");
+        let env: Env = Arc::new(env);
+        let b = ClientBuilder::new().load_from(env.clone()).await.unwrap();
+        assert_eq!(b.region.as_deref(), Some("ap-south-1"));
+        assert_eq!(b.endpoint.as_deref(), Some("http://127.0.0.1:7000"));
+        assert_eq!(b.retry.map(|r| r.max_attempts), Some(2));
+
+        let b = ClientBuilder::new()
+            .region("us-west-2")
+            .endpoint("http://127.0.0.1:5000")
+            .addressing_style(AddressingStyle::Path)
+            .retry(RetryConfig::with_max_attempts(4))
+            .credentials(Credentials::new("AKIDEXPLICIT", "s"))
+            .load_from(env)
+            .await
+            .unwrap();
+        assert_eq!(b.region.as_deref(), Some("us-west-2"));
+        assert_eq!(b.endpoint.as_deref(), Some("http://127.0.0.1:5000"));
+        assert_eq!(b.addressing, Some(AddressingStyle::Path));
+        assert_eq!(b.retry.map(|r| r.max_attempts), Some(4));
+        let creds = b
+            .credentials
+            .as_ref()
+            .unwrap()
+            .provide_credentials()
+            .await
+            .unwrap();
+        assert_eq!(creds.access_key_id(), "AKIDEXPLICIT");
+    }
+
+    #[tokio::test]
+    async fn bad_environment_values_are_clear_errors() {
+        let env: Env = Arc::new(MapEnv::default().with("AWS_MAX_ATTEMPTS", "many"));
+        let err = ClientBuilder::new().load_from(env).await.unwrap_err();
+        assert!(err.to_string().contains("AWS_MAX_ATTEMPTS"), "{err}");
+        let (_dir, env) = profile_files("[default]\ns3 =\n  addressing_style = sideways\n");
+        let err = ClientBuilder::new()
+            .load_from(Arc::new(env) as Env)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("sideways"), "{err}");
+    }
+
+    #[test]
+    fn credentials_in_the_endpoint_url_are_used_and_never_printed() {
+        let b = ClientBuilder::new().endpoint("http://AKIDURL:SECRET%2FCANARY@127.0.0.1:9000");
+        assert_eq!(b.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+        let dbg = format!("{b:?}");
+        assert!(!dbg.contains("CANARY") && !dbg.contains("AKIDURL"), "{dbg}");
+        let creds = b.url_credentials.clone().unwrap();
+        assert_eq!(creds.secret_access_key(), "SECRET/CANARY");
+        assert!(b.build().is_ok());
+        // Explicit credentials win over the URL's.
+        let b = ClientBuilder::new()
+            .endpoint("http://AKIDURL:S@127.0.0.1:9000")
+            .credentials(Credentials::new("AKIDX", "Y"));
+        assert!(b.build().is_ok());
+    }
+
+    #[test]
+    fn aws_endpoint_variants() {
+        let c = |b: ClientBuilder| {
+            let client = b.credentials(Credentials::new("a", "b")).build().unwrap();
+            let e = &client.config().endpoint;
+            (e.host.clone(), client.config().addressing)
+        };
+        assert_eq!(
+            c(ClientBuilder::new().region("eu-west-1")).0,
+            "s3.eu-west-1.amazonaws.com"
+        );
+        assert_eq!(
+            c(ClientBuilder::new().region("eu-west-1").dual_stack(true)).0,
+            "s3.dualstack.eu-west-1.amazonaws.com"
+        );
+        assert_eq!(
+            c(ClientBuilder::new().accelerate(true)),
+            (
+                "s3-accelerate.amazonaws.com".to_owned(),
+                AddressingStyle::VirtualHosted
+            )
+        );
+        assert_eq!(
+            c(ClientBuilder::new().accelerate(true).dual_stack(true)).0,
+            "s3-accelerate.dualstack.amazonaws.com"
+        );
+        // A custom endpoint ignores the AWS variants.
+        assert_eq!(
+            c(ClientBuilder::new()
+                .endpoint("http://127.0.0.1:9000")
+                .dual_stack(true))
+            .0,
+            "127.0.0.1"
+        );
+        let err = ClientBuilder::new()
+            .endpoint("http://127.0.0.1:9000")
+            .addressing_style(AddressingStyle::VirtualHosted)
+            .credentials(Credentials::new("a", "b"))
+            .build()
+            .unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
     }
 }

@@ -42,7 +42,9 @@ mod xml;
 
 pub use body::Body;
 pub use client::{Bucket, Client};
-pub use config::{AddressingStyle, ClientBuilder, Clock, PayloadSigning, RetryConfig, SystemClock};
+pub use config::{
+    AddressingStyle, ClientBuilder, Clock, PayloadSigning, ProxyConfig, RetryConfig, SystemClock,
+};
 pub use credentials::{Credentials, CredentialsFuture, ProvideCredentials};
 pub use error::{Error, ErrorKind, Result};
 pub use ops::bucket_ops::{CreateBucket, CreateBucketOutput, ListBuckets};

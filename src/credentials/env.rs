@@ -1,9 +1,6 @@
 //! Where providers read environment variables and files from: the real process, or a map in
 //! tests. Nothing in `credentials/` calls `std::env` directly.
 
-#![allow(dead_code)] // wired in by the provider chain (in progress)
-
-use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,17 +22,19 @@ impl EnvSource for ProcessEnv {
 }
 
 /// A fixed set of variables, for tests.
+#[cfg(test)]
 #[derive(Debug, Clone, Default)]
-pub(crate) struct MapEnv(pub(crate) HashMap<String, String>);
+pub(crate) struct MapEnv(pub(crate) std::collections::HashMap<String, String>);
 
+#[cfg(test)]
 impl MapEnv {
-    #[allow(dead_code)]
     pub(crate) fn with(mut self, key: &str, value: impl Into<String>) -> Self {
         self.0.insert(key.to_owned(), value.into());
         self
     }
 }
 
+#[cfg(test)]
 impl EnvSource for MapEnv {
     fn var(&self, key: &str) -> Option<String> {
         self.0.get(key).filter(|v| !v.is_empty()).cloned()

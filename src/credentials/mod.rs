@@ -5,13 +5,48 @@
 //! credentials before every attempt, so a provider that refreshes (a later addition: profile
 //! files, container and instance metadata) keeps long transfers signed with live keys.
 
+mod cache;
+mod chain;
 pub(crate) mod env;
 
+pub use cache::{CachedProvider, DEFAULT_REFRESH_AHEAD};
+pub use chain::{DefaultChain, EnvironmentProvider};
+
+/// The providers of the default chain, in order, over `env`.
+pub(crate) fn chain_providers(env: &env::Env) -> Vec<(&'static str, Arc<dyn ProvideCredentials>)> {
+    vec![
+        (
+            "environment",
+            Arc::new(EnvironmentProvider::with_env(env.clone())),
+        ),
+        ("profile", Arc::new(ProfileProvider::with_env(env.clone()))),
+        (
+            "web identity",
+            Arc::new(WebIdentityProvider::with_env(env.clone())),
+        ),
+        (
+            "container",
+            Arc::new(ContainerProvider::with_env(env.clone())),
+        ),
+        (
+            "instance metadata",
+            Arc::new(ImdsProvider::with_env(env.clone())),
+        ),
+    ]
+}
+
 // Providers that read profile files and run credential_process:
-// [profile providers]
+mod profile;
+pub use profile::ProfileProvider;
+pub(crate) use profile::load_profile_config;
 
 // Providers that ask an HTTP endpoint (container, instance metadata, STS web identity):
-// [http providers]
+mod container;
+mod imds;
+mod web_identity;
+pub use container::ContainerProvider;
+pub use imds::{ImdsProvider, ImdsProviderBuilder};
+pub use web_identity::WebIdentityProvider;
 
 use std::fmt;
 use std::future::Future;

@@ -6,7 +6,7 @@ mod retry;
 mod simple;
 
 use crate::body::{Body, BodyKind};
-use crate::config::{Config, PayloadSigning};
+use crate::config::{Config, PayloadSigning, ProxyConfig};
 use crate::error::{Error, ErrorKind, Result};
 use crate::request::{OpRequest, target};
 use crate::signing::{PayloadHash, SignableRequest, Signer};
@@ -18,7 +18,6 @@ use std::pin::Pin;
 use std::time::Duration;
 
 pub(crate) use retry::Backoff;
-#[allow(unused_imports)]
 pub(crate) use simple::{SimpleHttp, SimpleResponse};
 
 /// A response body stream.
@@ -158,18 +157,40 @@ impl std::error::Error for WithoutUrl {}
 
 impl Transport {
     pub(crate) fn new(config: &Config) -> Result<Self> {
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(config.connect_timeout)
             .pool_max_idle_per_host(config.pool_max_idle_per_host)
             .tcp_nodelay(true)
-            .user_agent(concat!("async-s3/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| {
-                Error::new(ErrorKind::Transport)
-                    .with_message("cannot build the HTTP client")
+            .user_agent(concat!("async-s3/", env!("CARGO_PKG_VERSION")));
+        for pem in &config.root_certificates {
+            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+                Error::invalid_input("a root certificate is not valid PEM")
                     .with_source(WithoutUrl(chain_text(&e)))
             })?;
+            if certs.is_empty() {
+                return Err(Error::invalid_input(
+                    "a root certificate holds no PEM certificate",
+                ));
+            }
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        builder = match &config.proxy {
+            ProxyConfig::FromEnvironment => builder,
+            ProxyConfig::None => builder.no_proxy(),
+            ProxyConfig::Url(url) => {
+                let proxy = reqwest::Proxy::all(url.as_str())
+                    .map_err(|_| Error::invalid_input("the proxy URL is not valid"))?;
+                builder.proxy(proxy)
+            }
+        };
+        let http = builder.build().map_err(|e| {
+            Error::new(ErrorKind::Transport)
+                .with_message("cannot build the HTTP client")
+                .with_source(WithoutUrl(chain_text(&e)))
+        })?;
         Ok(Self {
             http,
             backoff: Backoff::new(config.retry),

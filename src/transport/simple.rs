@@ -1,11 +1,9 @@
 //! Plain, unsigned HTTP requests for the credential providers (instance metadata, container
 //! credentials, STS): the only way `credentials/` reaches the network, so reqwest stays here.
-#![allow(dead_code)] // used by the HTTP credential providers (in progress)
 
 use super::chain_text;
 use crate::error::{Error, ErrorKind, Result};
 use bytes::Bytes;
-use http::HeaderMap;
 use std::time::Duration;
 
 /// A small HTTP client: no redirects, no proxy (metadata endpoints are link-local), short
@@ -20,8 +18,7 @@ pub(crate) struct SimpleHttp {
 #[derive(Debug, Clone)]
 pub(crate) struct SimpleResponse {
     pub(crate) status: u16,
-    #[allow(dead_code)]
-    pub(crate) headers: HeaderMap,
+    pub(crate) headers: http::HeaderMap,
     pub(crate) body: Bytes,
 }
 
@@ -45,12 +42,6 @@ impl SimpleHttp {
         Ok(Self { client, timeout })
     }
 
-    /// The total timeout of one request.
-    #[allow(dead_code)]
-    pub(crate) fn timeout(&self) -> Duration {
-        self.timeout
-    }
-
     /// Sends one request; any status is returned as is (the caller decides).
     ///
     /// # Errors
@@ -72,7 +63,10 @@ impl SimpleHttp {
         if let Some(b) = body {
             req = req.body(b);
         }
-        let resp = req.send().await.map_err(|e| super::transport_error(&e, true))?;
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| super::transport_error(&e, true))?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let body = super::read_limited(resp, MAX_BODY, self.timeout).await?;

@@ -26,6 +26,7 @@ mod list;
 mod multipart;
 mod reader;
 mod results;
+mod sts;
 mod write;
 
 #[cfg(test)]
@@ -40,6 +41,7 @@ pub(crate) use multipart::{
 pub(crate) use results::{
     CopyResult, parse_copy_object_result, parse_delete_result, parse_location_constraint,
 };
+pub(crate) use sts::{parse_assume_role_with_web_identity, parse_sts_error};
 pub(crate) use write::{write_complete_multipart, write_create_bucket, write_delete_objects};
 
 /// The deepest element nesting a document may have (the root is depth 1).

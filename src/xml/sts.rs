@@ -1,0 +1,207 @@
+//! STS answers to `AssumeRoleWithWebIdentity`: the credentials document and the query-protocol
+//! `<ErrorResponse>`.
+
+use std::time::SystemTime;
+
+use super::XmlError;
+use super::reader::{Elem, XmlReader, non_empty, parse_date};
+
+/// The temporary credentials in an `AssumeRoleWithWebIdentityResponse`.
+///
+/// No `Debug`: it holds a secret and a session token.
+pub(crate) struct StsCredentials {
+    pub(crate) access_key_id: String,
+    pub(crate) secret_access_key: String,
+    pub(crate) session_token: String,
+    pub(crate) expiration: SystemTime,
+}
+
+/// The `<Error>` inside an STS `<ErrorResponse>`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct StsError {
+    /// `Sender` or `Receiver`: whose fault it was.
+    pub(crate) kind: Option<String>,
+    /// The error code, e.g. `InvalidIdentityToken`.
+    pub(crate) code: Option<String>,
+    /// The human-readable explanation.
+    pub(crate) message: Option<String>,
+    /// The request id, from `<ErrorResponse><RequestId>`.
+    pub(crate) request_id: Option<String>,
+}
+
+/// Parses
+/// `AssumeRoleWithWebIdentityResponse/AssumeRoleWithWebIdentityResult/Credentials/{AccessKeyId,
+/// SecretAccessKey,SessionToken,Expiration}`; other elements (`AssumedRoleUser`,
+/// `ResponseMetadata`, …) are skipped.
+///
+/// An `<ErrorResponse>` root is `UnexpectedRoot`: try [`parse_sts_error`] on it.
+pub(crate) fn parse_assume_role_with_web_identity(body: &[u8]) -> Result<StsCredentials, XmlError> {
+    let (mut r, root) = XmlReader::open_root(body, "AssumeRoleWithWebIdentityResponse")?;
+    let mut found = None;
+    while let Some(result) = r.next_child(&root)? {
+        if result.name() != b"AssumeRoleWithWebIdentityResult" {
+            continue;
+        }
+        while let Some(creds) = r.next_child(&result)? {
+            if creds.name() == b"Credentials" {
+                found = Some(read_credentials(&mut r, &creds)?);
+            }
+        }
+    }
+    r.finish()?;
+    found.ok_or(XmlError::MissingElement("Credentials"))
+}
+
+/// Reads the children of `<Credentials>`.
+fn read_credentials<'a>(
+    r: &mut XmlReader<'a>,
+    creds: &Elem<'a>,
+) -> Result<StsCredentials, XmlError> {
+    let mut id = None;
+    let mut secret = None;
+    let mut token = None;
+    let mut expiration = None;
+    while let Some(field) = r.next_child(creds)? {
+        match field.name() {
+            b"AccessKeyId" => id = non_empty(r.text(&field)?),
+            b"SecretAccessKey" => secret = non_empty(r.text(&field)?),
+            b"SessionToken" => token = non_empty(r.text(&field)?),
+            b"Expiration" => expiration = Some(parse_date(&r.text(&field)?, "Expiration")?),
+            _ => {}
+        }
+    }
+    Ok(StsCredentials {
+        access_key_id: trimmed(id, "AccessKeyId")?,
+        secret_access_key: trimmed(secret, "SecretAccessKey")?,
+        session_token: trimmed(token, "SessionToken")?,
+        expiration: expiration.ok_or(XmlError::MissingElement("Expiration"))?,
+    })
+}
+
+/// A required value with surrounding whitespace removed; blank counts as missing.
+fn trimmed(value: Option<String>, field: &'static str) -> Result<String, XmlError> {
+    match value {
+        Some(v) if !v.trim().is_empty() => Ok(v.trim().to_owned()),
+        _ => Err(XmlError::MissingElement(field)),
+    }
+}
+
+/// Parses `<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>`.
+///
+/// Returns `None` for anything else (another root, malformed XML, an empty body).
+pub(crate) fn parse_sts_error(body: &[u8]) -> Option<StsError> {
+    let (mut r, root) = XmlReader::open_root(body, "ErrorResponse").ok()?;
+    let mut out = StsError::default();
+    while let Some(child) = r.next_child(&root).ok()? {
+        match child.name() {
+            b"Error" => {
+                while let Some(field) = r.next_child(&child).ok()? {
+                    let slot = match field.name() {
+                        b"Type" => &mut out.kind,
+                        b"Code" => &mut out.code,
+                        b"Message" => &mut out.message,
+                        _ => continue,
+                    };
+                    *slot = non_empty(r.text(&field).ok()?);
+                }
+            }
+            b"RequestId" => out.request_id = non_empty(r.text(&child).ok()?),
+            _ => {}
+        }
+    }
+    r.finish().ok()?;
+    Some(out)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests fail loudly")]
+mod tests {
+    use super::*;
+    use std::time::UNIX_EPOCH;
+
+    const OK: &str = r#"<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <AssumeRoleWithWebIdentityResult>
+    <SubjectFromWebIdentityToken>system:serviceaccount:ns:sa</SubjectFromWebIdentityToken>
+    <Audience>sts.amazonaws.com</Audience>
+    <AssumedRoleUser>
+      <Arn>arn:aws:sts::111122223333:assumed-role/demo/session</Arn>
+      <AssumedRoleId>AROAEXAMPLE:session</AssumedRoleId>
+    </AssumedRoleUser>
+    <Credentials>
+      <SessionToken> TOKEN/with+chars= </SessionToken>
+      <SecretAccessKey>secret&amp;key</SecretAccessKey>
+      <Expiration>2030-01-02T03:04:05Z</Expiration>
+      <AccessKeyId>ASIAEXAMPLE</AccessKeyId>
+    </Credentials>
+    <Provider>oidc.example</Provider>
+  </AssumeRoleWithWebIdentityResult>
+  <ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata>
+</AssumeRoleWithWebIdentityResponse>"#;
+
+    #[test]
+    fn parses_credentials_in_any_child_order() {
+        let c = parse_assume_role_with_web_identity(OK.as_bytes()).unwrap();
+        assert_eq!(c.access_key_id, "ASIAEXAMPLE");
+        assert_eq!(c.secret_access_key, "secret&key");
+        assert_eq!(c.session_token, "TOKEN/with+chars=");
+        let secs = c.expiration.duration_since(UNIX_EPOCH).unwrap().as_secs();
+        assert_eq!(secs, 1_893_553_445);
+    }
+
+    #[test]
+    fn missing_or_bad_fields_are_errors() {
+        let no_token = OK.replace("<SessionToken> TOKEN/with+chars= </SessionToken>", "");
+        assert!(matches!(
+            parse_assume_role_with_web_identity(no_token.as_bytes()),
+            Err(XmlError::MissingElement("SessionToken"))
+        ));
+        let blank_id = OK.replace("ASIAEXAMPLE", "  ");
+        assert!(matches!(
+            parse_assume_role_with_web_identity(blank_id.as_bytes()),
+            Err(XmlError::MissingElement("AccessKeyId"))
+        ));
+        let bad_date = OK.replace("2030-01-02T03:04:05Z", "tomorrow");
+        assert!(matches!(
+            parse_assume_role_with_web_identity(bad_date.as_bytes()),
+            Err(XmlError::InvalidValue("Expiration"))
+        ));
+        let no_creds = "<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult/>\
+                        </AssumeRoleWithWebIdentityResponse>";
+        assert!(matches!(
+            parse_assume_role_with_web_identity(no_creds.as_bytes()),
+            Err(XmlError::MissingElement("Credentials"))
+        ));
+        let truncated = &OK[..OK.len() / 2];
+        assert!(matches!(
+            parse_assume_role_with_web_identity(truncated.as_bytes()),
+            Err(XmlError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn error_response_is_not_credentials() {
+        let err = r#"<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <Error>
+    <Type>Sender</Type>
+    <Code>InvalidIdentityToken</Code>
+    <Message>Incorrect token audience</Message>
+  </Error>
+  <RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId>
+</ErrorResponse>"#;
+        assert!(matches!(
+            parse_assume_role_with_web_identity(err.as_bytes()),
+            Err(XmlError::UnexpectedRoot { .. })
+        ));
+        let e = parse_sts_error(err.as_bytes()).unwrap();
+        assert_eq!(e.kind.as_deref(), Some("Sender"));
+        assert_eq!(e.code.as_deref(), Some("InvalidIdentityToken"));
+        assert_eq!(e.message.as_deref(), Some("Incorrect token audience"));
+        assert_eq!(
+            e.request_id.as_deref(),
+            Some("c6104cbe-af31-11e0-8154-cbc7ccf896c7")
+        );
+        assert!(parse_sts_error(OK.as_bytes()).is_none());
+        assert!(parse_sts_error(b"").is_none());
+        assert!(parse_sts_error(b"<ErrorResponse><Error>").is_none());
+    }
+}
