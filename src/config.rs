@@ -463,7 +463,7 @@ impl ClientBuilder {
     ///
     /// - region: `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`;
     /// - endpoint: `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`, the profile's `endpoint_url`
-    ///   (or its `services` section for s3);
+    ///   (or its `services` section for s3), unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`;
     /// - addressing: the profile's `s3` `addressing_style` (`path`, `virtual`, `auto`);
     /// - attempts: `AWS_MAX_ATTEMPTS`, the profile's `max_attempts`;
     /// - credentials: the [default chain](crate::credentials::DefaultChain), cached.
@@ -492,7 +492,11 @@ impl ClientBuilder {
                 .or_else(|| env.var("AWS_DEFAULT_REGION"))
                 .or(profile.region);
         }
+        let ignore_endpoints = env
+            .var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
         if self.endpoint.is_none()
+            && !ignore_endpoints
             && let Some(url) = env
                 .var("AWS_ENDPOINT_URL_S3")
                 .or_else(|| env.var("AWS_ENDPOINT_URL"))

@@ -358,3 +358,26 @@ async fn url_encoded_listing_keys_are_decoded() {
     assert_eq!(page.common_prefixes, ["dir 1/"]);
     assert!(server.requests()[0].target.contains("encoding-type=url"));
 }
+
+/// An explicit proxy receives the requests (in absolute form); `ProxyConfig::None` bypasses it.
+#[tokio::test]
+async fn an_explicit_proxy_is_used() {
+    let proxy = FaultServer::start(vec![ok("via proxy")]).await;
+    let c = support::fault_client_builder(&proxy)
+        .endpoint("http://127.0.0.1:9") // nothing listens here: only the proxy can answer
+        .proxy(async_s3::ProxyConfig::Url(proxy.endpoint()))
+        .build()
+        .unwrap();
+    let body = c
+        .bucket("bkt")
+        .get_object("k")
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(&body[..], b"via proxy");
+    let reqs = proxy.requests();
+    assert_eq!(reqs[0].target, "http://127.0.0.1:9/bkt/k");
+    assert!(reqs[0].header("authorization").is_some());
+}
