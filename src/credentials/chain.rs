@@ -31,7 +31,7 @@ impl EnvironmentProvider {
         Self { env }
     }
 
-    fn load(&self) -> Result<Credentials> {
+    pub(crate) fn load(&self) -> Result<Credentials> {
         let missing = |name: &str| Error::credentials(format!("environment: {name} is not set"));
         let id = self
             .env

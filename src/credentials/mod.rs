@@ -115,15 +115,7 @@ impl Credentials {
     /// An error of kind [`ErrorKind::Credentials`](crate::ErrorKind::Credentials) naming the
     /// missing variable when either key variable is unset or empty.
     pub fn from_env() -> Result<Self, crate::Error> {
-        let get = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let id = get("AWS_ACCESS_KEY_ID").ok_or_else(|| missing_env("AWS_ACCESS_KEY_ID"))?;
-        let secret =
-            get("AWS_SECRET_ACCESS_KEY").ok_or_else(|| missing_env("AWS_SECRET_ACCESS_KEY"))?;
-        let creds = Self::new(id.trim(), secret.trim());
-        Ok(match get("AWS_SESSION_TOKEN") {
-            Some(t) => creds.with_session_token(t.trim()),
-            None => creds,
-        })
+        EnvironmentProvider::new().load()
     }
 
     fn into_inner(self) -> Inner {
@@ -154,10 +146,6 @@ impl Credentials {
     pub fn expiry(&self) -> Option<SystemTime> {
         self.0.expiry
     }
-}
-
-fn missing_env(name: &str) -> crate::Error {
-    crate::Error::credentials(format!("environment variable {name} is not set"))
 }
 
 impl fmt::Debug for Credentials {
