@@ -381,3 +381,79 @@ async fn an_explicit_proxy_is_used() {
     assert_eq!(reqs[0].target, "http://127.0.0.1:9/bkt/k");
     assert!(reqs[0].header("authorization").is_some());
 }
+
+/// TEST-PLAN R4: a `RequestTimeTooSkewed` answer teaches the clock offset from its `Date`; the
+/// request is signed again and sent once more, and later requests use the offset.
+#[tokio::test]
+async fn clock_skew_is_learned_from_the_server_date() {
+    // The Ticking clock starts at 1_700_000_000; the server lives 20 minutes ahead.
+    let server_time = time::OffsetDateTime::from_unix_timestamp(1_700_000_000 + 1200).unwrap();
+    let date = server_time
+        .format(&time::format_description::well_known::Rfc2822)
+        .unwrap();
+    let server = FaultServer::start(vec![
+        Reply::s3_error(403, "RequestTimeTooSkewed").header("date", &date),
+        ok("a"),
+    ])
+    .await;
+    let c = client(&server);
+    c.bucket("bkt").get_object("k").await.unwrap();
+    c.bucket("bkt").get_object("k").await.unwrap();
+    let dates: Vec<String> = server
+        .requests()
+        .iter()
+        .map(|r| r.header("x-amz-date").unwrap().to_owned())
+        .collect();
+    assert_eq!(dates.len(), 3, "one extra attempt, then the next request");
+    assert!(dates[0].starts_with("20231114T2213"), "{dates:?}");
+    // 1_700_001_200 and after is 2023-11-14T22:33:20Z.
+    assert!(dates[1].as_str() >= "20231114T223320Z", "{dates:?}");
+    assert!(dates[2].as_str() >= "20231114T223320Z", "{dates:?}");
+}
+
+/// TEST-PLAN R5: `ExpiredToken` drops the cached credentials once and retries with fresh ones.
+#[tokio::test]
+async fn expired_credentials_are_refreshed_once() {
+    use async_s3::credentials::CachedProvider;
+    use async_s3::{CredentialsFuture, ProvideCredentials};
+    use std::sync::atomic::AtomicU32;
+
+    #[derive(Debug, Default)]
+    struct Rotating(AtomicU32);
+    impl ProvideCredentials for Rotating {
+        fn provide_credentials(&self) -> CredentialsFuture<'_> {
+            let n = self.0.fetch_add(1, Ordering::SeqCst) + 1;
+            Box::pin(async move { Ok(Credentials::new(format!("AKIDGEN{n}"), "s")) })
+        }
+    }
+
+    let server = FaultServer::start(vec![
+        Reply::s3_error(400, "ExpiredToken"),
+        ok("fresh"),
+        Reply::s3_error(400, "ExpiredToken"),
+    ])
+    .await;
+    let c = support::fault_client_builder(&server)
+        .credentials_provider(CachedProvider::new(Rotating::default()))
+        .build()
+        .unwrap();
+    c.bucket("bkt").get_object("k").await.unwrap();
+    let auths: Vec<String> = server
+        .requests()
+        .iter()
+        .map(|r| r.header("authorization").unwrap().to_owned())
+        .collect();
+    assert!(
+        auths[0].contains("AKIDGEN1/") && auths[1].contains("AKIDGEN2/"),
+        "{auths:?}"
+    );
+    // Refreshed once per request: a second ExpiredToken in a row is an error.
+    let server2 = FaultServer::start(vec![Reply::s3_error(400, "ExpiredToken")]).await;
+    let c = support::fault_client_builder(&server2)
+        .credentials_provider(CachedProvider::new(Rotating::default()))
+        .build()
+        .unwrap();
+    let err = c.bucket("bkt").get_object("k").await.unwrap_err();
+    assert_eq!(err.s3_code(), Some("ExpiredToken"));
+    assert_eq!(server2.requests().len(), 2);
+}

@@ -143,6 +143,10 @@ impl ProvideCredentials for CachedProvider {
     fn provide_credentials(&self) -> CredentialsFuture<'_> {
         Box::pin(self.get())
     }
+
+    fn invalidate(&self) {
+        CachedProvider::invalidate(self);
+    }
 }
 
 #[cfg(test)]

@@ -178,6 +178,11 @@ pub trait ProvideCredentials: fmt::Debug + Send + Sync + 'static {
     /// An error of kind [`ErrorKind::Credentials`](crate::ErrorKind::Credentials) when none
     /// can be had; its message names the provider and never contains a secret.
     fn provide_credentials(&self) -> CredentialsFuture<'_>;
+
+    /// Forgets any cached credentials, because the service said they expired
+    /// (`ExpiredToken`). The client calls it once before retrying such a request. The default
+    /// does nothing; caching providers drop their copy.
+    fn invalidate(&self) {}
 }
 
 impl ProvideCredentials for Credentials {

@@ -29,6 +29,9 @@ pub(crate) type ByteStream =
 pub(crate) struct Transport {
     http: reqwest::Client,
     backoff: Backoff,
+    /// How far the server's clock is ahead of ours, in milliseconds, learned from the `Date`
+    /// of a `RequestTimeTooSkewed` answer; added to the clock for every signature.
+    skew_ms: std::sync::atomic::AtomicI64,
 }
 
 /// A successful response: status, headers and a body still to be read.
@@ -194,6 +197,7 @@ impl Transport {
         Ok(Self {
             http,
             backoff: Backoff::new(config.retry),
+            skew_ms: std::sync::atomic::AtomicI64::new(0),
         })
     }
 
@@ -237,6 +241,8 @@ impl Transport {
             1
         };
         let mut attempt = 0;
+        // Each of these gets one immediate extra attempt per request.
+        let (mut skew_fixed, mut creds_refreshed) = (false, false);
         loop {
             attempt += 1;
             let result = self
@@ -245,6 +251,23 @@ impl Transport {
             match result {
                 Ok(resp) => return Ok(resp),
                 Err(e) => {
+                    let replayable = req.body.is_replayable();
+                    match e.s3_code() {
+                        // The clock offset was learned from the answer: sign again (TEST-PLAN R4).
+                        Some("RequestTimeTooSkewed") if !skew_fixed && replayable => {
+                            skew_fixed = true;
+                            continue;
+                        }
+                        // Credentials expired early: fetch new ones once (TEST-PLAN R5).
+                        Some("ExpiredToken" | "ExpiredTokenException" | "TokenRefreshRequired")
+                            if !creds_refreshed && replayable =>
+                        {
+                            creds_refreshed = true;
+                            config.credentials.invalidate();
+                            continue;
+                        }
+                        _ => {}
+                    }
                     if !e.is_retryable() || attempt >= max_attempts {
                         return Err(ctx(e.with_attempts(attempt)));
                     }
@@ -252,6 +275,34 @@ impl Transport {
                 }
             }
         }
+    }
+
+    /// Our clock, corrected by what the server taught us.
+    fn now(&self, config: &Config) -> std::time::SystemTime {
+        let skew = self.skew_ms.load(std::sync::atomic::Ordering::Relaxed);
+        let now = config.clock.now();
+        if skew >= 0 {
+            now + Duration::from_millis(skew.unsigned_abs())
+        } else {
+            now - Duration::from_millis(skew.unsigned_abs())
+        }
+    }
+
+    /// Learns the clock offset from the `Date` of a skew error.
+    fn learn_skew(&self, config: &Config, headers: &HeaderMap) {
+        let Some(server) = headers
+            .get("date")
+            .and_then(|v| v.to_str().ok())
+            .and_then(crate::ops::meta::http_date)
+        else {
+            return;
+        };
+        let local = config.clock.now();
+        let ms = match server.duration_since(local) {
+            Ok(ahead) => i64::try_from(ahead.as_millis()).unwrap_or(i64::MAX),
+            Err(behind) => -i64::try_from(behind.duration().as_millis()).unwrap_or(i64::MAX),
+        };
+        self.skew_ms.store(ms, std::sync::atomic::Ordering::Relaxed);
     }
 
     async fn attempt(
@@ -282,7 +333,7 @@ impl Transport {
             query: req.query.as_str(),
             headers: &sign_headers,
         };
-        let signed = signer.sign_headers(&creds, config.clock.now(), &signable, payload);
+        let signed = signer.sign_headers(&creds, self.now(config), &signable, payload);
 
         let mut headers = HeaderMap::with_capacity(sign_headers.len() + 4);
         for (n, v) in sign_headers.iter().copied().chain(signed.iter()) {
@@ -355,6 +406,9 @@ impl Transport {
             e = e.with_message(format!("unexpected error body: {}", snippet.trim()));
         }
         e.set_request_id_if_missing(request_id.as_deref());
+        if e.s3_code() == Some("RequestTimeTooSkewed") {
+            self.learn_skew(config, &headers);
+        }
         let retryable = retry::is_retryable_status(status) || retry::is_retryable_code(e.s3_code());
         Err(e.with_retryable(retryable))
     }
