@@ -61,6 +61,10 @@ impl Client {
     /// See [`ClientBuilder::load_env`] and [`ClientBuilder::build`]. Credentials are resolved
     /// lazily, at the first request, so a missing provider shows up there.
     ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only reads the environment and files.
+    ///
     /// # Example
     ///
     /// ```no_run

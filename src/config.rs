@@ -195,14 +195,17 @@ impl Endpoint {
         let h = self.host.as_str();
         h == "localhost"
             || h.ends_with(".localhost")
-            || h == "[::1]"
+            || h.strip_prefix('[')
+                .and_then(|v6| v6.strip_suffix(']'))
+                .and_then(|v6| v6.parse::<std::net::Ipv6Addr>().ok())
+                .is_some_and(|ip| ip.is_loopback())
             || h.parse::<std::net::Ipv4Addr>()
                 .is_ok_and(|ip| ip.is_loopback())
     }
 }
 
 /// How the client finds a proxy.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum ProxyConfig {
     /// Honour `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` (the default).
@@ -212,6 +215,23 @@ pub enum ProxyConfig {
     None,
     /// Send everything through this proxy URL.
     Url(String),
+}
+
+impl fmt::Debug for ProxyConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProxyConfig::FromEnvironment => f.write_str("FromEnvironment"),
+            ProxyConfig::None => f.write_str("None"),
+            // A proxy URL may carry a password.
+            ProxyConfig::Url(u) => match u.split_once("://") {
+                Some((scheme, rest)) if rest.contains('@') => {
+                    let host = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+                    write!(f, "Url({scheme}://** redacted **@{host})")
+                }
+                _ => write!(f, "Url({u})"),
+            },
+        }
+    }
 }
 
 /// Everything a [`Client`] needs, validated.
@@ -255,6 +275,10 @@ pub struct ClientBuilder {
     endpoint: Option<String>,
     /// Credentials found in the endpoint's user info (`http://KEY:SECRET@host`).
     url_credentials: Option<Credentials>,
+    /// An endpoint whose user info could not be split, reported by `build`.
+    endpoint_error: Option<Error>,
+    /// The provider `load_env` found, used when nothing more explicit is set.
+    env_credentials: Option<Arc<dyn ProvideCredentials>>,
     region: Option<String>,
     credentials: Option<Arc<dyn ProvideCredentials>>,
     addressing: Option<AddressingStyle>,
@@ -289,6 +313,8 @@ impl Default for ClientBuilder {
         Self {
             endpoint: None,
             url_credentials: None,
+            endpoint_error: None,
+            env_credentials: None,
             region: None,
             credentials: None,
             addressing: None,
@@ -308,17 +334,25 @@ impl Default for ClientBuilder {
 }
 
 /// Splits `scheme://user:pass@host…` into the URL without user info and the credentials.
-fn split_userinfo(url: &str) -> (String, Option<Credentials>) {
+///
+/// The host part starts after the last `@`, so a secret with a raw `/` still splits cleanly
+/// (endpoints have no path, so an `@` can only belong to user info). User info without both a
+/// key and a secret is refused. Errors never quote the URL: it may hold a secret.
+fn split_userinfo(url: &str) -> Result<(String, Option<Credentials>)> {
     let Some((scheme, rest)) = url.split_once("://") else {
-        return (url.to_owned(), None);
+        if url.contains('@') {
+            return Err(Error::invalid_input(
+                "endpoint URL with user info has no scheme (the URL is not shown: it may hold a secret)",
+            ));
+        }
+        return Ok((url.to_owned(), None));
     };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let Some(at) = rest[..authority_end].rfind('@') else {
-        return (url.to_owned(), None);
+    let Some(at) = rest.rfind('@') else {
+        return Ok((url.to_owned(), None));
     };
     let userinfo = &rest[..at];
-    let stripped = format!("{scheme}://{}", &rest[at + 1..]);
-    let (user, pass) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+    let host_part = &rest[at + 1..];
+    let stripped = format!("{scheme}://{host_part}");
     let decode = |s: &str| -> String {
         let b = s.as_bytes();
         let mut out = Vec::with_capacity(b.len());
@@ -340,8 +374,15 @@ fn split_userinfo(url: &str) -> (String, Option<Credentials>) {
         }
         String::from_utf8_lossy(&out).into_owned()
     };
-    let creds = (!user.is_empty()).then(|| Credentials::new(decode(user), decode(pass)));
-    (stripped, creds)
+    match userinfo.split_once(':') {
+        Some((user, pass)) if !user.is_empty() && !pass.is_empty() => {
+            Ok((stripped, Some(Credentials::new(decode(user), decode(pass)))))
+        }
+        _ => Err(Error::invalid_input(
+            "endpoint user info must be KEY:SECRET, both non-empty and percent-encoded \
+             (the URL is not shown: it may hold a secret)",
+        )),
+    }
 }
 
 impl ClientBuilder {
@@ -356,9 +397,18 @@ impl ClientBuilder {
     /// User info in the URL (`http://KEY:SECRET@host:9000`, percent-encoded) supplies
     /// credentials when none are set otherwise; it is removed from the URL and never printed.
     pub fn endpoint(mut self, url: impl Into<String>) -> Self {
-        let (url, creds) = split_userinfo(&url.into());
-        self.endpoint = Some(url);
-        self.url_credentials = creds;
+        match split_userinfo(&url.into()) {
+            Ok((url, creds)) => {
+                self.endpoint = Some(url);
+                self.url_credentials = creds;
+                self.endpoint_error = None;
+            }
+            Err(e) => {
+                self.endpoint = None;
+                self.url_credentials = None;
+                self.endpoint_error = Some(e);
+            }
+        }
         self
     }
 
@@ -490,7 +540,8 @@ impl ClientBuilder {
             self.region = env
                 .var("AWS_REGION")
                 .or_else(|| env.var("AWS_DEFAULT_REGION"))
-                .or(profile.region);
+                .or(profile.region)
+                .map(|r| r.trim().to_owned());
         }
         let ignore_endpoints = env
             .var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
@@ -529,9 +580,9 @@ impl ClientBuilder {
                 self.retry = Some(RetryConfig::with_max_attempts(n));
             }
         }
-        if self.credentials.is_none() && self.url_credentials.is_none() {
+        if self.env_credentials.is_none() {
             let chain = crate::credentials::DefaultChain::with_env(&env);
-            self.credentials = Some(Arc::new(crate::credentials::CachedProvider::new(chain)));
+            self.env_credentials = Some(Arc::new(crate::credentials::CachedProvider::new(chain)));
         }
         Ok(self)
     }
@@ -547,6 +598,9 @@ impl ClientBuilder {
     /// when no credentials were given; [`ErrorKind::Transport`](crate::ErrorKind::Transport)
     /// if the HTTP client cannot be set up (TLS backend).
     pub fn build(self) -> Result<Client> {
+        if let Some(e) = self.endpoint_error {
+            return Err(e);
+        }
         let region = self.region.unwrap_or_else(|| "us-east-1".to_owned());
         if region.is_empty()
             || !region
@@ -591,10 +645,12 @@ impl ClientBuilder {
                 "retry max_attempts must be at least 1",
             ));
         }
-        let credentials = match (self.credentials, self.url_credentials) {
-            (Some(c), _) => c,
-            (None, Some(c)) => Arc::new(c) as Arc<dyn ProvideCredentials>,
-            (None, None) => return Err(Error::credentials("no credentials configured")),
+        // Explicit credentials, then the endpoint's user info, then what load_env found.
+        let credentials = match (self.credentials, self.url_credentials, self.env_credentials) {
+            (Some(c), _, _) => c,
+            (None, Some(c), _) => Arc::new(c) as Arc<dyn ProvideCredentials>,
+            (None, None, Some(c)) => c,
+            (None, None, None) => return Err(Error::credentials("no credentials configured")),
         };
         let config = Config {
             endpoint,
@@ -691,7 +747,7 @@ mod tests {
         assert_eq!(b.retry.map(|r| r.max_attempts), Some(7));
         // The default chain finds the profile's keys.
         let creds = b
-            .credentials
+            .env_credentials
             .as_ref()
             .unwrap()
             .provide_credentials()
@@ -750,20 +806,92 @@ mod tests {
         assert!(err.to_string().contains("sideways"), "{err}");
     }
 
-    #[test]
-    fn credentials_in_the_endpoint_url_are_used_and_never_printed() {
-        let b = ClientBuilder::new().endpoint("http://AKIDURL:SECRET%2FCANARY@127.0.0.1:9000");
+    #[tokio::test]
+    async fn credentials_in_the_endpoint_url_are_used_and_never_printed() {
+        // A raw '/' in the secret (common in AWS secrets) still splits at the last '@'.
+        let b = ClientBuilder::new().endpoint("http://AKIDURL:SECRET/CANARY%2B@127.0.0.1:9000");
         assert_eq!(b.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
         let dbg = format!("{b:?}");
         assert!(!dbg.contains("CANARY") && !dbg.contains("AKIDURL"), "{dbg}");
-        let creds = b.url_credentials.clone().unwrap();
-        assert_eq!(creds.secret_access_key(), "SECRET/CANARY");
-        assert!(b.build().is_ok());
-        // Explicit credentials win over the URL's.
-        let b = ClientBuilder::new()
+        let client = b.build().unwrap();
+        let creds = client
+            .config()
+            .credentials
+            .provide_credentials()
+            .await
+            .unwrap();
+        assert_eq!(creds.secret_access_key(), "SECRET/CANARY+");
+
+        // Explicit credentials win over the URL's, which win over what load_env found.
+        let client = ClientBuilder::new()
             .endpoint("http://AKIDURL:S@127.0.0.1:9000")
-            .credentials(Credentials::new("AKIDX", "Y"));
-        assert!(b.build().is_ok());
+            .credentials(Credentials::new("AKIDX", "Y"))
+            .build()
+            .unwrap();
+        let creds = client
+            .config()
+            .credentials
+            .provide_credentials()
+            .await
+            .unwrap();
+        assert_eq!(creds.access_key_id(), "AKIDX");
+        let env: Env = Arc::new(
+            MapEnv::default()
+                .with("AWS_ACCESS_KEY_ID", "AKIDENV")
+                .with("AWS_SECRET_ACCESS_KEY", "E"),
+        );
+        let client = ClientBuilder::new()
+            .load_from(env)
+            .await
+            .unwrap()
+            .endpoint("http://AKIDURL:S@127.0.0.1:9000")
+            .build()
+            .unwrap();
+        let creds = client
+            .config()
+            .credentials
+            .provide_credentials()
+            .await
+            .unwrap();
+        assert_eq!(creds.access_key_id(), "AKIDURL");
+
+        // Malformed user info is refused without quoting the URL.
+        for url in [
+            "http://AKIDONLY@127.0.0.1:9000",
+            "http://:SECRET-CANARY@127.0.0.1:9000",
+            "AKID:SECRET-CANARY@127.0.0.1:9000",
+        ] {
+            let err = ClientBuilder::new()
+                .endpoint(url)
+                .credentials(Credentials::new("a", "b"))
+                .build()
+                .unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
+            let text = format!("{err} {err:?}");
+            assert!(
+                !text.contains("CANARY") && !text.contains("AKIDONLY"),
+                "{text}"
+            );
+        }
+        // A proxy password never prints either.
+        let b = ClientBuilder::new().proxy(ProxyConfig::Url(
+            "http://u:PROXY-CANARY@127.0.0.1:3128".into(),
+        ));
+        assert!(!format!("{b:?}").contains("PROXY-CANARY"));
+    }
+
+    #[test]
+    fn every_loopback_form_is_loopback() {
+        for url in [
+            "http://127.0.0.1:1",
+            "http://127.3.2.1",
+            "http://[::1]:1",
+            "http://[0:0:0:0:0:0:0:1]",
+            "http://localhost:9",
+        ] {
+            assert!(Endpoint::parse(url).unwrap().is_loopback(), "{url}");
+        }
+        assert!(!Endpoint::parse("http://10.0.0.1").unwrap().is_loopback());
     }
 
     #[test]

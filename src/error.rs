@@ -100,6 +100,8 @@ struct Inner {
     attempts: u32,
     retryable: bool,
     upload_id: Option<String>,
+    /// A credentials provider that is not set up at all (the chain moves on).
+    not_configured: bool,
     source: Option<BoxError>,
 }
 
@@ -117,6 +119,7 @@ impl Error {
                 attempts: 0,
                 retryable: false,
                 upload_id: None,
+                not_configured: false,
                 source: None,
             }),
         }
@@ -132,6 +135,19 @@ impl Error {
 
     pub(crate) fn credentials(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Credentials).with_message(message)
+    }
+
+    /// A provider has nothing to offer because it is not set up (no variable, no file, no
+    /// profile): a credentials chain moves on to the next provider. Any other credentials
+    /// error stops the chain.
+    pub(crate) fn credentials_not_configured(message: impl Into<String>) -> Self {
+        let mut e = Self::credentials(message);
+        e.inner.not_configured = true;
+        e
+    }
+
+    pub(crate) fn is_not_configured(&self) -> bool {
+        self.inner.not_configured
     }
 
     pub(crate) fn io(message: impl Into<String>, source: std::io::Error) -> Self {

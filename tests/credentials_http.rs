@@ -89,13 +89,12 @@ async fn container_token_file_is_read_at_each_call() {
     assert_eq!(seen, [format!("{AUTH}-1"), format!("{AUTH}-2")]);
 }
 
+/// The host rules themselves are unit-tested without any request (`check_full_uri`); here
+/// only URIs that could never leave this machine are used, so a regression in the rules cannot
+/// send the token anywhere.
 #[tokio::test]
-async fn container_refuses_a_plain_http_host_that_is_not_allowed() {
-    for uri in [
-        "http://192.0.2.7/creds",
-        "http://169.254.169.254/creds",
-        "http://metadata.example.com/creds",
-    ] {
+async fn container_refuses_a_full_uri_that_is_not_allowed() {
+    for uri in ["ftp://127.0.0.1/creds", "http://user:pw@127.0.0.1:9/creds"] {
         let err = ContainerProvider::from_full_uri(uri)
             .authorization_token(AUTH)
             .provide_credentials()
@@ -104,7 +103,6 @@ async fn container_refuses_a_plain_http_host_that_is_not_allowed() {
         assert_eq!(err.kind(), ErrorKind::Credentials);
         let msg = err.to_string();
         assert!(msg.contains("ContainerProvider: "), "{msg}");
-        assert!(msg.contains("not allowed over plain http"), "{msg}");
         assert_clean(&format!("{err} {err:?}"));
     }
 }

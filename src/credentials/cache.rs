@@ -6,7 +6,8 @@ use super::{Credentials, CredentialsFuture, ProvideCredentials};
 use crate::config::{Clock, SystemClock};
 use crate::error::Result;
 use std::fmt;
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
 /// The default margin: credentials are refreshed this long before they expire.
@@ -21,6 +22,18 @@ pub const DEFAULT_REFRESH_AHEAD: Duration = Duration::from_secs(5 * 60);
 /// - If a refresh fails while the current credentials are still valid, those are served and
 ///   the refresh is tried again on the next call.
 ///
+/// # Errors
+///
+/// [`provide_credentials`](ProvideCredentials::provide_credentials) returns the inner
+/// provider's error (shared by the callers that waited for the same fetch), or a
+/// [`ErrorKind::Credentials`](crate::ErrorKind::Credentials) error when the fetch takes
+/// longer than [`fetch_timeout`](Self::fetch_timeout).
+///
+/// # Cancel safety
+///
+/// Cancel safe: a caller dropped while it fetches releases the fetch to the next caller
+/// (the inner provider's future is dropped with it).
+///
 /// # Example
 ///
 /// ```
@@ -32,10 +45,22 @@ pub const DEFAULT_REFRESH_AHEAD: Duration = Duration::from_secs(5 * 60);
 /// ```
 pub struct CachedProvider {
     inner: Arc<dyn ProvideCredentials>,
-    current: RwLock<Option<Credentials>>,
+    current: RwLock<Option<Cached>>,
     refresh: tokio::sync::Mutex<()>,
+    /// Counts finished fetches, so a caller that waited for one can tell it happened.
+    generation: AtomicU64,
+    /// The message of the last failed fetch and its generation, shared with its waiters.
+    last_failure: Mutex<Option<(u64, String)>>,
     refresh_ahead: Duration,
+    fetch_timeout: Duration,
     clock: Arc<dyn Clock>,
+}
+
+/// Credentials and when to refresh them.
+#[derive(Clone)]
+struct Cached {
+    creds: Credentials,
+    refresh_at: Option<SystemTime>,
 }
 
 impl fmt::Debug for CachedProvider {
@@ -58,15 +83,28 @@ impl CachedProvider {
             inner,
             current: RwLock::new(None),
             refresh: tokio::sync::Mutex::new(()),
+            generation: AtomicU64::new(0),
+            last_failure: Mutex::new(None),
             refresh_ahead: DEFAULT_REFRESH_AHEAD,
+            fetch_timeout: Duration::from_secs(60),
             clock: Arc::new(SystemClock),
         }
     }
 
-    /// How long before expiry to refresh (default 5 minutes).
+    /// How long before expiry to refresh (default 5 minutes). For credentials that live
+    /// shorter than twice this margin, the refresh comes at half their remaining life instead,
+    /// so they are not fetched again on every call.
     #[must_use]
     pub fn refresh_ahead(mut self, margin: Duration) -> Self {
         self.refresh_ahead = margin;
+        self
+    }
+
+    /// The longest a fetch from the inner provider may take (default 60 s); a provider that
+    /// hangs then fails the callers waiting for it instead of blocking them forever.
+    #[must_use]
+    pub fn fetch_timeout(mut self, timeout: Duration) -> Self {
+        self.fetch_timeout = timeout;
         self
     }
 
@@ -83,59 +121,107 @@ impl CachedProvider {
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
-    fn cached(&self) -> Option<Credentials> {
+    fn cached(&self) -> Option<Cached> {
         self.current
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
     }
 
-    fn is_valid(&self, c: &Credentials, now: SystemTime) -> bool {
-        c.expiry().is_none_or(|e| e > now)
+    fn is_valid(c: &Cached, now: SystemTime) -> bool {
+        c.creds.expiry().is_none_or(|e| e > now)
     }
 
-    fn is_fresh(&self, c: &Credentials, now: SystemTime) -> bool {
-        c.expiry().is_none_or(|e| e > now + self.refresh_ahead)
+    fn is_fresh(c: &Cached, now: SystemTime) -> bool {
+        c.refresh_at.is_none_or(|at| now < at)
     }
 
+    fn refresh_at(&self, creds: &Credentials, now: SystemTime) -> Option<SystemTime> {
+        let expiry = creds.expiry()?;
+        let life = expiry.duration_since(now).unwrap_or_default();
+        Some(expiry - self.refresh_ahead.min(life / 2))
+    }
+
+    /// Returns cached credentials while fresh; otherwise one caller fetches while the others
+    /// either use the still-valid credentials or wait and share the outcome, failure included.
+    ///
+    /// # Errors
+    ///
+    /// The inner provider's error (shared with the callers that waited for the same fetch),
+    /// or a `Credentials` error when the fetch took longer than the fetch timeout.
     async fn get(&self) -> Result<Credentials> {
         let now = self.clock.now();
         let current = self.cached();
         if let Some(c) = &current
-            && self.is_fresh(c, now)
+            && Self::is_fresh(c, now)
         {
-            return Ok(c.clone());
+            return Ok(c.creds.clone());
         }
+        let seen = self.generation.load(Ordering::Acquire);
         // Someone else is refreshing: serve what we have if it is still valid.
         let guard = match self.refresh.try_lock() {
             Ok(g) => g,
             Err(_) => {
-                if let Some(c) = current.filter(|c| self.is_valid(c, now)) {
-                    return Ok(c);
+                if let Some(c) = current.as_ref().filter(|c| Self::is_valid(c, now)) {
+                    return Ok(c.creds.clone());
                 }
                 self.refresh.lock().await
             }
         };
-        // The refresh that held the lock may have done the work.
-        let now = self.clock.now();
-        let current = self.cached();
-        if let Some(c) = &current
-            && self.is_fresh(c, now)
-        {
-            return Ok(c.clone());
-        }
-        let fetched = self.inner.provide_credentials().await;
-        drop(guard);
-        match fetched {
-            Ok(c) => {
-                *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some(c.clone());
-                Ok(c)
+        // The fetch we waited for may have done the work, or failed for us too.
+        if self.generation.load(Ordering::Acquire) != seen {
+            if let Some(c) = self
+                .cached()
+                .filter(|c| Self::is_fresh(c, self.clock.now()))
+            {
+                return Ok(c.creds);
             }
-            Err(e) => match current.filter(|c| self.is_valid(c, self.clock.now())) {
-                Some(c) => Ok(c),
-                None => Err(e),
-            },
+            let failure = self
+                .last_failure
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
+            if let Some((generation, message)) = failure
+                && generation > seen
+            {
+                return Err(crate::Error::credentials(message));
+            }
         }
+        let fetched = match tokio::time::timeout(
+            self.fetch_timeout,
+            self.inner.provide_credentials(),
+        )
+        .await
+        {
+            Ok(r) => r,
+            Err(_) => Err(crate::Error::credentials(format!(
+                "the credentials provider did not answer within {:?}",
+                self.fetch_timeout
+            ))),
+        };
+        let generation = self.generation.load(Ordering::Acquire) + 1;
+        let outcome = match fetched {
+            Ok(creds) => {
+                let refresh_at = self.refresh_at(&creds, self.clock.now());
+                // Written before the lock is released, so waiters find it.
+                *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some(Cached {
+                    creds: creds.clone(),
+                    refresh_at,
+                });
+                Ok(creds)
+            }
+            Err(e) => {
+                *self.last_failure.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some((generation, e.to_string()));
+                match current.filter(|c| Self::is_valid(c, self.clock.now())) {
+                    Some(c) => Ok(c.creds),
+                    None => Err(e),
+                }
+            }
+        };
+        self.generation.store(generation, Ordering::Release);
+        drop(guard);
+        outcome
     }
 }
 
@@ -152,8 +238,7 @@ impl ProvideCredentials for CachedProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Mutex;
-    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::atomic::AtomicU32;
 
     /// A clock the test moves by hand.
     #[derive(Debug, Clone)]
@@ -287,5 +372,55 @@ mod tests {
         cache.invalidate();
         cache.get().await.unwrap();
         assert_eq!(inner.0.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_fetch_is_shared_with_its_waiters() {
+        let (_clock, inner, cache) = setup(Duration::from_millis(100));
+        inner.fail.store(true, Ordering::SeqCst);
+        let cache = Arc::new(cache);
+        let started = std::time::Instant::now();
+        let mut tasks = Vec::new();
+        for _ in 0..20 {
+            let c = cache.clone();
+            tasks.push(tokio::spawn(async move { c.get().await }));
+        }
+        for t in tasks {
+            assert!(t.await.unwrap().is_err());
+        }
+        assert_eq!(
+            inner.calls.load(Ordering::SeqCst),
+            1,
+            "one fetch for 20 waiting callers"
+        );
+        assert!(started.elapsed() < Duration::from_millis(1000));
+    }
+
+    #[tokio::test]
+    async fn short_lived_credentials_are_not_fetched_on_every_call() {
+        let (clock, inner, cache) = setup(Duration::ZERO);
+        let cache = cache.refresh_ahead(Duration::from_secs(3 * 3600)); // longer than they live
+        cache.get().await.unwrap();
+        for _ in 0..50 {
+            cache.get().await.unwrap();
+        }
+        assert_eq!(inner.calls.load(Ordering::SeqCst), 1);
+        clock.advance(Duration::from_secs(1801)); // past half their life
+        cache.get().await.unwrap();
+        assert_eq!(inner.calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_hanging_provider_times_out() {
+        #[derive(Debug)]
+        struct Hang;
+        impl ProvideCredentials for Hang {
+            fn provide_credentials(&self) -> CredentialsFuture<'_> {
+                Box::pin(std::future::pending())
+            }
+        }
+        let cache = CachedProvider::new(Hang).fetch_timeout(Duration::from_millis(50));
+        let err = cache.get().await.unwrap_err();
+        assert!(err.to_string().contains("did not answer"), "{err}");
     }
 }

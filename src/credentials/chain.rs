@@ -32,15 +32,13 @@ impl EnvironmentProvider {
     }
 
     pub(crate) fn load(&self) -> Result<Credentials> {
-        let missing = |name: &str| Error::credentials(format!("environment: {name} is not set"));
         let id = self
             .env
             .var("AWS_ACCESS_KEY_ID")
-            .ok_or_else(|| missing("AWS_ACCESS_KEY_ID"))?;
-        let secret = self
-            .env
-            .var("AWS_SECRET_ACCESS_KEY")
-            .ok_or_else(|| missing("AWS_SECRET_ACCESS_KEY"))?;
+            .ok_or_else(|| Error::credentials_not_configured("AWS_ACCESS_KEY_ID is not set"))?;
+        let secret = self.env.var("AWS_SECRET_ACCESS_KEY").ok_or_else(|| {
+            Error::credentials("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not")
+        })?;
         let creds = Credentials::new(id.trim(), secret.trim());
         Ok(match self.env.var("AWS_SESSION_TOKEN") {
             Some(t) => creds.with_session_token(t.trim()),
@@ -66,7 +64,11 @@ impl ProvideCredentials for EnvironmentProvider {
 /// 4. container credentials ([`ContainerProvider`](super::ContainerProvider));
 /// 5. instance metadata ([`ImdsProvider`](super::ImdsProvider), IMDSv2).
 ///
-/// The first provider that yields credentials wins. When none does, the error lists every
+/// The first provider that yields credentials wins. A provider that is not set up at all (no
+/// variables, no files, no such profile) passes to the next; a provider that is set up but
+/// fails (STS refuses the token, `credential_process` exits with an error, a profile asks for an
+/// unsupported role) stops the chain with its error, so a broken configuration never falls
+/// through silently to, say, the instance's role. When none answers, the error lists every
 /// provider with the reason it gave (never a secret). Wrap the chain in a
 /// [`CachedProvider`](super::CachedProvider) (as [`ClientBuilder::load_env`](crate::ClientBuilder::load_env)
 /// does) so it is not walked for every request.
@@ -130,7 +132,14 @@ impl DefaultChain {
         for (name, p) in &self.providers {
             match p.provide_credentials().await {
                 Ok(c) => return Ok((c, name)),
-                Err(e) => reasons.push(format!("{name}: {e}")),
+                Err(e) if e.is_not_configured() => reasons.push(format!("{name}: {}", reason(&e))),
+                Err(e) => {
+                    return Err(Error::credentials(format!(
+                        "the {name} provider is set up but failed: {}",
+                        reason(&e)
+                    ))
+                    .with_source(e));
+                }
             }
         }
         Err(Error::credentials(format!(
@@ -138,6 +147,14 @@ impl DefaultChain {
             reasons.join("; ")
         )))
     }
+}
+
+/// The provider's own message, without the generic "credentials error: " prefix.
+fn reason(e: &Error) -> String {
+    let text = e.to_string();
+    text.strip_prefix("credentials error: ")
+        .map(str::to_owned)
+        .unwrap_or(text)
 }
 
 impl ProvideCredentials for DefaultChain {
@@ -157,8 +174,9 @@ mod tests {
     impl ProvideCredentials for Fixed {
         fn provide_credentials(&self) -> CredentialsFuture<'_> {
             let r = match self.0 {
+                Some("BROKEN") => Err(Error::credentials("fixed: set up but broken")),
                 Some(id) => Ok(Credentials::new(id, "s")),
-                None => Err(Error::credentials("fixed: nothing here")),
+                None => Err(Error::credentials_not_configured("fixed: nothing here")),
             };
             Box::pin(async move { r })
         }
@@ -173,6 +191,21 @@ mod tests {
         ]);
         let (c, name) = chain.resolve().await.unwrap();
         assert_eq!((c.access_key_id(), name), ("B", "b"));
+    }
+
+    #[tokio::test]
+    async fn a_provider_that_is_set_up_but_fails_stops_the_chain() {
+        let chain = DefaultChain::from_providers([
+            ("a", Arc::new(Fixed(None)) as Arc<dyn ProvideCredentials>),
+            ("b", Arc::new(Fixed(Some("BROKEN")))),
+            ("c", Arc::new(Fixed(Some("C")))),
+        ]);
+        let e = chain.resolve().await.unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("the b provider is set up but failed"),
+            "{e}"
+        );
     }
 
     #[tokio::test]
@@ -217,5 +250,57 @@ mod tests {
                 "instance metadata"
             ]
         );
+    }
+
+    #[tokio::test]
+    async fn the_real_chain_passes_over_providers_that_are_not_set_up() {
+        let home = tempfile::tempdir().unwrap();
+        // Instance metadata disabled: no test may send traffic beyond loopback.
+        let env: Env = Arc::new(
+            MapEnv::default()
+                .with("HOME", home.path().display().to_string())
+                .with("AWS_EC2_METADATA_DISABLED", "true"),
+        );
+        let e = DefaultChain::with_env(&env).resolve().await.unwrap_err();
+        let text = e.to_string();
+        for name in [
+            "environment:",
+            "profile:",
+            "web identity:",
+            "container:",
+            "instance metadata:",
+        ] {
+            assert!(text.contains(name), "{name} missing from {text}");
+        }
+        assert!(
+            !text.contains("credentials error: credentials error"),
+            "{text}"
+        );
+
+        // A profile that is set up for an unsupported role stops the chain there.
+        let aws = home.path().join(".aws");
+        std::fs::create_dir_all(&aws).unwrap();
+        std::fs::write(
+            aws.join("config"),
+            "[default]\nrole_arn = arn:aws:iam::123456789012:role/r\nsource_profile = base\n\
+             [profile base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = S\n",
+        )
+        .unwrap();
+        let e = DefaultChain::with_env(&env).resolve().await.unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("the profile provider is set up but failed"),
+            "{e}"
+        );
+
+        // And a profile with keys answers.
+        std::fs::write(
+            aws.join("credentials"),
+            "[default]\naws_access_key_id = AKIDFILE\naws_secret_access_key = S\n",
+        )
+        .unwrap();
+        std::fs::remove_file(aws.join("config")).unwrap();
+        let (c, name) = DefaultChain::with_env(&env).resolve().await.unwrap();
+        assert_eq!((c.access_key_id(), name), ("AKIDFILE", "profile"));
     }
 }

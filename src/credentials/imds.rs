@@ -205,7 +205,7 @@ impl ImdsProvider {
         let endpoint = match &self.endpoint {
             Some(e) => e.trim().to_owned(),
             None if self.is_disabled() => {
-                return Err(Error::credentials(format!(
+                return Err(Error::credentials_not_configured(format!(
                     "{NAME}: instance metadata is disabled by {ENV_DISABLED}"
                 )));
             }

@@ -187,7 +187,8 @@ impl WebIdentityProvider {
                 .map(|v| v.trim().to_owned())
                 .filter(|v| !v.is_empty())
         };
-        let missing = |key: &str| Error::credentials(format!("{NAME}: {key} is not set"));
+        let missing =
+            |key: &str| Error::credentials_not_configured(format!("{NAME}: {key} is not set"));
         let role_arn = match &self.role_arn {
             Some(r) => r.trim().to_owned(),
             None => env_var(ENV_ROLE_ARN).ok_or_else(|| missing(ENV_ROLE_ARN))?,
@@ -220,14 +221,26 @@ impl WebIdentityProvider {
                 regional_endpoint(region.trim())?
             }
         };
+        // The web identity token must not cross the network in the clear: plain http only to
+        // this machine (a local test or proxy endpoint).
         let valid = endpoint.parse::<http::Uri>().is_ok_and(|u| {
+            let loopback = u.host().is_some_and(|h| {
+                h.eq_ignore_ascii_case("localhost")
+                    || h.trim_start_matches('[')
+                        .trim_end_matches(']')
+                        .parse::<std::net::IpAddr>()
+                        .is_ok_and(|ip| ip.is_loopback())
+            });
             u.authority().is_some()
-                && matches!(u.scheme_str(), Some(s) if s.eq_ignore_ascii_case("http")
-                    || s.eq_ignore_ascii_case("https"))
+                && match u.scheme_str() {
+                    Some(s) if s.eq_ignore_ascii_case("https") => true,
+                    Some(s) if s.eq_ignore_ascii_case("http") => loopback,
+                    _ => false,
+                }
         });
         if !valid {
             return Err(Error::credentials(format!(
-                "{NAME}: the STS endpoint {:?} is not an http or https URL",
+                "{NAME}: the STS endpoint {:?} is not an https URL (plain http only to loopback)",
                 server_text(&endpoint)
             )));
         }
@@ -555,7 +568,9 @@ mod tests {
 
         let empty = dir.path().join("empty");
         std::fs::write(&empty, "\n").unwrap();
-        let p = WebIdentityProvider::from_token_file(ROLE, &empty);
+        // A loopback endpoint nobody listens on: nothing can leave this machine.
+        let p =
+            WebIdentityProvider::from_token_file(ROLE, &empty).sts_endpoint("http://127.0.0.1:9/");
         let e = p.provide_credentials().await.unwrap_err();
         assert!(e.to_string().contains("is empty"), "{e}");
     }
@@ -596,7 +611,14 @@ mod tests {
 
         let p = WebIdentityProvider::from_token_file(ROLE, "/t").sts_endpoint("sts.example");
         let e = p.settings().err().unwrap();
-        assert!(e.to_string().contains("not an http or https URL"), "{e}");
+        assert!(e.to_string().contains("not an https URL"), "{e}");
+        // The token never goes over plain http to another host.
+        let p =
+            WebIdentityProvider::from_token_file(ROLE, "/t").sts_endpoint("http://sts.example/");
+        assert!(p.settings().is_err());
+        let p =
+            WebIdentityProvider::from_token_file(ROLE, "/t").sts_endpoint("http://127.0.0.1:9/");
+        assert!(p.settings().is_ok());
     }
 
     #[test]

@@ -144,7 +144,7 @@ impl ProfileProvider {
             fail(&name, format_args!("could not read {}", e.path.display())).with_source(e.source)
         })?;
         if !loaded.found_any() {
-            return Err(fail(
+            return Err(not_set_up(
                 &name,
                 format_args!(
                     "no shared credentials or config file ({})",
@@ -182,6 +182,11 @@ impl ProvideCredentials for ProfileProvider {
 /// An error of kind `Credentials` whose message starts with the profile.
 pub(super) fn fail(profile: &str, message: impl fmt::Display) -> Error {
     Error::credentials(format!("profile {profile:?}: {message}"))
+}
+
+/// Like [`fail`], for a profile that offers nothing: a chain moves on.
+pub(super) fn not_set_up(profile: &str, message: impl fmt::Display) -> Error {
+    Error::credentials_not_configured(format!("profile {profile:?}: {message}"))
 }
 
 /// `AWS_PROFILE`, else `default`.
@@ -338,7 +343,14 @@ async fn resolve(
             } else {
                 "the profile".to_owned()
             };
-            return Err(fail(
+            // The implicit `default` profile missing means "not set up"; a profile that was
+            // asked for by name, or a broken source_profile, is an error.
+            let report = if chain.len() == 1 && start == "default" {
+                not_set_up
+            } else {
+                fail
+            };
+            return Err(report(
                 start,
                 format_args!(
                     "{what} is not in the shared files{via} ({}){}",
@@ -392,7 +404,9 @@ async fn resolve(
                 ),
             ));
         }
-        return Err(fail(
+        // A profile with only settings such as `region` offers no credentials: not set up.
+        let report = if chain.len() == 1 { not_set_up } else { fail };
+        return Err(report(
             start,
             format_args!(
                 "{who}has no credentials{via}: it needs aws_access_key_id and \
