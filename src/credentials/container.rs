@@ -237,11 +237,12 @@ impl ContainerProvider {
             headers.push(("authorization", t.as_str()));
         }
         let resp = http.send("GET", &url, &headers, None).await.map_err(|e| {
-            Error::credentials(format!("{NAME}: no answer from {url}")).with_source(e)
+            Error::credentials(format!("{NAME}: no answer from {}", origin(&url))).with_source(e)
         })?;
         if !(200..300).contains(&resp.status) {
             return Err(Error::credentials(format!(
-                "{NAME}: {url} answered HTTP {}{}",
+                "{NAME}: {} answered HTTP {}{}",
+                origin(&url),
                 resp.status,
                 json_error_detail(&resp.body)
             ))
@@ -424,6 +425,18 @@ pub(super) fn parse_expiration(provider: &'static str, text: &str) -> Result<Sys
 
 /// Text a server sent, made fit for an error message: control characters dropped, at most
 /// 200 characters.
+/// `scheme://host[:port]` of a URL: the path of a credentials endpoint (the ECS credentials
+/// id, a query) stays out of error messages.
+fn origin(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+            format!("{scheme}://{host}")
+        }
+        None => "the endpoint".to_owned(),
+    }
+}
+
 pub(super) fn server_text(text: &str) -> String {
     const MAX: usize = 200;
     let mut out: String = text.chars().filter(|c| !c.is_control()).take(MAX).collect();
