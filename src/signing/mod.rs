@@ -44,6 +44,7 @@ pub use time_fmt::AmzDate;
 use crate::credentials::Credentials;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::fmt;
 use std::fmt::Write as _;
 use std::sync::Mutex;
@@ -158,14 +159,24 @@ impl fmt::Debug for SignedHeaders {
 /// `headers` are (lowercase name, value) pairs already sorted by name, with values raw;
 /// values are trimmed and runs of spaces collapsed here. Headers of the same name must be
 /// adjacent; their values are joined with `,`.
-pub fn canonical_request(
+pub fn canonical_request<N: AsRef<str>>(
     method: &str,
     path: &str,
     query: &str,
-    sorted_headers: &[(&str, &str)],
+    sorted_headers: &[(N, &str)],
     payload_hash: &str,
 ) -> String {
-    let mut out = String::with_capacity(256);
+    let mut out = String::with_capacity(
+        method.len()
+            + path.len()
+            + query.len()
+            + payload_hash.len()
+            + sorted_headers
+                .iter()
+                .map(|(n, v)| 2 * n.as_ref().len() + v.len() + 2)
+                .sum::<usize>()
+            + 8,
+    );
     out.push_str(method);
     out.push('\n');
     out.push_str(path);
@@ -174,6 +185,7 @@ pub fn canonical_request(
     out.push('\n');
     let mut prev: Option<&str> = None;
     for (name, value) in sorted_headers {
+        let name = name.as_ref();
         if prev == Some(name) {
             out.push(',');
         } else {
@@ -197,9 +209,10 @@ pub fn canonical_request(
 }
 
 /// The `SignedHeaders` list: distinct names joined by `;`.
-fn push_signed_header_names(out: &mut String, sorted_headers: &[(&str, &str)]) {
+fn push_signed_header_names<N: AsRef<str>>(out: &mut String, sorted_headers: &[(N, &str)]) {
     let mut prev: Option<&str> = None;
     for (name, _) in sorted_headers {
+        let name = name.as_ref();
         if prev == Some(name) {
             continue;
         }
@@ -213,6 +226,11 @@ fn push_signed_header_names(out: &mut String, sorted_headers: &[(&str, &str)]) {
 
 /// Appends `value` with leading and trailing spaces removed and runs of spaces collapsed.
 fn push_trimmed(out: &mut String, value: &str) {
+    let b = value.as_bytes();
+    if b.first() != Some(&b' ') && b.last() != Some(&b' ') && !b.windows(2).any(|w| w == b"  ") {
+        out.push_str(value);
+        return;
+    }
     let mut last_space = false;
     for c in value.trim_matches(' ').chars() {
         if c == ' ' {
@@ -224,6 +242,15 @@ fn push_trimmed(out: &mut String, value: &str) {
             out.push(c);
             last_space = false;
         }
+    }
+}
+
+/// `name` in lower case, borrowed when it already is.
+fn lowercase(name: &str) -> Cow<'_, str> {
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(name)
     }
 }
 
@@ -239,6 +266,24 @@ pub fn string_to_sign(amz_date: &AmzDate, scope: &str, canonical_request: &str) 
     out.push('\n');
     push_hex(&mut out, &hash);
     out
+}
+
+/// Feeds the string to sign to `mac`: the same bytes [`string_to_sign`] would build.
+fn feed_string_to_sign(mac: &mut HmacSha256, amz_date: &AmzDate, scope: &str, creq: &str) {
+    let hash = Sha256::digest(creq.as_bytes());
+    let mut hex = [0u8; 64];
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for (i, b) in hash.iter().enumerate() {
+        hex[2 * i] = HEX[(b >> 4) as usize];
+        hex[2 * i + 1] = HEX[(b & 0xf) as usize];
+    }
+    mac.update(ALGORITHM.as_bytes());
+    mac.update(b"\n");
+    mac.update(amz_date.as_str().as_bytes());
+    mac.update(b"\n");
+    mac.update(scope.as_bytes());
+    mac.update(b"\n");
+    mac.update(&hex);
 }
 
 /// The credential scope: `date/region/service/aws4_request`.
@@ -285,6 +330,12 @@ impl SigningKey {
         push_hex(&mut out, &hmac(&self.0, string_to_sign.as_bytes()));
         out
     }
+
+    /// An HMAC state keyed with this key.
+    fn mac(&self) -> HmacSha256 {
+        // HMAC accepts keys of any length, so this cannot fail.
+        <HmacSha256 as Mac>::new_from_slice(&self.0).unwrap_or_else(|_| unreachable!())
+    }
 }
 
 impl fmt::Debug for SigningKey {
@@ -293,12 +344,13 @@ impl fmt::Debug for SigningKey {
     }
 }
 
-/// The cache entry: which credentials and day the key belongs to.
+/// The cache entry: which credentials and day the key belongs to, and the HMAC state keyed
+/// with it (cloning the keyed state skips the key schedule on every signature).
 struct CachedKey {
     date: [u8; 8],
     access_key_id: String,
     secret_access_key: String,
-    key: SigningKey,
+    mac: HmacSha256,
 }
 
 /// Signs requests for one region and service, caching the signing key.
@@ -335,7 +387,8 @@ impl Signer {
         &self.region
     }
 
-    fn signing_key(&self, creds: &Credentials, date: &AmzDate) -> SigningKey {
+    /// The HMAC state keyed with the signing key for these credentials and this day.
+    fn keyed_mac(&self, creds: &Credentials, date: &AmzDate) -> HmacSha256 {
         let day = date.date_bytes();
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(c) = cache.as_ref()
@@ -343,7 +396,7 @@ impl Signer {
             && c.access_key_id == creds.access_key_id()
             && c.secret_access_key == creds.secret_access_key()
         {
-            return c.key.clone();
+            return c.mac.clone();
         }
         let key = SigningKey::derive(
             creds.secret_access_key(),
@@ -351,13 +404,22 @@ impl Signer {
             &self.region,
             &self.service,
         );
+        let mac = key.mac();
         *cache = Some(CachedKey {
             date: day,
             access_key_id: creds.access_key_id().to_owned(),
             secret_access_key: creds.secret_access_key().to_owned(),
-            key: key.clone(),
+            mac: mac.clone(),
         });
-        key
+        mac
+    }
+
+    fn sign_with(&self, creds: &Credentials, date: &AmzDate, string_to_sign: &str) -> String {
+        let mut mac = self.keyed_mac(creds, date);
+        mac.update(string_to_sign.as_bytes());
+        let mut out = String::with_capacity(64);
+        push_hex(&mut out, &mac.finalize().into_bytes());
+        out
     }
 
     /// Signs `request` in the `authorization` header at `time`.
@@ -375,17 +437,17 @@ impl Signer {
         let content_sha256 = payload.header_value();
         let token = creds.session_token();
 
-        let mut headers: Vec<(String, &str)> = Vec::with_capacity(request.headers.len() + 3);
+        let mut sorted: Vec<(Cow<'_, str>, &str)> = Vec::with_capacity(request.headers.len() + 3);
         for (name, value) in request.headers {
-            headers.push((name.to_ascii_lowercase(), value));
+            sorted.push((lowercase(name), value));
         }
-        headers.push(("x-amz-content-sha256".to_owned(), &content_sha256));
-        headers.push(("x-amz-date".to_owned(), amz_date.as_str()));
+        sorted.push((Cow::Borrowed("x-amz-content-sha256"), &content_sha256));
+        sorted.push((Cow::Borrowed("x-amz-date"), amz_date.as_str()));
         if let Some(t) = token {
-            headers.push(("x-amz-security-token".to_owned(), t));
+            sorted.push((Cow::Borrowed("x-amz-security-token"), t));
         }
-        headers.sort_by(|a, b| a.0.cmp(&b.0));
-        let sorted: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), *v)).collect();
+        // Stable: values of a repeated header keep their order.
+        sorted.sort_by(|a, b| a.0.cmp(&b.0));
 
         let creq = canonical_request(
             request.method,
@@ -395,10 +457,10 @@ impl Signer {
             &content_sha256,
         );
         let scope = credential_scope(&amz_date, &self.region, &self.service);
-        let sts = string_to_sign(&amz_date, &scope, &creq);
-        let signature = self.signing_key(creds, &amz_date).sign(&sts);
 
-        let mut authorization = String::with_capacity(200);
+        let mut authorization = String::with_capacity(
+            ALGORITHM.len() + creds.access_key_id().len() + scope.len() + 160,
+        );
         authorization.push_str(ALGORITHM);
         authorization.push_str(" Credential=");
         authorization.push_str(creds.access_key_id());
@@ -407,7 +469,11 @@ impl Signer {
         authorization.push_str(", SignedHeaders=");
         push_signed_header_names(&mut authorization, &sorted);
         authorization.push_str(", Signature=");
-        authorization.push_str(&signature);
+        // The string to sign goes straight into the keyed HMAC (it is never materialized);
+        // the signature's hex goes straight into the header.
+        let mut mac = self.keyed_mac(creds, &amz_date);
+        feed_string_to_sign(&mut mac, &amz_date, &scope, &creq);
+        push_hex(&mut authorization, &mac.finalize().into_bytes());
 
         SignedHeaders {
             authorization,
@@ -471,7 +537,7 @@ impl Signer {
             "UNSIGNED-PAYLOAD",
         );
         let sts = string_to_sign(&amz_date, &scope, &creq);
-        let signature = self.signing_key(creds, &amz_date).sign(&sts);
+        let signature = self.sign_with(creds, &amz_date, &sts);
         let mut out = query.into_string();
         if !out.is_empty() {
             out.push('&');
