@@ -40,8 +40,13 @@ pub struct RetryConfig {
     pub max_attempts: u32,
     /// The first backoff ceiling; it doubles each retry (full jitter below it).
     pub initial_backoff: Duration,
-    /// The largest backoff ceiling.
+    /// The largest backoff ceiling; also the most a server's `Retry-After` hint is obeyed.
     pub max_backoff: Duration,
+    /// The retry budget shared by every request of a client, in tokens: a retry costs 5
+    /// (10 after a timeout), a success gives back what its retries cost (or 1 when it needed
+    /// none). When the budget is spent, failures are returned without retrying, so a storm
+    /// of throttling cannot multiply the load (the AWS SDKs' standard mode; default 500).
+    pub budget: u32,
 }
 
 impl Default for RetryConfig {
@@ -50,6 +55,7 @@ impl Default for RetryConfig {
             max_attempts: 3,
             initial_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(20),
+            budget: 500,
         }
     }
 }
@@ -60,6 +66,15 @@ impl RetryConfig {
         Self {
             max_attempts,
             ..Self::default()
+        }
+    }
+
+    /// The same policy with another retry budget (see [`budget`](Self::budget)).
+    #[must_use]
+    pub fn with_budget(self, tokens: u32) -> Self {
+        Self {
+            budget: tokens,
+            ..self
         }
     }
 

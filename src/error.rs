@@ -102,6 +102,8 @@ struct Inner {
     upload_id: Option<String>,
     /// A credentials provider that is not set up at all (the chain moves on).
     not_configured: bool,
+    /// How long the server asked us to wait before retrying.
+    retry_after: Option<std::time::Duration>,
     source: Option<BoxError>,
 }
 
@@ -120,6 +122,7 @@ impl Error {
                 retryable: false,
                 upload_id: None,
                 not_configured: false,
+                retry_after: None,
                 source: None,
             }),
         }
@@ -148,6 +151,15 @@ impl Error {
 
     pub(crate) fn is_not_configured(&self) -> bool {
         self.inner.not_configured
+    }
+
+    pub(crate) fn with_retry_after(mut self, hint: Option<std::time::Duration>) -> Self {
+        self.inner.retry_after = hint;
+        self
+    }
+
+    pub(crate) fn retry_after(&self) -> Option<std::time::Duration> {
+        self.inner.retry_after
     }
 
     pub(crate) fn io(message: impl Into<String>, source: std::io::Error) -> Self {

@@ -457,3 +457,55 @@ async fn expired_credentials_are_refreshed_once() {
     assert_eq!(err.s3_code(), Some("ExpiredToken"));
     assert_eq!(server2.requests().len(), 2);
 }
+
+/// TEST-PLAN R1: throttling on every request with 8 requests in flight: attempts per request
+/// are capped, and the client-wide retry budget stops the storm (retries stop once it is spent).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_throttling_storm_is_bounded_by_the_retry_budget() {
+    let server = FaultServer::start(vec![Reply::s3_error(503, "SlowDown")]).await;
+    // 20 tokens pay for 4 retries (5 each); without a budget 8 requests x 3 attempts = 24.
+    let c = support::fault_client_builder(&server)
+        .retry(
+            RetryConfig::with_max_attempts(3)
+                .with_backoff(Duration::from_millis(1), Duration::from_millis(5))
+                .with_budget(20),
+        )
+        .build()
+        .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let b = c.bucket("bkt");
+        tasks.push(tokio::spawn(
+            async move { b.get_object(format!("k{i}")).await },
+        ));
+    }
+    let mut attempts = 0;
+    for t in tasks {
+        let err = t.await.unwrap().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Throttled);
+        assert!(err.attempts() <= 3);
+        attempts += err.attempts();
+    }
+    assert_eq!(attempts, 12, "8 first attempts and 4 paid retries");
+    assert_eq!(server.requests().len(), 12);
+}
+
+/// A server's `Retry-After` hint is obeyed, within the backoff cap.
+#[tokio::test]
+async fn retry_after_is_honoured_within_the_cap() {
+    let server = FaultServer::start(vec![
+        Reply::s3_error(503, "SlowDown").header("x-amz-retry-after", "300"),
+        ok("fine"),
+    ])
+    .await;
+    let c = support::fault_client_builder(&server)
+        .retry(
+            RetryConfig::with_max_attempts(2)
+                .with_backoff(Duration::from_millis(1), Duration::from_secs(1)),
+        )
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    c.bucket("bkt").get_object("k").await.unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(300));
+}

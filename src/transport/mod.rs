@@ -29,6 +29,7 @@ pub(crate) type ByteStream =
 pub(crate) struct Transport {
     http: reqwest::Client,
     backoff: Backoff,
+    budget: retry::Budget,
     /// How far the server's clock is ahead of ours, in milliseconds, learned from the `Date`
     /// of a `RequestTimeTooSkewed` answer; added to the clock for every signature.
     skew_ms: std::sync::atomic::AtomicI64,
@@ -197,6 +198,7 @@ impl Transport {
         Ok(Self {
             http,
             backoff: Backoff::new(config.retry),
+            budget: retry::Budget::new(config.retry.budget),
             skew_ms: std::sync::atomic::AtomicI64::new(0),
         })
     }
@@ -243,13 +245,17 @@ impl Transport {
         let mut attempt = 0;
         // Each of these gets one immediate extra attempt per request.
         let (mut skew_fixed, mut creds_refreshed) = (false, false);
+        let mut spent = 0;
         loop {
             attempt += 1;
             let result = self
                 .attempt(config, signer, req, &target, &url, &payload)
                 .await;
             match result {
-                Ok(resp) => return Ok(resp),
+                Ok(resp) => {
+                    self.budget.refund(spent);
+                    return Ok(resp);
+                }
                 Err(e) => {
                     let replayable = req.body.is_replayable();
                     match e.s3_code() {
@@ -271,7 +277,13 @@ impl Transport {
                     if !e.is_retryable() || attempt >= max_attempts {
                         return Err(ctx(e.with_attempts(attempt)));
                     }
-                    tokio::time::sleep(self.backoff.delay(attempt)).await;
+                    // The client-wide budget pays for the retry, or there is none.
+                    let Some(cost) = self.budget.withdraw(e.is_timeout()) else {
+                        return Err(ctx(e.with_attempts(attempt)));
+                    };
+                    spent += cost;
+                    let delay = self.backoff.delay_with_hint(attempt, e.retry_after());
+                    tokio::time::sleep(delay).await;
                 }
             }
         }
@@ -410,7 +422,9 @@ impl Transport {
             self.learn_skew(config, &headers);
         }
         let retryable = retry::is_retryable_status(status) || retry::is_retryable_code(e.s3_code());
-        Err(e.with_retryable(retryable))
+        Err(e
+            .with_retryable(retryable)
+            .with_retry_after(retry::retry_after(&headers)))
     }
 }
 
