@@ -24,6 +24,8 @@ pub enum ErrorKind {
     NotModified,
     /// The object was replaced while a transfer was reading it (its ETag changed).
     ObjectChanged,
+    /// The bytes received do not match the checksum the service sent for them.
+    ChecksumMismatch,
     /// The requested byte range cannot be satisfied (416).
     InvalidRange,
     /// The bucket already exists or is not empty, or a conflicting operation is under way (409).
@@ -57,6 +59,7 @@ impl ErrorKind {
             ErrorKind::PreconditionFailed => "precondition failed",
             ErrorKind::NotModified => "not modified",
             ErrorKind::ObjectChanged => "object changed",
+            ErrorKind::ChecksumMismatch => "checksum mismatch",
             ErrorKind::InvalidRange => "invalid range",
             ErrorKind::Conflict => "conflict",
             ErrorKind::Throttled => "throttled",

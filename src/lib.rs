@@ -28,6 +28,7 @@
 
 mod base64;
 mod body;
+mod checksum;
 mod client;
 mod config;
 pub mod credentials;
@@ -41,6 +42,7 @@ mod types;
 mod xml;
 
 pub use body::Body;
+pub use checksum::ChecksumAlgorithm;
 pub use client::{Bucket, Client};
 pub use config::{
     AddressingStyle, ClientBuilder, Clock, PayloadSigning, ProxyConfig, RetryConfig, SystemClock,

@@ -1,6 +1,7 @@
 //! GetObject: download an object or a byte range of it, whole or as a stream.
 
 use super::meta::{ObjectMeta, format_http_date, header};
+use crate::checksum::{ChecksumAlgorithm, Hasher};
 use crate::client::Bucket;
 use crate::error::{Error, Result};
 use crate::request::OpRequest;
@@ -179,6 +180,7 @@ pub struct GetObject {
     if_modified_since: Option<SystemTime>,
     if_unmodified_since: Option<SystemTime>,
     version_id: Option<String>,
+    validate_checksum: bool,
 }
 
 /// The answer to GetObject: metadata now, body to be read.
@@ -221,6 +223,7 @@ impl Bucket {
             if_modified_since: None,
             if_unmodified_since: None,
             version_id: None,
+            validate_checksum: false,
         }
     }
 }
@@ -262,6 +265,16 @@ impl GetObject {
         self
     }
 
+    /// Asks for the object's stored checksum (`x-amz-checksum-mode: ENABLED`) and verifies the
+    /// body against it as it streams: the last chunk is followed by an
+    /// [`ErrorKind::ChecksumMismatch`](crate::ErrorKind::ChecksumMismatch) error instead of
+    /// the end when the bytes differ. Only whole-object GETs of objects stored with a
+    /// full-object checksum can be verified; others are passed through unverified.
+    pub fn validate_checksum(mut self) -> Self {
+        self.validate_checksum = true;
+        self
+    }
+
     async fn send(self) -> Result<GetObjectOutput> {
         let ctx = |e: Error| e.with_context("GetObject", Some(&self.bucket.name), Some(&self.key));
         let mut req = OpRequest::new("GetObject", Method::GET)
@@ -285,7 +298,23 @@ impl GetObject {
         if let Some(v) = &self.version_id {
             req = req.query([("versionId", v.as_str())]);
         }
+        if self.validate_checksum {
+            req = req.header("x-amz-checksum-mode", "ENABLED");
+        }
         let resp = self.bucket.execute(req).await?;
+        // A full-object checksum of a whole-object answer; composite ones ("…-3") cannot be
+        // checked from the bytes alone.
+        let verify = (self.validate_checksum && self.range.is_none())
+            .then(|| {
+                ChecksumAlgorithm::RESPONSE_ORDER
+                    .into_iter()
+                    .find_map(|alg| {
+                        header(&resp.headers, alg.header_name())
+                            .filter(|v| !v.contains('-'))
+                            .map(|v| (Hasher::new(alg), v.trim().to_owned()))
+                    })
+            })
+            .flatten();
         let meta = ObjectMeta::from_headers(&resp.headers).map_err(ctx)?;
         let content_range = match header(&resp.headers, "content-range") {
             Some(v) => Some(ContentRange::parse(v).ok_or_else(|| {
@@ -316,6 +345,7 @@ impl GetObject {
                 inner: resp.into_stream(),
                 expected,
                 received: 0,
+                verify,
                 op: ("GetObject", self.bucket.name.to_string(), self.key),
             }),
         })
@@ -370,11 +400,13 @@ impl Stream for ObjectStream {
     }
 }
 
-/// Counts bytes against the announced length.
+/// Counts bytes against the announced length, and checks the checksum when asked.
 struct CheckedStream {
     inner: ByteStream,
     expected: Option<u64>,
     received: u64,
+    /// The running checksum and the value the service sent.
+    verify: Option<(Hasher, String)>,
     op: (&'static str, String, String),
 }
 
@@ -399,6 +431,9 @@ impl Stream for CheckedStream {
                         &this.op,
                     ))));
                 }
+                if let Some((h, _)) = &mut this.verify {
+                    h.update(&chunk);
+                }
                 Poll::Ready(Some(Ok(chunk)))
             }
             Some(Err(e)) => Poll::Ready(Some(Err(ctx(e, &this.op)))),
@@ -414,6 +449,17 @@ impl Stream for CheckedStream {
                         .with_retryable(true),
                         &this.op,
                     ))));
+                }
+                if let Some((h, want)) = this.verify.take() {
+                    let got = h.finish();
+                    if got != want {
+                        return Poll::Ready(Some(Err(ctx(
+                            Error::new(crate::ErrorKind::ChecksumMismatch).with_message(format!(
+                                "the body's checksum is {got}, the service sent {want}"
+                            )),
+                            &this.op,
+                        ))));
+                    }
                 }
                 Poll::Ready(None)
             }

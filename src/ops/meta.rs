@@ -36,6 +36,10 @@ pub struct ObjectMeta {
     pub server_side_encryption: Option<String>,
     /// User metadata: the `x-amz-meta-*` headers, names lower-cased without the prefix.
     pub metadata: BTreeMap<String, String>,
+    /// The stored checksum the service returned (when asked for with
+    /// `validate_checksum`), and its algorithm; composite checksums of multipart objects end
+    /// in `-<parts>`.
+    pub checksum: Option<(crate::ChecksumAlgorithm, String)>,
     /// The request id of the answer.
     pub request_id: Option<String>,
 }
@@ -96,6 +100,9 @@ impl ObjectMeta {
             version_id: header_string(h, "x-amz-version-id"),
             server_side_encryption: header_string(h, "x-amz-server-side-encryption"),
             metadata,
+            checksum: crate::ChecksumAlgorithm::RESPONSE_ORDER
+                .into_iter()
+                .find_map(|alg| header_string(h, alg.header_name()).map(|v| (alg, v))),
             request_id: request_id(h),
         })
     }
