@@ -67,6 +67,7 @@ fn secrets_never_print() {
     assert!(texts[0].contains("AKIDPUBLIC"));
 }
 
+/// TEST-PLAN R7: a refused connection is retried (nothing was sent) and then reported clearly.
 #[tokio::test]
 async fn connection_refused_is_a_retryable_transport_error() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -462,3 +462,69 @@ async fn unaligned_stream_chunks_are_cut_into_exact_parts() {
 fn ok_part_of(n: u32, _: &Recorded) -> Reply {
     ok_part(n)
 }
+
+/// TEST-PLAN U8: `400 RequestTimeout` on UploadPart is retried with the same bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_timeout_on_a_part_is_retried_with_the_same_bytes() {
+    // Only the first attempt of part 3 fails: the handler sees every request so far.
+    let normal = mpu_server(ok_part_of, completed(), Reply::new(204, "text/plain", ""));
+    let server = FaultServer::with_handler(move |r, all| {
+        let attempts_of_3 = all.iter().filter(|x| part_number(x) == Some(3)).count();
+        match (r.method.as_str(), part_number(r)) {
+            ("PUT", Some(3)) if attempts_of_3 == 1 => Reply::s3_error(400, "RequestTimeout"),
+            _ => normal(r, all),
+        }
+    })
+    .await;
+    let data: Vec<u8> = (0..8 * 5 * MIB).map(|i| (i % 249) as u8).collect();
+    let out = upload(&client(&server))
+        .from_bytes(data.clone())
+        .await
+        .unwrap();
+    assert_eq!(out.parts, 8);
+    let tries: Vec<Vec<u8>> = server
+        .requests()
+        .into_iter()
+        .filter(|r| part_number(r) == Some(3))
+        .map(|r| r.body)
+        .collect();
+    assert_eq!(tries.len(), 2);
+    assert!(tries[0] == tries[1] && tries[0] == data[2 * 5 * MIB..3 * 5 * MIB]);
+}
+
+/// TEST-PLAN U9: the source file changes during the upload: detected, aborted, an error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_file_changed_during_the_upload_aborts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("src.bin");
+    std::fs::write(&path, vec![1u8; 3 * 5 * MIB]).unwrap();
+    let p2 = path.clone();
+    // Part 1's answer comes late; meanwhile the file grows.
+    let server = FaultServer::with_handler(mpu_server(
+        move |n, _| {
+            if n == 1 {
+                use std::io::Write;
+                let mut f = std::fs::OpenOptions::new().append(true).open(&p2).unwrap();
+                f.write_all(b"appended during the upload").unwrap();
+            }
+            ok_part(n)
+        },
+        completed(),
+        Reply::new(204, "text/plain", ""),
+    ))
+    .await;
+    let err = upload(&client(&server))
+        .multipart_threshold(5 * MIB as u64)
+        .from_path(&path)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Io, "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("changed while it was being uploaded"),
+        "{err}"
+    );
+    assert_eq!(err.upload_id(), Some("UP1"));
+    assert_eq!(count(&server, "POST", "uploadId=UP1"), 0, "never completed");
+    assert_eq!(count(&server, "DELETE", "uploadId=UP1"), 1);
+}

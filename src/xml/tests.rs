@@ -136,6 +136,7 @@ fn one_mebibyte_text_node() {
     ));
 }
 
+/// TEST-PLAN S7 (deep nesting)
 #[test]
 fn ten_thousand_deep_nesting() {
     let deep = format!("{}{}", "<a>".repeat(10_000), "</a>".repeat(10_000));
@@ -166,6 +167,7 @@ fn ten_thousand_deep_nesting() {
     ));
 }
 
+/// TEST-PLAN S7 (DOCTYPE with entities)
 #[test]
 fn billion_laughs_is_refused() {
     let laughs = r#"<?xml version="1.0"?>
