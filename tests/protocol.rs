@@ -509,3 +509,29 @@ async fn retry_after_is_honoured_within_the_cap() {
     c.bucket("bkt").get_object("k").await.unwrap();
     assert!(started.elapsed() >= Duration::from_millis(300));
 }
+
+/// TEST-PLAN S8: an oversized listing stops at the cap with a typed error; an oversized error
+/// body is cut at its cap (see `html_server_errors_are_retried_and_summarized` for the snippet).
+#[tokio::test]
+async fn oversized_bodies_stop_at_a_cap() {
+    let mut huge = b"<ListBucketResult><IsTruncated>false</IsTruncated>".to_vec();
+    huge.extend(std::iter::repeat_n(b' ', 17 << 20));
+    huge.extend_from_slice(b"</ListBucketResult>");
+    let server = FaultServer::start(vec![Reply::new(200, "application/xml", huge)]).await;
+    let err = client(&server)
+        .bucket("bkt")
+        .list_objects()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidResponse, "{err:?}");
+    assert!(err.to_string().contains("cap"), "{err}");
+
+    let server = FaultServer::start(vec![Reply::new(500, "text/plain", vec![b'x'; 1 << 20])]).await;
+    let err = client(&server)
+        .bucket("bkt")
+        .get_object("k")
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(500));
+    assert!(err.to_string().len() < 400);
+}

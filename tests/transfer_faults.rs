@@ -528,3 +528,95 @@ async fn a_source_file_changed_during_the_upload_aborts_it() {
     assert_eq!(count(&server, "POST", "uploadId=UP1"), 0, "never completed");
     assert_eq!(count(&server, "DELETE", "uploadId=UP1"), 1);
 }
+
+/// TEST-PLAN D1: a TCP reset in the middle of range 3's body: only that range is fetched
+/// again (from its first missing byte), with the same If-Match; the output is identical.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_mid_range_refetches_only_that_range() {
+    let obj = object();
+    let server = FaultServer::with_handler(move |r, all| {
+        let start = parse_range(r.header("range"), obj.len()).map(|(s, _)| s);
+        let first_try = all
+            .iter()
+            .filter(|x| x.header("range") == r.header("range"))
+            .count()
+            == 1;
+        match serve_range(&obj, Some("\"v1\""), r) {
+            Reply::Http {
+                status,
+                headers,
+                body,
+            } if start == Some(3 * MIB) && first_try => Reply::Reset {
+                status,
+                headers,
+                body,
+                send: 256 * 1024,
+            },
+            other => other,
+        }
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("out.bin");
+    let out = client(&server)
+        .bucket("bkt")
+        .download("k")
+        .part_size(MIB as u64)
+        .to_path(&dest)
+        .await
+        .unwrap();
+    assert_eq!(out.size, 10 * MIB as u64);
+    assert!(std::fs::read(&dest).unwrap() == object());
+    let reqs = server.requests();
+    let third: Vec<_> = reqs
+        .iter()
+        .filter(|r| {
+            parse_range(r.header("range"), 10 * MIB)
+                .is_some_and(|(s, _)| (3 * MIB..4 * MIB).contains(&s))
+        })
+        .collect();
+    assert!(third.len() >= 2, "range 3 was fetched again");
+    assert!(third.iter().all(|r| r.header("if-match") == Some("\"v1\"")));
+    let others = reqs.len() - third.len();
+    assert_eq!(others, 9, "no other range was fetched twice");
+}
+
+/// TEST-PLAN U1: the connection of part 3 is reset before its answer: part 3 is sent again
+/// with identical bytes, and the parts complete in order 1 to 8.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_while_sending_a_part_resends_identical_bytes() {
+    let normal = mpu_server(ok_part_of, completed(), Reply::new(204, "text/plain", ""));
+    let server = FaultServer::with_handler(move |r, all| {
+        let tries_of_3 = all.iter().filter(|x| part_number(x) == Some(3)).count();
+        match (r.method.as_str(), part_number(r)) {
+            ("PUT", Some(3)) if tries_of_3 == 1 => Reply::ResetBeforeAnswer,
+            _ => normal(r, all),
+        }
+    })
+    .await;
+    let data: Vec<u8> = (0..8 * 5 * MIB).map(|i| (i % 241) as u8).collect();
+    let out = upload(&client(&server))
+        .from_bytes(data.clone())
+        .await
+        .unwrap();
+    assert_eq!(out.parts, 8);
+    let reqs = server.requests();
+    let tries: Vec<&Vec<u8>> = reqs
+        .iter()
+        .filter(|r| part_number(r) == Some(3))
+        .map(|r| &r.body)
+        .collect();
+    assert_eq!(tries.len(), 2);
+    assert!(*tries[0] == tries[1][..] && tries[0][..] == data[2 * 5 * MIB..3 * 5 * MIB]);
+    let complete = reqs
+        .iter()
+        .find(|r| r.method == "POST" && r.target.contains("uploadId"))
+        .unwrap();
+    let xml = String::from_utf8(complete.body.clone()).unwrap();
+    let numbers: Vec<u32> = xml
+        .split("<PartNumber>")
+        .skip(1)
+        .map(|s| s.split('<').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(numbers, (1..=8).collect::<Vec<_>>());
+}

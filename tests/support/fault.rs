@@ -54,6 +54,15 @@ pub(crate) enum Reply {
         body: Vec<u8>,
         send: usize,
     },
+    /// Like `Truncated`, but end with a TCP reset (SO_LINGER 0) instead of a clean close.
+    Reset {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+        send: usize,
+    },
+    /// Reset the connection (SO_LINGER 0) instead of answering, once the request was read.
+    ResetBeforeAnswer,
 }
 
 impl Reply {
@@ -255,6 +264,31 @@ async fn serve(
                 bytes.extend_from_slice(&body[..send.min(body.len())]);
                 let _ = sock.write_all(&bytes).await;
                 let _ = sock.flush().await;
+                return;
+            }
+            Reply::Reset {
+                status,
+                headers,
+                body,
+                send,
+            } => {
+                let mut out = format!("HTTP/1.1 {status} Scripted\r\n");
+                for (n, v) in &headers {
+                    out.push_str(&format!("{n}: {v}\r\n"));
+                }
+                out.push_str(&format!("content-length: {}\r\n\r\n", body.len()));
+                let mut bytes = out.into_bytes();
+                bytes.extend_from_slice(&body[..send.min(body.len())]);
+                let _ = sock.write_all(&bytes).await;
+                let _ = sock.flush().await;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                let _ = sock.set_zero_linger();
+                return;
+            }
+            // The client cannot tell whether the request took effect: it must send it again,
+            // byte for byte.
+            Reply::ResetBeforeAnswer => {
+                let _ = sock.set_zero_linger();
                 return;
             }
             Reply::Close => return,
