@@ -620,3 +620,46 @@ async fn a_reset_while_sending_a_part_resends_identical_bytes() {
         .collect();
     assert_eq!(numbers, (1..=8).collect::<Vec<_>>());
 }
+
+/// TEST-PLAN U7: Complete's answer is lost (the body stalls), the retry gets NoSuchUpload: the
+/// key is checked with HEAD, and success is reported only when it is the object we built.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_complete_answer_is_confirmed_with_head() {
+    for (head_etag, want_ok) in [("\"abc-8\"", true), ("\"abc-7\"", false)] {
+        let normal = mpu_server(ok_part_of, completed(), Reply::new(204, "text/plain", ""));
+        let head_etag = head_etag.to_owned();
+        let server = FaultServer::with_handler(move |r, all| {
+            let completes = all
+                .iter()
+                .filter(|x| x.method == "POST" && x.target.contains("uploadId"))
+                .count();
+            match r.method.as_str() {
+                "POST" if r.target.contains("uploadId") && completes == 1 => {
+                    Reply::Stall(Duration::from_secs(5))
+                }
+                "POST" if r.target.contains("uploadId") => Reply::s3_error(404, "NoSuchUpload"),
+                "HEAD" => Reply::new(200, "application/octet-stream", vec![0u8; 8 * 5 * MIB])
+                    .header("etag", &head_etag),
+                _ => normal(r, all),
+            }
+        })
+        .await;
+        let c = support::fault_client_builder(&server)
+            .read_timeout(Duration::from_millis(300))
+            .build()
+            .unwrap();
+        let res = c
+            .bucket("bkt")
+            .upload("k")
+            .part_size(5 * MIB as u64)
+            .from_bytes(body())
+            .await;
+        assert_eq!(res.is_ok(), want_ok, "{res:?}");
+        if want_ok {
+            assert_eq!(res.unwrap().etag.as_deref(), Some("\"abc-8\""));
+            assert_eq!(count(&server, "DELETE", "uploadId"), 0);
+        } else {
+            assert_eq!(res.unwrap_err().s3_code(), Some("NoSuchUpload"));
+        }
+    }
+}

@@ -312,7 +312,9 @@ impl MultipartUpload {
     ///
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) for no parts or a part
     /// number listed twice; the service's error otherwise, including one that arrives inside a
-    /// `200` answer, as S3 documents for this call.
+    /// `200` answer, as S3 documents for this call. When a retry finds the upload gone
+    /// (`NoSuchUpload`) because an earlier attempt completed it, the object under the key is
+    /// checked (part count in its ETag, and size) and success is reported only if it matches.
     ///
     /// # Cancel safety
     ///
@@ -351,7 +353,15 @@ impl MultipartUpload {
             .header("content-type", "application/xml")
             .body(body.into())
             .error_in_200();
-        let resp = self.inner.bucket.execute(req).await.map_err(&ctx)?;
+        let resp = match self.inner.bucket.execute(req).await {
+            Ok(r) => r,
+            // A retry found no upload: an earlier attempt may have completed it and only its
+            // answer was lost (TEST-PLAN U7). Success only if the object is the one we built.
+            Err(e) if e.s3_code() == Some("NoSuchUpload") && e.attempts() > 1 => {
+                return self.confirm_completed(&parts).await.ok_or_else(|| ctx(e));
+            }
+            Err(e) => return Err(ctx(e)),
+        };
         let version_id = header_string(&resp.headers, "x-amz-version-id");
         let rid = request_id(&resp.headers);
         let body = resp.bytes_limited(MAX_XML_BODY).await.map_err(&ctx)?;
@@ -363,6 +373,30 @@ impl MultipartUpload {
             location: done.location,
             version_id,
             request_id: rid,
+        })
+    }
+
+    /// After a lost Complete answer: whether the key now holds an object made of exactly these
+    /// parts (its multipart ETag counts them, and its size is their sum when sizes are known).
+    async fn confirm_completed(&self, parts: &[PartInfo]) -> Option<CompleteMultipartUploadOutput> {
+        let meta = self
+            .inner
+            .bucket
+            .head_object(self.inner.key.clone())
+            .await
+            .ok()?;
+        let etag = meta.etag.clone()?;
+        let count_ok = etag
+            .trim_matches('"')
+            .rsplit_once('-')
+            .is_some_and(|(_, n)| n.parse::<usize>().ok() == Some(parts.len()));
+        let sizes_known = parts.iter().all(|p| p.size > 0);
+        let size_ok = !sizes_known || parts.iter().map(|p| p.size).sum::<u64>() == meta.size;
+        (count_ok && size_ok).then(|| CompleteMultipartUploadOutput {
+            etag: Some(etag),
+            location: None,
+            version_id: meta.version_id,
+            request_id: meta.request_id,
         })
     }
 
