@@ -392,7 +392,7 @@ impl MultipartUpload {
             .is_some_and(|(_, n)| n.parse::<usize>().ok() == Some(parts.len()));
         let sizes_known = parts.iter().all(|p| p.size > 0);
         let size_ok = !sizes_known || parts.iter().map(|p| p.size).sum::<u64>() == meta.size;
-        (count_ok && size_ok).then(|| CompleteMultipartUploadOutput {
+        (count_ok && size_ok).then_some(CompleteMultipartUploadOutput {
             etag: Some(etag),
             location: None,
             version_id: meta.version_id,
