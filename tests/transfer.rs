@@ -252,3 +252,40 @@ async fn failed_downloads_leave_no_file() {
     assert_eq!(err.kind(), async_s3::ErrorKind::Io, "{err:?}");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+/// TEST-PLAN L1 (no deadlock part; memory is measured by `cargo bench --bench throughput`):
+/// many transfers at once on a 2-core runtime all finish.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_concurrent_transfers_finish() {
+    let e = env("many").await;
+    let body = bytes::Bytes::from(data(6 * MIB + 3, 11));
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let b = e.bucket.clone();
+        let body = body.clone();
+        tasks.push(tokio::spawn(async move {
+            let key = format!("t{i}");
+            b.upload(key.as_str())
+                .part_size(5 * MIB as u64)
+                .multipart_threshold(5 * MIB as u64)
+                .concurrency(4)
+                .from_bytes(body)
+                .await?;
+            b.download(key.as_str())
+                .part_size(MIB as u64)
+                .concurrency(4)
+                .to_bytes()
+                .await
+        }));
+    }
+    let all = tokio::time::timeout(std::time::Duration::from_secs(120), async {
+        let mut out = Vec::new();
+        for t in tasks {
+            out.push(t.await.unwrap().unwrap());
+        }
+        out
+    })
+    .await
+    .expect("no deadlock");
+    assert!(all.iter().all(|b| *b == body));
+}

@@ -663,3 +663,34 @@ async fn a_lost_complete_answer_is_confirmed_with_head() {
         }
     }
 }
+
+/// TEST-PLAN L2: a consumer that stops reading a download stream stops the download too:
+/// no more than `concurrency` ranges are fetched ahead of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_stream_consumer_holds_back_the_download() {
+    use futures_util::StreamExt;
+    let obj = object();
+    let server = FaultServer::with_handler(move |r, _| serve_range(&obj, Some("\"v1\""), r)).await;
+    let mut stream = client(&server)
+        .bucket("bkt")
+        .download("k")
+        .part_size(MIB as u64 / 2) // 20 ranges
+        .concurrency(3)
+        .to_stream()
+        .await
+        .unwrap();
+    let first = stream.next().await.unwrap().unwrap();
+    assert_eq!(first.len(), MIB / 2);
+    tokio::time::sleep(Duration::from_millis(300)).await; // the consumer dawdles
+    let fetched = server.requests().len();
+    assert!(
+        fetched <= 1 + 3,
+        "{fetched} ranges fetched for a consumer that read one"
+    );
+    let mut total = first.len();
+    while let Some(chunk) = stream.next().await {
+        total += chunk.unwrap().len();
+    }
+    assert_eq!(total, 10 * MIB);
+    assert_eq!(server.requests().len(), 20);
+}
