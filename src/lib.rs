@@ -64,7 +64,8 @@ pub use ops::presign::{Presign, PresignedRequest};
 pub use ops::put_object::{PutObject, PutObjectOutput};
 pub use transfer::{
     CancelHandle, DEFAULT_CONCURRENCY, DEFAULT_MULTIPART_THRESHOLD, DEFAULT_PART_SIZE, Download,
-    DownloadOutput, DownloadStream, MAX_PART_SIZE, MIN_PART_SIZE, Progress, Upload, UploadOutput,
+    DownloadOutput, DownloadPrefix, DownloadPrefixOutput, DownloadStream, MAX_PART_SIZE,
+    MIN_PART_SIZE, Progress, Upload, UploadOutput,
 };
 pub use types::{
     BucketInfo, DeleteObjectError, DeletedObject, ListEntry, ListPage, ObjectInfo, PartInfo,

@@ -694,3 +694,76 @@ async fn a_slow_stream_consumer_holds_back_the_download() {
     assert_eq!(total, 10 * MIB);
     assert_eq!(server.requests().len(), 20);
 }
+
+/// TEST-PLAN D10: a listing with keys that would escape the target directory is refused
+/// before anything is written.
+#[tokio::test]
+async fn hostile_keys_never_escape_the_target_directory() {
+    for bad in ["p/../../x", "p//abs", "p/a/../../x", "p/..", "p/a%00b"] {
+        let listing = format!(
+            "<ListBucketResult><EncodingType>url</EncodingType><IsTruncated>false</IsTruncated>\
+             <Contents><Key>p/fine.txt</Key><Size>4</Size></Contents>\
+             <Contents><Key>{}</Key><Size>4</Size></Contents></ListBucketResult>",
+            bad.replace('/', "%2F")
+        );
+        let server = FaultServer::with_handler(move |r, _| {
+            if r.target.contains("list-type=2") {
+                Reply::new(200, "application/xml", listing.clone())
+            } else {
+                serve_range(b"data", Some("\"e\""), r)
+            }
+        })
+        .await;
+        let root = tempfile::tempdir().unwrap();
+        let target = root.path().join("target");
+        let err = client(&server)
+            .bucket("bkt")
+            .download_prefix("p/")
+            .to_dir(&target)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad}: {err:?}");
+        // Nothing at all was created, inside or outside the target.
+        assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 0, "{bad}");
+        assert!(
+            server
+                .requests()
+                .iter()
+                .all(|r| r.target.contains("list-type=2"))
+        );
+    }
+}
+
+/// TEST-PLAN D10 (symbolic link inside the target): refused, nothing written through it.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_symlink_inside_the_target_is_not_followed() {
+    let e = support::env("links").await;
+    e.bucket.put_object("p/sub/file.txt", "data").await.unwrap();
+    e.bucket.put_object("p/top.txt", "top").await.unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let outside = root.path().join("outside");
+    let target = root.path().join("target");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::create_dir_all(&target).unwrap();
+    std::os::unix::fs::symlink(&outside, target.join("sub")).unwrap();
+    let err = e
+        .bucket
+        .download_prefix("p/")
+        .to_dir(&target)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err:?}");
+    assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
+
+    // Without the link, everything arrives.
+    std::fs::remove_file(target.join("sub")).unwrap();
+    let out = e
+        .bucket
+        .download_prefix("p/")
+        .to_dir(&target)
+        .await
+        .unwrap();
+    assert_eq!((out.files, out.bytes), (2, 7));
+    assert_eq!(std::fs::read(target.join("sub/file.txt")).unwrap(), b"data");
+}

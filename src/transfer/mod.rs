@@ -5,11 +5,13 @@
 //! an upload that is not success (error, cancellation, the future dropped) aborts the
 //! multipart upload exactly once.
 
+mod dir;
 mod download;
 mod plan;
 mod progress;
 mod upload;
 
+pub use dir::{DownloadPrefix, DownloadPrefixOutput};
 pub use download::{Download, DownloadOutput, DownloadStream};
 pub use plan::{MAX_PART_SIZE, MIN_PART_SIZE};
 pub use progress::{CancelHandle, Progress};
