@@ -43,8 +43,8 @@ pub struct RetryConfig {
     /// The largest backoff ceiling; also the most a server's `Retry-After` hint is obeyed.
     pub max_backoff: Duration,
     /// The retry budget shared by every request of a client, in tokens: a retry costs 5
-    /// (10 after a timeout), a success gives back what its retries cost (or 1 when it needed
-    /// none). When the budget is spent, failures are returned without retrying, so a storm
+    /// (10 after a timeout), a success gives back what its last retry cost (or 1 when it
+    /// needed none). When the budget is spent, failures are returned without retrying, so a storm
     /// of throttling cannot multiply the load (the AWS SDKs' standard mode; default 500).
     pub budget: u32,
 }
@@ -206,7 +206,7 @@ impl Endpoint {
         self.host.starts_with('[') || self.host.parse::<std::net::Ipv4Addr>().is_ok()
     }
 
-    fn is_loopback(&self) -> bool {
+    pub(crate) fn is_loopback(&self) -> bool {
         let h = self.host.as_str();
         h == "localhost"
             || h.ends_with(".localhost")
@@ -223,7 +223,8 @@ impl Endpoint {
 #[derive(Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum ProxyConfig {
-    /// Honour `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` (the default).
+    /// Honour `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` (the default), except
+    /// for loopback endpoints, which are always reached directly.
     #[default]
     FromEnvironment,
     /// Connect directly, whatever the environment says.

@@ -99,3 +99,34 @@ async fn a_corrupted_download_is_a_checksum_error() {
         .await;
     assert_eq!(chunks.unwrap().concat(), good);
 }
+
+/// What cannot be verified says so: composite checksums, partial ranges, no stored checksum.
+#[tokio::test]
+async fn unverifiable_answers_are_marked_as_such() {
+    let body = b"0123456789".to_vec();
+    let server = FaultServer::start(vec![
+        Reply::new(200, "application/octet-stream", body.clone())
+            .header("x-amz-checksum-crc32c", "AAAAAA==-3")
+            .header("x-amz-checksum-type", "COMPOSITE"),
+        Reply::new(206, "application/octet-stream", body[..4].to_vec())
+            .header("content-range", "bytes 0-3/10")
+            .header("x-amz-checksum-crc32c", "AAAAAA=="),
+        Reply::new(200, "application/octet-stream", body.clone()),
+    ])
+    .await;
+    let c = support::fault_client_builder(&server).build().unwrap();
+    let b = c.bucket("bkt");
+    let o = b.get_object("k").validate_checksum().await.unwrap();
+    assert!(!o.checksum_verified);
+    assert_eq!(o.bytes().await.unwrap(), body);
+    let o = b
+        .get_object("k")
+        .range(0..4)
+        .validate_checksum()
+        .await
+        .unwrap();
+    assert!(!o.checksum_verified);
+    o.bytes().await.unwrap();
+    let o = b.get_object("k").validate_checksum().await.unwrap();
+    assert!(!o.checksum_verified);
+}

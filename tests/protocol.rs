@@ -508,6 +508,27 @@ async fn retry_after_is_honoured_within_the_cap() {
     let started = std::time::Instant::now();
     c.bucket("bkt").get_object("k").await.unwrap();
     assert!(started.elapsed() >= Duration::from_millis(300));
+
+    // A hint of a minute is cut to the cap (200 ms).
+    let server = FaultServer::start(vec![
+        Reply::s3_error(503, "SlowDown").header("x-amz-retry-after", "60000"),
+        ok("fine"),
+    ])
+    .await;
+    let c = support::fault_client_builder(&server)
+        .retry(
+            RetryConfig::with_max_attempts(2)
+                .with_backoff(Duration::from_millis(1), Duration::from_millis(200)),
+        )
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    c.bucket("bkt").get_object("k").await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 /// TEST-PLAN S8: an oversized listing stops at the cap with a typed error; an oversized error

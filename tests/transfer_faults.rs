@@ -577,6 +577,9 @@ async fn a_reset_mid_range_refetches_only_that_range() {
         .collect();
     assert!(third.len() >= 2, "range 3 was fetched again");
     assert!(third.iter().all(|r| r.header("if-match") == Some("\"v1\"")));
+    // The bytes before the reset arrived, so the second request starts after them.
+    let resumed = format!("bytes={}-{}", 3 * MIB + 256 * 1024, 4 * MIB - 1);
+    assert_eq!(third[1].header("range"), Some(resumed.as_str()));
     let others = reqs.len() - third.len();
     assert_eq!(others, 9, "no other range was fetched twice");
 }
@@ -622,25 +625,37 @@ async fn a_reset_while_sending_a_part_resends_identical_bytes() {
 }
 
 /// TEST-PLAN U7: Complete's answer is lost (the body stalls), the retry gets NoSuchUpload: the
-/// key is checked with HEAD, and success is reported only when it is the object we built.
+/// key is checked with HEAD, and success is reported only when its ETag is exactly the one
+/// these parts make (`md5(md5_1 ‖ … ‖ md5_n)-n`) and the size is theirs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_complete_answer_is_confirmed_with_head() {
-    for (head_etag, want_ok) in [("\"abc-8\"", true), ("\"abc-7\"", false)] {
-        let normal = mpu_server(ok_part_of, completed(), Reply::new(204, "text/plain", ""));
-        let head_etag = head_etag.to_owned();
+    use md5::{Digest, Md5};
+    let data = body();
+    let part_md5s: Vec<[u8; 16]> = data
+        .chunks(5 * MIB)
+        .map(|c| Md5::digest(c).into())
+        .collect();
+    let ours = format!("\"{}-8\"", hex::encode(Md5::digest(part_md5s.concat())));
+    // Same part count and size but other bytes: an object someone else wrote.
+    let theirs = "\"0123456789abcdef0123456789abcdef-8\"".to_owned();
+    for (head_etag, want_ok) in [(ours.clone(), true), (theirs, false)] {
+        let md5s = part_md5s.clone();
         let server = FaultServer::with_handler(move |r, all| {
             let completes = all
                 .iter()
                 .filter(|x| x.method == "POST" && x.target.contains("uploadId"))
                 .count();
-            match r.method.as_str() {
-                "POST" if r.target.contains("uploadId") && completes == 1 => {
-                    Reply::Stall(Duration::from_secs(5))
-                }
-                "POST" if r.target.contains("uploadId") => Reply::s3_error(404, "NoSuchUpload"),
-                "HEAD" => Reply::new(200, "application/octet-stream", vec![0u8; 8 * 5 * MIB])
+            match (r.method.as_str(), part_number(r)) {
+                ("POST", _) if r.target.contains("uploads") => initiate(),
+                ("PUT", Some(n)) => Reply::new(200, "text/plain", "").header(
+                    "etag",
+                    &format!("\"{}\"", hex::encode(md5s[n as usize - 1])),
+                ),
+                ("POST", _) if completes == 1 => Reply::Stall(Duration::from_secs(5)),
+                ("POST", _) => Reply::s3_error(404, "NoSuchUpload"),
+                ("HEAD", _) => Reply::new(200, "application/octet-stream", vec![0u8; 8 * 5 * MIB])
                     .header("etag", &head_etag),
-                _ => normal(r, all),
+                _ => Reply::new(204, "text/plain", ""),
             }
         })
         .await;
@@ -652,11 +667,11 @@ async fn a_lost_complete_answer_is_confirmed_with_head() {
             .bucket("bkt")
             .upload("k")
             .part_size(5 * MIB as u64)
-            .from_bytes(body())
+            .from_bytes(data.clone())
             .await;
         assert_eq!(res.is_ok(), want_ok, "{res:?}");
         if want_ok {
-            assert_eq!(res.unwrap().etag.as_deref(), Some("\"abc-8\""));
+            assert_eq!(res.unwrap().etag.as_deref(), Some(ours.as_str()));
             assert_eq!(count(&server, "DELETE", "uploadId"), 0);
         } else {
             assert_eq!(res.unwrap_err().s3_code(), Some("NoSuchUpload"));

@@ -191,6 +191,12 @@ pub struct GetObjectOutput {
     pub meta: ObjectMeta,
     /// The range this body covers, for a ranged GET.
     pub content_range: Option<ContentRange>,
+    /// Whether the body is being verified against the object's full-object checksum (asked
+    /// for with [`GetObject::validate_checksum`]): then it ends with
+    /// [`ErrorKind::ChecksumMismatch`](crate::ErrorKind::ChecksumMismatch) on a difference.
+    /// `false` when there was nothing to verify against (no stored checksum, a composite
+    /// checksum of a multipart object, a partial range).
+    pub checksum_verified: bool,
     body: ByteStream,
 }
 
@@ -199,6 +205,7 @@ impl fmt::Debug for GetObjectOutput {
         f.debug_struct("GetObjectOutput")
             .field("meta", &self.meta)
             .field("content_range", &self.content_range)
+            .field("checksum_verified", &self.checksum_verified)
             .finish_non_exhaustive()
     }
 }
@@ -304,7 +311,14 @@ impl GetObject {
         let resp = self.bucket.execute(req).await?;
         // A full-object checksum of a whole-object answer; composite ones ("…-3") cannot be
         // checked from the bytes alone.
-        let verify = (self.validate_checksum && self.range.is_none())
+        let whole = match self.range {
+            None => true,
+            Some(ByteRange::From { start: 0 }) => resp.status == 200,
+            Some(_) => false,
+        };
+        let composite = header(&resp.headers, "x-amz-checksum-type")
+            .is_some_and(|t| t.eq_ignore_ascii_case("COMPOSITE"));
+        let verify = (self.validate_checksum && whole && !composite)
             .then(|| {
                 ChecksumAlgorithm::RESPONSE_ORDER
                     .into_iter()
@@ -315,6 +329,7 @@ impl GetObject {
                     })
             })
             .flatten();
+        let checksum_verified = verify.is_some();
         let meta = ObjectMeta::from_headers(&resp.headers).map_err(ctx)?;
         let content_range = match header(&resp.headers, "content-range") {
             Some(v) => Some(ContentRange::parse(v).ok_or_else(|| {
@@ -341,6 +356,7 @@ impl GetObject {
         Ok(GetObjectOutput {
             meta,
             content_range,
+            checksum_verified,
             body: Box::pin(CheckedStream {
                 inner: resp.into_stream(),
                 expected,

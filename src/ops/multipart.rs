@@ -14,6 +14,21 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
+/// The ETag S3 gives an object completed from `parts` (sorted), when every part ETag is a
+/// plain MD5: `hex(md5(md5_1 ‖ … ‖ md5_n))-n`.
+pub(crate) fn expected_multipart_etag(parts: &[PartInfo]) -> Option<String> {
+    use md5::{Digest, Md5};
+    let mut h = Md5::new();
+    for p in parts {
+        let hexed = p.etag.trim_matches('"');
+        if hexed.len() != 32 {
+            return None;
+        }
+        h.update(hex::decode(hexed).ok()?);
+    }
+    Some(format!("{}-{}", hex::encode(h.finalize()), parts.len()))
+}
+
 /// The highest part number S3 accepts.
 pub const MAX_PARTS: u32 = 10_000;
 
@@ -376,9 +391,14 @@ impl MultipartUpload {
         })
     }
 
-    /// After a lost Complete answer: whether the key now holds an object made of exactly these
-    /// parts (its multipart ETag counts them, and its size is their sum when sizes are known).
+    /// After a lost Complete answer: whether the key now holds the object these parts make.
+    ///
+    /// S3's multipart ETag is the MD5 of the parts' binary MD5s, then `-<count>`; it is
+    /// computed here from the parts' ETags and must match exactly (and the size too, when
+    /// the part sizes are known). Part ETags that are not plain MD5s (some stores, SSE-KMS)
+    /// give no answer: then the error stands.
     async fn confirm_completed(&self, parts: &[PartInfo]) -> Option<CompleteMultipartUploadOutput> {
+        let expected = expected_multipart_etag(parts)?;
         let meta = self
             .inner
             .bucket
@@ -386,13 +406,9 @@ impl MultipartUpload {
             .await
             .ok()?;
         let etag = meta.etag.clone()?;
-        let count_ok = etag
-            .trim_matches('"')
-            .rsplit_once('-')
-            .is_some_and(|(_, n)| n.parse::<usize>().ok() == Some(parts.len()));
         let sizes_known = parts.iter().all(|p| p.size > 0);
         let size_ok = !sizes_known || parts.iter().map(|p| p.size).sum::<u64>() == meta.size;
-        (count_ok && size_ok).then_some(CompleteMultipartUploadOutput {
+        (etag.trim_matches('"') == expected && size_ok).then_some(CompleteMultipartUploadOutput {
             etag: Some(etag),
             location: None,
             version_id: meta.version_id,

@@ -762,3 +762,16 @@ fn debug_never_shows_secrets() {
     assert!(outputs[2].contains("redacted"), "{}", outputs[2]);
     assert!(outputs[4].contains("redacted"), "{}", outputs[4]);
 }
+
+/// The string to sign fed to the HMAC piece by piece is byte for byte the one built whole.
+#[test]
+fn fed_string_to_sign_equals_the_built_one() {
+    let date = AmzDate::new(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_369_353_600));
+    let scope = credential_scope(&date, "us-east-1", "s3");
+    let creq = "GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\n\nhost\nUNSIGNED-PAYLOAD";
+    let key = SigningKey::derive("secret", date.date(), "us-east-1", "s3");
+    let whole = key.sign(&string_to_sign(&date, &scope, creq));
+    let mut mac = key.mac();
+    feed_string_to_sign(&mut mac, &date, &scope, creq);
+    assert_eq!(hex::encode(mac.finalize().into_bytes()), whole);
+}

@@ -166,6 +166,12 @@ impl Transport {
             .connect_timeout(config.connect_timeout)
             .pool_max_idle_per_host(config.pool_max_idle_per_host)
             .tcp_nodelay(true)
+            // Objects stored with Content-Encoding: gzip are bytes to us: never decode them,
+            // whatever features another crate turns on in reqwest.
+            .no_gzip()
+            .no_brotli()
+            .no_deflate()
+            .no_zstd()
             .user_agent(concat!("async-s3/", env!("CARGO_PKG_VERSION")));
         for pem in &config.root_certificates {
             let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
@@ -182,6 +188,8 @@ impl Transport {
             }
         }
         builder = match &config.proxy {
+            // A server on this machine is never reached through a proxy.
+            ProxyConfig::FromEnvironment if config.endpoint.is_loopback() => builder.no_proxy(),
             ProxyConfig::FromEnvironment => builder,
             ProxyConfig::None => builder.no_proxy(),
             ProxyConfig::Url(url) => {
@@ -245,7 +253,11 @@ impl Transport {
         let mut attempt = 0;
         // Each of these gets one immediate extra attempt per request.
         let (mut skew_fixed, mut creds_refreshed) = (false, false);
-        let mut spent = 0;
+        // What the last retry cost: a success gives it back (AWS standard retry mode).
+        let mut last_cost = 0;
+        // The immediate extra attempts (skew, expired credentials) do not count toward
+        // `max_attempts`; `attempts()` still reports every request sent.
+        let mut extra = 0;
         loop {
             attempt += 1;
             let result = self
@@ -253,7 +265,7 @@ impl Transport {
                 .await;
             match result {
                 Ok(resp) => {
-                    self.budget.refund(spent);
+                    self.budget.refund(last_cost);
                     return Ok(resp);
                 }
                 Err(e) => {
@@ -262,6 +274,7 @@ impl Transport {
                         // The clock offset was learned from the answer: sign again (TEST-PLAN R4).
                         Some("RequestTimeTooSkewed") if !skew_fixed && replayable => {
                             skew_fixed = true;
+                            extra += 1;
                             continue;
                         }
                         // Credentials expired early: fetch new ones once (TEST-PLAN R5).
@@ -270,18 +283,19 @@ impl Transport {
                         {
                             creds_refreshed = true;
                             config.credentials.invalidate();
+                            extra += 1;
                             continue;
                         }
                         _ => {}
                     }
-                    if !e.is_retryable() || attempt >= max_attempts {
+                    if !e.is_retryable() || attempt - extra >= max_attempts {
                         return Err(ctx(e.with_attempts(attempt)));
                     }
                     // The client-wide budget pays for the retry, or there is none.
                     let Some(cost) = self.budget.withdraw(e.is_timeout()) else {
                         return Err(ctx(e.with_attempts(attempt)));
                     };
-                    spent += cost;
+                    last_cost = cost;
                     let delay = self.backoff.delay_with_hint(attempt, e.retry_after());
                     tokio::time::sleep(delay).await;
                 }

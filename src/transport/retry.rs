@@ -64,10 +64,11 @@ impl Budget {
         Some(cost)
     }
 
-    /// A request succeeded after retries that cost `spent` (or none: one token).
-    pub(crate) fn refund(&self, spent: u32) {
+    /// A request succeeded: its last retry's cost comes back (one token when it needed no
+    /// retry), as in the AWS SDKs' standard mode.
+    pub(crate) fn refund(&self, last_cost: u32) {
         let mut t = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
-        *t = (*t + spent.max(1)).min(self.capacity);
+        *t = (*t + last_cost.max(1)).min(self.capacity);
     }
 }
 

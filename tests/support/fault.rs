@@ -63,6 +63,13 @@ pub(crate) enum Reply {
     },
     /// Reset the connection (SO_LINGER 0) instead of answering, once the request was read.
     ResetBeforeAnswer,
+    /// Announce the whole body, send its first `send` bytes, then go quiet for `stall`.
+    PartialThenStall {
+        status: u16,
+        body: Vec<u8>,
+        send: usize,
+        stall: Duration,
+    },
 }
 
 impl Reply {
@@ -289,6 +296,22 @@ async fn serve(
             // byte for byte.
             Reply::ResetBeforeAnswer => {
                 let _ = sock.set_zero_linger();
+                return;
+            }
+            Reply::PartialThenStall {
+                status,
+                body,
+                send,
+                stall,
+            } => {
+                let mut bytes = format!(
+                    "HTTP/1.1 {status} Scripted\r\ncontent-length: {}\r\n\r\n",
+                    body.len()
+                )
+                .into_bytes();
+                bytes.extend_from_slice(&body[..send.min(body.len())]);
+                let _ = sock.write_all(&bytes).await;
+                tokio::time::sleep(stall).await;
                 return;
             }
             Reply::Close => return,

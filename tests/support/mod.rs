@@ -5,7 +5,7 @@
 pub(crate) mod fault;
 pub(crate) mod s3_server;
 
-use async_s3::{Bucket, Client, ClientBuilder, Credentials, RetryConfig};
+use async_s3::{Bucket, Client, ClientBuilder, Credentials, ProxyConfig, RetryConfig};
 pub(crate) use s3_server::{ACCESS_KEY, S3Server, SECRET_KEY};
 use std::time::Duration;
 
@@ -22,6 +22,8 @@ pub(crate) fn client_for(server: &S3Server) -> Client {
         .endpoint(server.endpoint())
         .region("us-east-1")
         .credentials(Credentials::new(ACCESS_KEY, SECRET_KEY))
+        // Test traffic stays on loopback whatever proxy the environment names.
+        .proxy(ProxyConfig::None)
         .build()
         .unwrap()
 }
@@ -57,6 +59,7 @@ pub(crate) fn fault_client_builder(server: &fault::FaultServer) -> ClientBuilder
     Client::builder()
         .endpoint(server.endpoint())
         .credentials(Credentials::new("AKIDTEST", "secret"))
+        .proxy(ProxyConfig::None)
         .retry(
             RetryConfig::with_max_attempts(3)
                 .with_backoff(Duration::from_millis(1), Duration::from_millis(5)),
