@@ -52,6 +52,23 @@ fn mpu_server(
     }
 }
 
+/// The body of the CompleteMultipartUpload request.
+fn completion_xml(reqs: &[Recorded]) -> String {
+    let complete = reqs
+        .iter()
+        .find(|r| r.method == "POST" && r.target.contains("uploadId"))
+        .expect("a completion was sent");
+    String::from_utf8(complete.body.clone()).unwrap()
+}
+
+/// The part numbers of a completion list, in the order sent.
+fn completed_part_numbers(xml: &str) -> Vec<u32> {
+    xml.split("<PartNumber>")
+        .skip(1)
+        .map(|s| s.split('<').next().unwrap().parse().unwrap())
+        .collect()
+}
+
 fn ok_part(n: u32) -> Reply {
     Reply::new(200, "text/plain", "").header("etag", &format!("\"etag-{n}\""))
 }
@@ -223,17 +240,8 @@ async fn completion_list_is_sorted_whatever_the_finishing_order() {
     assert_eq!(out.parts, 8);
     assert_eq!(out.etag.as_deref(), Some("\"done-8\""));
     let reqs = server.requests();
-    let complete = reqs
-        .iter()
-        .find(|r| r.method == "POST" && r.target.contains("uploadId"))
-        .unwrap();
-    let xml = String::from_utf8(complete.body.clone()).unwrap();
-    let numbers: Vec<u32> = xml
-        .split("<PartNumber>")
-        .skip(1)
-        .map(|s| s.split('<').next().unwrap().parse().unwrap())
-        .collect();
-    assert_eq!(numbers, (1..=8).collect::<Vec<_>>());
+    let xml = completion_xml(&reqs);
+    assert_eq!(completed_part_numbers(&xml), (1..=8).collect::<Vec<_>>());
     for n in 1..=8 {
         assert!(xml.contains(&format!("etag-{n}")), "{xml}");
     }
@@ -611,17 +619,8 @@ async fn a_reset_while_sending_a_part_resends_identical_bytes() {
         .collect();
     assert_eq!(tries.len(), 2);
     assert!(*tries[0] == tries[1][..] && tries[0][..] == data[2 * 5 * MIB..3 * 5 * MIB]);
-    let complete = reqs
-        .iter()
-        .find(|r| r.method == "POST" && r.target.contains("uploadId"))
-        .unwrap();
-    let xml = String::from_utf8(complete.body.clone()).unwrap();
-    let numbers: Vec<u32> = xml
-        .split("<PartNumber>")
-        .skip(1)
-        .map(|s| s.split('<').next().unwrap().parse().unwrap())
-        .collect();
-    assert_eq!(numbers, (1..=8).collect::<Vec<_>>());
+    let xml = completion_xml(&reqs);
+    assert_eq!(completed_part_numbers(&xml), (1..=8).collect::<Vec<_>>());
 }
 
 /// TEST-PLAN U7: Complete's answer is lost (the body stalls), the retry gets NoSuchUpload: the

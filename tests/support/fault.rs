@@ -262,14 +262,9 @@ async fn serve(
                 body,
                 send,
             } => {
-                let mut out = format!("HTTP/1.1 {status} Scripted\r\n");
-                for (n, v) in &headers {
-                    out.push_str(&format!("{n}: {v}\r\n"));
-                }
-                out.push_str(&format!("content-length: {}\r\n\r\n", body.len()));
-                let mut bytes = out.into_bytes();
-                bytes.extend_from_slice(&body[..send.min(body.len())]);
-                let _ = sock.write_all(&bytes).await;
+                let _ = sock
+                    .write_all(&head_and_part(status, &headers, &body, send))
+                    .await;
                 let _ = sock.flush().await;
                 return;
             }
@@ -279,14 +274,9 @@ async fn serve(
                 body,
                 send,
             } => {
-                let mut out = format!("HTTP/1.1 {status} Scripted\r\n");
-                for (n, v) in &headers {
-                    out.push_str(&format!("{n}: {v}\r\n"));
-                }
-                out.push_str(&format!("content-length: {}\r\n\r\n", body.len()));
-                let mut bytes = out.into_bytes();
-                bytes.extend_from_slice(&body[..send.min(body.len())]);
-                let _ = sock.write_all(&bytes).await;
+                let _ = sock
+                    .write_all(&head_and_part(status, &headers, &body, send))
+                    .await;
                 let _ = sock.flush().await;
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 let _ = sock.set_zero_linger();
@@ -341,6 +331,18 @@ async fn serve(
             }
         }
     }
+}
+
+/// A response head announcing all of `body`, followed by its first `send` bytes.
+fn head_and_part(status: u16, headers: &[(String, String)], body: &[u8], send: usize) -> Vec<u8> {
+    let mut out = format!("HTTP/1.1 {status} Scripted\r\n");
+    for (n, v) in headers {
+        out.push_str(&format!("{n}: {v}\r\n"));
+    }
+    out.push_str(&format!("content-length: {}\r\n\r\n", body.len()));
+    let mut bytes = out.into_bytes();
+    bytes.extend_from_slice(&body[..send.min(body.len())]);
+    bytes
 }
 
 /// Answers a GET for `object` as S3 would: the `Range` asked for (206 with `Content-Range`),
