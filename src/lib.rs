@@ -33,6 +33,9 @@ mod client;
 mod config;
 pub mod credentials;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod ops;
 mod request;
 pub mod signing;

@@ -11,6 +11,8 @@ mod plan;
 mod progress;
 mod upload;
 
+#[cfg(feature = "fuzzing")]
+pub(crate) use dir::key_to_relative_path;
 pub use dir::{DownloadPrefix, DownloadPrefixOutput};
 pub use download::{Download, DownloadOutput, DownloadStream};
 pub use plan::{MAX_PART_SIZE, MIN_PART_SIZE};

@@ -1,0 +1,54 @@
+//! Entry points for the fuzz targets in `fuzz/` (feature `fuzzing`, not a public API).
+//!
+//! Each function runs one parser on arbitrary input and discards the result: a fuzz target
+//! passes when none of them panics, loops or allocates without bound.
+
+use crate::xml;
+
+/// Every XML response parser.
+pub fn xml_documents(data: &[u8]) {
+    let _ = xml::is_error_document(data);
+    let _ = xml::parse_error(data);
+    let _ = xml::parse_list_objects_v2(data);
+    let _ = xml::parse_list_buckets(data);
+    let _ = xml::parse_delete_result(data);
+    let _ = xml::parse_copy_object_result(data);
+    let _ = xml::parse_initiate_multipart(data);
+    let _ = xml::parse_complete_multipart(data);
+    let _ = xml::parse_list_parts(data);
+    let _ = xml::parse_location_constraint(data);
+    let _ = xml::parse_assume_role_with_web_identity(data);
+    let _ = xml::parse_sts_error(data);
+}
+
+/// Response header parsers: `Content-Range`, HTTP dates, checksum and ETag handling.
+pub fn headers(text: &str) {
+    if let Some(cr) = crate::ContentRange::parse(text) {
+        assert!(cr.start <= cr.end);
+        assert!(cr.total.is_none_or(|t| cr.end < t));
+    }
+    let _ = crate::ops::meta::http_date(text);
+    let mut h = http::HeaderMap::new();
+    if let Ok(v) = http::HeaderValue::from_str(text) {
+        for name in [
+            "etag",
+            "content-length",
+            "x-amz-checksum-crc32c",
+            "last-modified",
+        ] {
+            h.insert(name, v.clone());
+        }
+        let _ = crate::ops::meta::ObjectMeta::from_headers(&h);
+    }
+}
+
+/// The key-to-path mapping of prefix downloads: a mapped path never leaves the directory.
+pub fn key_to_path(prefix: &str, key: &str) {
+    if let Ok(Some(p)) = crate::transfer::key_to_relative_path(prefix, key) {
+        assert!(p.is_relative());
+        assert!(
+            p.components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)))
+        );
+    }
+}
