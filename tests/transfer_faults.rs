@@ -69,6 +69,16 @@ fn completed_part_numbers(xml: &str) -> Vec<u32> {
         .collect()
 }
 
+/// Downloads `k` into memory in 1 MiB ranges.
+async fn download_bytes(server: &FaultServer) -> async_s3::Result<bytes::Bytes> {
+    client(server)
+        .bucket("bkt")
+        .download("k")
+        .part_size(MIB as u64)
+        .to_bytes()
+        .await
+}
+
 fn ok_part(n: u32) -> Reply {
     Reply::new(200, "text/plain", "").header("etag", &format!("\"etag-{n}\""))
 }
@@ -339,13 +349,7 @@ async fn a_truncated_range_is_resumed_from_the_missing_byte() {
         }
     })
     .await;
-    let got = client(&server)
-        .bucket("bkt")
-        .download("k")
-        .part_size(MIB as u64)
-        .to_bytes()
-        .await
-        .unwrap();
+    let got = download_bytes(&server).await.unwrap();
     assert!(got == object());
     let reqs = server.requests();
     let resumed = reqs
@@ -370,13 +374,7 @@ async fn a_changed_total_size_is_refused() {
         }
     })
     .await;
-    let err = client(&server)
-        .bucket("bkt")
-        .download("k")
-        .part_size(MIB as u64)
-        .to_bytes()
-        .await
-        .unwrap_err();
+    let err = download_bytes(&server).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidResponse, "{err:?}");
 }
 
@@ -422,13 +420,7 @@ async fn a_store_ignoring_if_match_still_cannot_stitch_versions() {
         }
     })
     .await;
-    let err = client(&server)
-        .bucket("bkt")
-        .download("k")
-        .part_size(MIB as u64)
-        .to_bytes()
-        .await
-        .unwrap_err();
+    let err = download_bytes(&server).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ObjectChanged, "{err:?}");
 }
 

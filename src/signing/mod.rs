@@ -414,14 +414,6 @@ impl Signer {
         mac
     }
 
-    fn sign_with(&self, creds: &Credentials, date: &AmzDate, string_to_sign: &str) -> String {
-        let mut mac = self.keyed_mac(creds, date);
-        mac.update(string_to_sign.as_bytes());
-        let mut out = String::with_capacity(64);
-        push_hex(&mut out, &mac.finalize().into_bytes());
-        out
-    }
-
     /// Signs `request` in the `authorization` header at `time`.
     ///
     /// Returns the headers to add; the request must be sent with exactly the path, query and
@@ -536,8 +528,11 @@ impl Signer {
             &sorted,
             "UNSIGNED-PAYLOAD",
         );
-        let sts = string_to_sign(&amz_date, &scope, &creq);
-        let signature = self.sign_with(creds, &amz_date, &sts);
+        // The same keyed path as header signing: the string to sign is fed, never built.
+        let mut mac = self.keyed_mac(creds, &amz_date);
+        feed_string_to_sign(&mut mac, &amz_date, &scope, &creq);
+        let mut signature = String::with_capacity(64);
+        push_hex(&mut signature, &mac.finalize().into_bytes());
         let mut out = query.into_string();
         if !out.is_empty() {
             out.push('&');
