@@ -35,9 +35,11 @@
 //! assert!(signed.authorization.starts_with("AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/"));
 //! ```
 
+mod chunked;
 mod encode;
 mod time_fmt;
 
+pub use chunked::ChunkSigner;
 pub use encode::{CanonicalQuery, encode_path, encode_query_component};
 pub use time_fmt::AmzDate;
 
@@ -66,8 +68,16 @@ pub enum PayloadHash {
     Unsigned,
     /// The SHA-256 digest of the whole body.
     Sha256([u8; 32]),
-    /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`: aws-chunked encoding with a signature per chunk.
+    /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`: aws-chunked encoding with a signature per chunk
+    /// ([`ChunkSigner`]).
     StreamingSigned,
+    /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER`: signed chunks followed by signed trailing
+    /// headers (a checksum computed while the body is sent).
+    StreamingSignedTrailer,
+    /// `STREAMING-UNSIGNED-PAYLOAD-TRAILER`: aws-chunked without chunk signatures, followed by
+    /// trailing headers (a checksum); for TLS connections, where the payload needs no
+    /// signature.
+    StreamingUnsignedTrailer,
 }
 
 impl PayloadHash {
@@ -88,6 +98,12 @@ impl PayloadHash {
         match self {
             PayloadHash::Unsigned => "UNSIGNED-PAYLOAD".to_owned(),
             PayloadHash::StreamingSigned => "STREAMING-AWS4-HMAC-SHA256-PAYLOAD".to_owned(),
+            PayloadHash::StreamingSignedTrailer => {
+                "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER".to_owned()
+            }
+            PayloadHash::StreamingUnsignedTrailer => {
+                "STREAMING-UNSIGNED-PAYLOAD-TRAILER".to_owned()
+            }
             PayloadHash::Sha256(d) => hex::encode(d),
         }
     }
@@ -126,6 +142,13 @@ pub struct SignedHeaders {
 }
 
 impl SignedHeaders {
+    /// The request's signature: the hex at the end of `authorization`. For an aws-chunked
+    /// body it is the seed of the chunk signatures ([`Signer::chunk_signer`]).
+    pub fn signature(&self) -> &str {
+        let a = self.authorization.as_str();
+        a.rsplit_once("Signature=").map_or("", |(_, sig)| sig)
+    }
+
     /// The headers as (name, value) pairs, ready to add to the request.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         [
@@ -473,6 +496,24 @@ impl Signer {
             content_sha256,
             security_token: token.map(str::to_owned),
         }
+    }
+
+    /// Starts the chain of chunk signatures of an aws-chunked body, from the headers
+    /// [`sign_headers`](Self::sign_headers) returned for the request at the same `time`.
+    pub fn chunk_signer(
+        &self,
+        creds: &Credentials,
+        time: SystemTime,
+        seed: &SignedHeaders,
+    ) -> ChunkSigner {
+        let amz_date = AmzDate::new(time);
+        let scope = credential_scope(&amz_date, &self.region, &self.service);
+        ChunkSigner::new(
+            self.keyed_mac(creds, &amz_date),
+            &amz_date,
+            &scope,
+            seed.signature(),
+        )
     }
 
     /// Presigns `request` with query parameters, valid for `expires_secs` from `time`.

@@ -300,6 +300,14 @@ fn payload_hash_values() {
         PayloadHash::StreamingSigned.header_value(),
         "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
     );
+    assert_eq!(
+        PayloadHash::StreamingSignedTrailer.header_value(),
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
+    );
+    assert_eq!(
+        PayloadHash::StreamingUnsignedTrailer.header_value(),
+        "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+    );
 }
 
 fn encoded_path(raw: &str) -> String {
@@ -774,4 +782,92 @@ fn fed_string_to_sign_equals_the_built_one() {
     let mut mac = key.mac();
     feed_string_to_sign(&mut mac, &date, &scope, creq);
     assert_eq!(hex::encode(mac.finalize().into_bytes()), whole);
+}
+
+/// The two published aws-chunked examples (a 66,560-byte object of `a` in a 64 KiB and a
+/// 1 KiB chunk): the seed signature, every chunk signature and, with a trailer, the
+/// trailer signature over `x-amz-checksum-crc32c`.
+#[test]
+fn aws_chunked_examples() {
+    let chunk_hashes: [[u8; 32]; 3] = [
+        Sha256::digest(vec![b'a'; 65_536]).into(),
+        Sha256::digest(vec![b'a'; 1024]).into(),
+        Sha256::digest(b"").into(),
+    ];
+    let signer = Signer::new(REGION, "s3");
+    let time = example_time();
+
+    let plain = SignableRequest {
+        method: "PUT",
+        path: "/examplebucket/chunkObject.txt",
+        query: "",
+        headers: &[
+            ("Host", "s3.amazonaws.com"),
+            ("Content-Encoding", "aws-chunked"),
+            ("Content-Length", "66824"),
+            ("x-amz-decoded-content-length", "66560"),
+            ("x-amz-storage-class", "REDUCED_REDUNDANCY"),
+        ],
+    };
+    let seed = signer.sign_headers(
+        &example_creds(),
+        time,
+        &plain,
+        &PayloadHash::StreamingSigned,
+    );
+    assert_eq!(
+        seed.signature(),
+        "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9"
+    );
+    let mut chunks = signer.chunk_signer(&example_creds(), time, &seed);
+    let got: Vec<String> = chunk_hashes
+        .iter()
+        .map(|h| chunks.sign_chunk(h).to_owned())
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648",
+            "0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497",
+            "b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9",
+        ]
+    );
+
+    let with_trailer = SignableRequest {
+        headers: &[
+            ("host", "s3.amazonaws.com"),
+            ("content-encoding", "aws-chunked"),
+            ("x-amz-decoded-content-length", "66560"),
+            ("x-amz-storage-class", "REDUCED_REDUNDANCY"),
+            ("x-amz-trailer", "x-amz-checksum-crc32c"),
+        ],
+        ..plain
+    };
+    let seed = signer.sign_headers(
+        &example_creds(),
+        time,
+        &with_trailer,
+        &PayloadHash::StreamingSignedTrailer,
+    );
+    assert_eq!(
+        seed.signature(),
+        "106e2a8a18243abcf37539882f36619c00e2dfc72633413f02d3b74544bfeb8e"
+    );
+    let mut chunks = signer.chunk_signer(&example_creds(), time, &seed);
+    let got: Vec<String> = chunk_hashes
+        .iter()
+        .map(|h| chunks.sign_chunk(h).to_owned())
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "b474d8862b1487a5145d686f57f013e54db672cee1c953b3010fb58501ef5aa2",
+            "1c1344b170168f8e65b41376b44b20fe354e373826ccbbe2c1d40a8cae51e5c7",
+            "2ca2aba2005185cf7159c6277faf83795951dd77a3a99e6e65d5c9f85863f992",
+        ]
+    );
+    assert_eq!(
+        chunks.sign_trailer(b"x-amz-checksum-crc32c:sOO8/Q==\n"),
+        "d81f82fc3505edab99d459891051a732e8730629a2e4a59689829ca17fe2e435"
+    );
 }
