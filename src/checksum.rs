@@ -45,6 +45,19 @@ impl ChecksumAlgorithm {
         }
     }
 
+    /// The name S3 uses in `x-amz-checksum-algorithm` and `x-amz-sdk-checksum-algorithm`
+    /// (`MD5` for Content-MD5).
+    pub fn sdk_name(self) -> &'static str {
+        match self {
+            ChecksumAlgorithm::Crc32 => "CRC32",
+            ChecksumAlgorithm::Crc32c => "CRC32C",
+            ChecksumAlgorithm::Crc64Nvme => "CRC64NVME",
+            ChecksumAlgorithm::Sha1 => "SHA1",
+            ChecksumAlgorithm::Sha256 => "SHA256",
+            ChecksumAlgorithm::ContentMd5 => "MD5",
+        }
+    }
+
     /// The algorithms a GET answer may carry, strongest-first is not implied: the order in
     /// which response headers are looked for.
     pub(crate) const RESPONSE_ORDER: [ChecksumAlgorithm; 5] = [

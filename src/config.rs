@@ -20,15 +20,26 @@ pub enum AddressingStyle {
     VirtualHosted,
 }
 
-/// Whether request bodies held in memory are covered by the signature.
+/// How request bodies are covered by the signature.
+///
+/// A body in memory is hashed once and its SHA-256 signed. A body streamed from a file or a
+/// stream cannot be hashed before it is sent without reading it twice; it is either sent as
+/// `UNSIGNED-PAYLOAD` (the bytes are then protected by TLS and by any checksum) or with
+/// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD` (aws-chunked: 64 KiB chunks, each signed as it goes,
+/// one SHA-256 pass over the data and no second read).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum PayloadSigning {
-    /// Hash in-memory bodies with SHA-256 and sign the hash; streamed bodies (files, streams)
-    /// are sent as `UNSIGNED-PAYLOAD` (the default).
+    /// In-memory bodies are signed; streamed bodies are chunk-signed over plain `http://`,
+    /// where nothing else protects them, and sent unsigned over TLS (the default, as the AWS
+    /// SDKs do).
     #[default]
     InMemoryBodies,
-    /// Send every body as `UNSIGNED-PAYLOAD`: less CPU, integrity left to TLS and checksums.
+    /// Every body is signed: in-memory bodies by their hash, streamed bodies chunk by chunk,
+    /// over TLS too.
+    Always,
+    /// Send every body as `UNSIGNED-PAYLOAD`, plain `http://` included: least CPU, integrity
+    /// left to TLS and checksums.
     Never,
 }
 
@@ -453,7 +464,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Whether in-memory bodies are hashed and signed (default: they are).
+    /// How request bodies are covered by the signature (default:
+    /// [`PayloadSigning::InMemoryBodies`]).
     pub fn payload_signing(mut self, mode: PayloadSigning) -> Self {
         self.payload_signing = mode;
         self

@@ -26,6 +26,9 @@ pub(crate) struct OpRequest {
     /// not is retried only when it surely did not reach the server (connection refused) or
     /// when the server answered with a retryable error.
     pub(crate) idempotent: bool,
+    /// A checksum of the body to compute while sending it and send as a trailing header
+    /// (aws-chunked): for stream bodies, which cannot be read twice.
+    pub(crate) trailer_checksum: Option<crate::checksum::ChecksumAlgorithm>,
 }
 
 impl OpRequest {
@@ -40,6 +43,7 @@ impl OpRequest {
             body: Body::empty(),
             error_in_200: false,
             idempotent: true,
+            trailer_checksum: None,
         }
     }
 

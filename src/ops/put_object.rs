@@ -89,9 +89,11 @@ impl PutObject {
     /// Sends a checksum of the body for the service to verify (`x-amz-checksum-*` or
     /// `Content-MD5`); a body that arrives damaged is refused (`BadDigest`) instead of stored.
     ///
-    /// The checksum is computed before sending: for a file body that means reading the file
-    /// once more. Stream bodies cannot be checksummed this way (an `InvalidInput` error); the
-    /// transfer engine handles streams.
+    /// For a body in memory or a file the checksum is computed before sending (a file is read
+    /// once more) and sent as a header. A stream body is read once only, so its checksum is
+    /// computed while it is sent and follows it as a trailing header (aws-chunked with a
+    /// trailer); `ContentMd5` cannot be sent that way and is an `InvalidInput` error for a
+    /// stream body.
     pub fn checksum(mut self, algorithm: ChecksumAlgorithm) -> Self {
         self.checksum = Some(algorithm);
         self
@@ -115,15 +117,26 @@ impl PutObject {
         if let Some(v) = self.if_match {
             headers.push(("if-match".into(), v));
         }
-        if let Some(alg) = self.checksum {
-            let value = body_checksum(&self.body, alg).await.map_err(ctx)?;
-            headers.push((alg.header_name().into(), value));
+        let mut trailer = None;
+        match self.checksum {
+            Some(ChecksumAlgorithm::ContentMd5) if !self.body.is_replayable() => {
+                return Err(ctx(crate::Error::invalid_input(
+                    "Content-MD5 must be known before a stream body is sent; choose a CRC, sent after the body",
+                )));
+            }
+            Some(alg) if !self.body.is_replayable() => trailer = Some(alg),
+            Some(alg) => {
+                let value = body_checksum(&self.body, alg).await.map_err(ctx)?;
+                headers.push((alg.header_name().into(), value));
+            }
+            None => {}
         }
         let mut req = OpRequest::new("PutObject", Method::PUT)
             .bucket(&self.bucket.name)
             .key(&self.key)
             .headers(headers)
             .body(self.body);
+        req.trailer_checksum = trailer;
         if conditional {
             req = req.not_idempotent();
         }

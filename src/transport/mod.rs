@@ -1,6 +1,7 @@
 //! The only module that knows reqwest: sends a request, signing it afresh for every attempt,
 //! classifies failures and retries the transient ones with full-jitter backoff.
 
+mod chunked;
 mod idle;
 mod retry;
 mod simple;
@@ -240,11 +241,7 @@ impl Transport {
             }
             u
         };
-        let payload = match (req.body.as_bytes(), config.payload_signing) {
-            (Some(b), PayloadSigning::InMemoryBodies) if b.is_empty() => PayloadHash::EMPTY,
-            (Some(b), PayloadSigning::InMemoryBodies) => PayloadHash::of(b),
-            _ => PayloadHash::Unsigned,
-        };
+        let payload = payload_mode(config, req);
         let max_attempts = if req.body.is_replayable() {
             config.retry.max_attempts
         } else {
@@ -338,19 +335,40 @@ impl Transport {
         req: &OpRequest,
         target: &crate::request::Target,
         url: &str,
-        payload: &PayloadHash,
+        payload: &Payload,
     ) -> Result<Response> {
         let creds = config.credentials.provide_credentials().await?;
         let (body, len, activity) = request_body(&req.body).await?;
 
-        let len_str;
-        let mut sign_headers: Vec<(&str, &str)> = Vec::with_capacity(req.headers.len() + 2);
+        let (len_str, decoded_len_str, content_encoding);
+        let mut sign_headers: Vec<(&str, &str)> = Vec::with_capacity(req.headers.len() + 5);
         sign_headers.push(("host", &target.host));
+        let wire_len = match payload {
+            Payload::Whole(_) => len,
+            Payload::Chunked(framing) => chunked::encoded_len(len, *framing),
+        };
         if req.method != http::Method::GET && req.method != http::Method::HEAD {
-            len_str = len.to_string();
+            len_str = wire_len.to_string();
             sign_headers.push(("content-length", &len_str));
         }
+        if let Payload::Chunked(framing) = payload {
+            decoded_len_str = len.to_string();
+            sign_headers.push(("x-amz-decoded-content-length", &decoded_len_str));
+            // aws-chunked comes first; an encoding of the object itself (gzip) follows it.
+            content_encoding = match req.headers.iter().find(|(n, _)| n == "content-encoding") {
+                Some((_, v)) => format!("aws-chunked,{v}"),
+                None => "aws-chunked".to_owned(),
+            };
+            sign_headers.push(("content-encoding", &content_encoding));
+            if let Some(alg) = framing.trailer {
+                sign_headers.push(("x-amz-trailer", alg.header_name()));
+                sign_headers.push(("x-amz-sdk-checksum-algorithm", alg.sdk_name()));
+            }
+        }
         for (n, v) in &req.headers {
+            if matches!(payload, Payload::Chunked(_)) && n == "content-encoding" {
+                continue;
+            }
             sign_headers.push((n, v));
         }
         let signable = SignableRequest {
@@ -359,7 +377,31 @@ impl Transport {
             query: req.query.as_str(),
             headers: &sign_headers,
         };
-        let signed = signer.sign_headers(&creds, self.now(config), &signable, payload);
+        let now = self.now(config);
+        let (signed, body) = match payload {
+            Payload::Whole(hash) => (
+                signer.sign_headers(&creds, now, &signable, hash),
+                body.into_reqwest(),
+            ),
+            Payload::Chunked(framing) => {
+                let mode = match (framing.signed, framing.trailer.is_some()) {
+                    (true, false) => PayloadHash::StreamingSigned,
+                    (true, true) => PayloadHash::StreamingSignedTrailer,
+                    (false, _) => PayloadHash::StreamingUnsignedTrailer,
+                };
+                let signed = signer.sign_headers(&creds, now, &signable, &mode);
+                let chunk_signer = framing
+                    .signed
+                    .then(|| signer.chunk_signer(&creds, now, &signed));
+                let stream = chunked::AwsChunked::new(
+                    body.into_stream(),
+                    len,
+                    chunk_signer,
+                    framing.trailer,
+                );
+                (signed, reqwest::Body::wrap_stream(stream))
+            }
+        };
 
         let mut headers = HeaderMap::with_capacity(sign_headers.len() + 4);
         for (n, v) in sign_headers.iter().copied().chain(signed.iter()) {
@@ -459,11 +501,37 @@ async fn read_error_body(mut r: reqwest::Response, limit: usize, idle: Duration)
 /// timeout sees them progress.
 const BODY_SLICE: usize = 256 * 1024;
 
-/// A fresh reqwest body for one attempt, its length, and the activity tracker it reports to.
-async fn request_body(body: &Body) -> Result<(reqwest::Body, u64, Activity)> {
+/// The bytes of one attempt's body: whole, or a stream of chunks.
+enum Source {
+    Whole(Bytes),
+    Chunks(Pin<Box<dyn futures_core::Stream<Item = std::io::Result<Bytes>> + Send>>),
+}
+
+impl Source {
+    fn into_stream(
+        self,
+    ) -> Pin<Box<dyn futures_core::Stream<Item = std::io::Result<Bytes>> + Send>> {
+        match self {
+            Source::Whole(b) => {
+                Box::pin(futures_util::stream::iter((!b.is_empty()).then_some(Ok(b))))
+            }
+            Source::Chunks(s) => s,
+        }
+    }
+
+    fn into_reqwest(self) -> reqwest::Body {
+        match self {
+            Source::Whole(b) => reqwest::Body::from(b),
+            Source::Chunks(s) => reqwest::Body::wrap_stream(s),
+        }
+    }
+}
+
+/// A fresh body for one attempt, its length, and the activity tracker it reports to.
+async fn request_body(body: &Body) -> Result<(Source, u64, Activity)> {
     match &body.kind {
         BodyKind::Bytes(b) if b.len() <= BODY_SLICE => Ok((
-            reqwest::Body::from(b.clone()),
+            Source::Whole(b.clone()),
             b.len() as u64,
             Activity::new(b.len() as u64),
         )),
@@ -473,7 +541,7 @@ async fn request_body(body: &Body) -> Result<(reqwest::Body, u64, Activity)> {
                 inner: idle::slices(b.clone(), BODY_SLICE),
                 activity: activity.clone(),
             };
-            Ok((reqwest::Body::wrap_stream(s), b.len() as u64, activity))
+            Ok((Source::Chunks(Box::pin(s)), b.len() as u64, activity))
         }
         BodyKind::File { path, offset, len } => {
             use tokio::io::{AsyncReadExt, AsyncSeekExt};
@@ -503,7 +571,7 @@ async fn request_body(body: &Body) -> Result<(reqwest::Body, u64, Activity)> {
                 inner: reader,
                 activity: activity.clone(),
             };
-            Ok((reqwest::Body::wrap_stream(s), len, activity))
+            Ok((Source::Chunks(Box::pin(s)), len, activity))
         }
         BodyKind::Stream { stream, len } => {
             let s = stream
@@ -518,7 +586,44 @@ async fn request_body(body: &Body) -> Result<(reqwest::Body, u64, Activity)> {
                 inner: s,
                 activity: activity.clone(),
             };
-            Ok((reqwest::Body::wrap_stream(s), *len, activity))
+            Ok((Source::Chunks(Box::pin(s)), *len, activity))
         }
+    }
+}
+
+/// How the body of a request takes part in its signature.
+#[derive(Debug)]
+enum Payload {
+    /// Sent as is, with this `x-amz-content-sha256`.
+    Whole(PayloadHash),
+    /// aws-chunked, signed chunk by chunk and/or with a trailing checksum.
+    Chunked(chunked::Framing),
+}
+
+/// Chooses the payload mode of `req` (see [`PayloadSigning`]).
+fn payload_mode(config: &Config, req: &OpRequest) -> Payload {
+    let tls = config.endpoint.scheme == crate::config::Scheme::Https;
+    let sign_streams = match config.payload_signing {
+        PayloadSigning::Always => true,
+        PayloadSigning::InMemoryBodies => !tls,
+        PayloadSigning::Never => false,
+    };
+    if let Some(alg) = req.trailer_checksum {
+        return Payload::Chunked(chunked::Framing {
+            signed: sign_streams,
+            trailer: Some(alg),
+        });
+    }
+    match req.body.as_bytes() {
+        Some(_) if config.payload_signing == PayloadSigning::Never => {
+            Payload::Whole(PayloadHash::Unsigned)
+        }
+        Some(b) if b.is_empty() => Payload::Whole(PayloadHash::EMPTY),
+        Some(b) => Payload::Whole(PayloadHash::of(b)),
+        None if sign_streams => Payload::Chunked(chunked::Framing {
+            signed: true,
+            trailer: None,
+        }),
+        None => Payload::Whole(PayloadHash::Unsigned),
     }
 }
