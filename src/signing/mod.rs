@@ -200,6 +200,93 @@ pub fn canonical_request<N: AsRef<str>>(
                 .sum::<usize>()
             + 8,
     );
+    write_canonical_request(&mut out, method, path, query, sorted_headers, payload_hash);
+    out
+}
+
+/// Where the canonical request is written: a string, or straight into its hash.
+trait Sink {
+    fn push_str(&mut self, s: &str);
+    /// Appends one ASCII character.
+    fn push(&mut self, c: char);
+}
+
+impl Sink for String {
+    fn push_str(&mut self, s: &str) {
+        String::push_str(self, s);
+    }
+    fn push(&mut self, c: char) {
+        String::push(self, c);
+    }
+}
+
+/// Hashes what is written to it through a block-sized buffer, so the canonical request is
+/// never materialized and never allocated.
+struct HashSink {
+    sha: Sha256,
+    buf: [u8; 128],
+    len: usize,
+}
+
+impl HashSink {
+    fn new() -> Self {
+        Self {
+            sha: Sha256::new(),
+            buf: [0; 128],
+            len: 0,
+        }
+    }
+
+    fn finish(mut self) -> [u8; 32] {
+        self.sha.update(&self.buf[..self.len]);
+        self.sha.finalize().into()
+    }
+}
+
+impl Sink for HashSink {
+    fn push(&mut self, c: char) {
+        debug_assert!(c.is_ascii());
+        if self.len == self.buf.len() {
+            self.sha.update(self.buf);
+            self.len = 0;
+        }
+        self.buf[self.len] = c as u8;
+        self.len += 1;
+    }
+
+    fn push_str(&mut self, s: &str) {
+        let b = s.as_bytes();
+        if self.len + b.len() <= self.buf.len() {
+            // Short pieces byte by byte: cheaper than a call to memcpy.
+            if b.len() <= 16 {
+                for (d, s) in self.buf[self.len..self.len + b.len()].iter_mut().zip(b) {
+                    *d = *s;
+                }
+            } else {
+                self.buf[self.len..self.len + b.len()].copy_from_slice(b);
+            }
+            self.len += b.len();
+            return;
+        }
+        self.sha.update(&self.buf[..self.len]);
+        self.len = 0;
+        if b.len() >= self.buf.len() {
+            self.sha.update(b);
+        } else {
+            self.buf[..b.len()].copy_from_slice(b);
+            self.len = b.len();
+        }
+    }
+}
+
+fn write_canonical_request<N: AsRef<str>, S: Sink>(
+    out: &mut S,
+    method: &str,
+    path: &str,
+    query: &str,
+    sorted_headers: &[(N, &str)],
+    payload_hash: &str,
+) {
     out.push_str(method);
     out.push('\n');
     out.push_str(path);
@@ -218,21 +305,20 @@ pub fn canonical_request<N: AsRef<str>>(
             out.push_str(name);
             out.push(':');
         }
-        push_trimmed(&mut out, value);
+        push_trimmed(out, value);
         prev = Some(name);
     }
     if prev.is_some() {
         out.push('\n');
     }
     out.push('\n');
-    push_signed_header_names(&mut out, sorted_headers);
+    push_signed_header_names(out, sorted_headers);
     out.push('\n');
     out.push_str(payload_hash);
-    out
 }
 
 /// The `SignedHeaders` list: distinct names joined by `;`.
-fn push_signed_header_names<N: AsRef<str>>(out: &mut String, sorted_headers: &[(N, &str)]) {
+fn push_signed_header_names<N: AsRef<str>, S: Sink>(out: &mut S, sorted_headers: &[(N, &str)]) {
     let mut prev: Option<&str> = None;
     for (name, _) in sorted_headers {
         let name = name.as_ref();
@@ -248,23 +334,43 @@ fn push_signed_header_names<N: AsRef<str>>(out: &mut String, sorted_headers: &[(
 }
 
 /// Appends `value` with leading and trailing spaces removed and runs of spaces collapsed.
-fn push_trimmed(out: &mut String, value: &str) {
+fn push_trimmed<S: Sink>(out: &mut S, value: &str) {
     let b = value.as_bytes();
-    if b.first() != Some(&b' ') && b.last() != Some(&b' ') && !b.windows(2).any(|w| w == b"  ") {
+    let mut clean = true;
+    let mut last_space = true; // a leading space is not clean
+    for &c in b {
+        let space = c == b' ';
+        if space && last_space {
+            clean = false;
+            break;
+        }
+        last_space = space;
+    }
+    if clean && !last_space || b.is_empty() {
         out.push_str(value);
         return;
     }
     let mut last_space = false;
-    for c in value.trim_matches(' ').chars() {
+    let mut start = None;
+    let t = value.trim_matches(' ');
+    for (i, c) in t.char_indices() {
         if c == ' ' {
+            if let Some(s) = start.take() {
+                out.push_str(&t[s..i]);
+            }
             if !last_space {
                 out.push(' ');
             }
             last_space = true;
         } else {
-            out.push(c);
+            if start.is_none() {
+                start = Some(i);
+            }
             last_space = false;
         }
+    }
+    if let Some(s) = start {
+        out.push_str(&t[s..]);
     }
 }
 
@@ -291,34 +397,67 @@ pub fn string_to_sign(amz_date: &AmzDate, scope: &str, canonical_request: &str) 
     out
 }
 
-/// Feeds the string to sign to `mac`: the same bytes [`string_to_sign`] would build.
-fn feed_string_to_sign(mac: &mut HmacSha256, amz_date: &AmzDate, scope: &str, creq: &str) {
-    let hash = Sha256::digest(creq.as_bytes());
+/// Feeds the string to sign to `mac`: the same bytes [`string_to_sign`] would build, from
+/// the hash of the canonical request.
+fn feed_string_to_sign(mac: &mut HmacSha256, amz_date: &str, scope: &str, creq_hash: &[u8; 32]) {
     let mut hex = [0u8; 64];
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    for (i, b) in hash.iter().enumerate() {
+    for (i, b) in creq_hash.iter().enumerate() {
         hex[2 * i] = HEX[(b >> 4) as usize];
         hex[2 * i + 1] = HEX[(b & 0xf) as usize];
     }
-    mac.update(ALGORITHM.as_bytes());
-    mac.update(b"\n");
-    mac.update(amz_date.as_str().as_bytes());
-    mac.update(b"\n");
-    mac.update(scope.as_bytes());
-    mac.update(b"\n");
-    mac.update(&hex);
+    // One update per piece would cost a buffer copy each; the pieces are joined on the stack.
+    let mut buf = [0u8; 256];
+    let mut n = 0;
+    for piece in [
+        ALGORITHM.as_bytes(),
+        b"\n",
+        amz_date.as_bytes(),
+        b"\n",
+        scope.as_bytes(),
+        b"\n",
+        &hex,
+    ] {
+        if n + piece.len() > buf.len() {
+            mac.update(&buf[..n]);
+            n = 0;
+        }
+        if piece.len() > buf.len() {
+            mac.update(piece);
+        } else {
+            buf[n..n + piece.len()].copy_from_slice(piece);
+            n += piece.len();
+        }
+    }
+    mac.update(&buf[..n]);
 }
 
 /// The credential scope: `date/region/service/aws4_request`.
 pub fn credential_scope(amz_date: &AmzDate, region: &str, service: &str) -> String {
-    format!("{}/{region}/{service}/aws4_request", amz_date.date())
+    let mut out = String::with_capacity(30 + region.len() + service.len());
+    push_scope(&mut out, amz_date.date(), region, service);
+    out
+}
+
+fn push_scope(out: &mut String, date: &str, region: &str, service: &str) {
+    out.push_str(date);
+    out.push('/');
+    out.push_str(region);
+    out.push('/');
+    out.push_str(service);
+    out.push_str("/aws4_request");
 }
 
 fn push_hex(out: &mut String, bytes: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    for b in bytes {
-        out.push(HEX[(b >> 4) as usize] as char);
-        out.push(HEX[(b & 0xf) as usize] as char);
+    let mut buf = [0u8; 64];
+    for chunk in bytes.chunks(32) {
+        for (i, b) in chunk.iter().enumerate() {
+            buf[2 * i] = HEX[(b >> 4) as usize];
+            buf[2 * i + 1] = HEX[(b & 0xf) as usize];
+        }
+        // Only ASCII hex digits were written.
+        out.push_str(std::str::from_utf8(&buf[..2 * chunk.len()]).unwrap_or_default());
     }
 }
 
@@ -464,35 +603,50 @@ impl Signer {
         // Stable: values of a repeated header keep their order.
         sorted.sort_by(|a, b| a.0.cmp(&b.0));
 
-        let creq = canonical_request(
+        let mut creq = HashSink::new();
+        write_canonical_request(
+            &mut creq,
             request.method,
             request.path,
             request.query,
             &sorted,
             &content_sha256,
         );
-        let scope = credential_scope(&amz_date, &self.region, &self.service);
+        let creq_hash = creq.finish();
 
+        let date = amz_date.as_str();
         let mut authorization = String::with_capacity(
-            ALGORITHM.len() + creds.access_key_id().len() + scope.len() + 160,
+            ALGORITHM.len()
+                + creds.access_key_id().len()
+                + self.region.len()
+                + self.service.len()
+                + 200,
         );
         authorization.push_str(ALGORITHM);
         authorization.push_str(" Credential=");
         authorization.push_str(creds.access_key_id());
         authorization.push('/');
-        authorization.push_str(&scope);
+        // The credential scope is written once, into the header, and read back from there.
+        let scope_start = authorization.len();
+        push_scope(&mut authorization, &date[..8], &self.region, &self.service);
+        let scope_end = authorization.len();
         authorization.push_str(", SignedHeaders=");
         push_signed_header_names(&mut authorization, &sorted);
         authorization.push_str(", Signature=");
         // The string to sign goes straight into the keyed HMAC (it is never materialized);
         // the signature's hex goes straight into the header.
         let mut mac = self.keyed_mac(creds, &amz_date);
-        feed_string_to_sign(&mut mac, &amz_date, &scope, &creq);
+        feed_string_to_sign(
+            &mut mac,
+            date,
+            &authorization[scope_start..scope_end],
+            &creq_hash,
+        );
         push_hex(&mut authorization, &mac.finalize().into_bytes());
 
         SignedHeaders {
             authorization,
-            amz_date: amz_date.as_str().to_owned(),
+            amz_date: date.to_owned(),
             content_sha256,
             security_token: token.map(str::to_owned),
         }
@@ -562,16 +716,20 @@ impl Signer {
         }
         let query = CanonicalQuery::merge(request.query, auth_params);
 
-        let creq = canonical_request(
+        // The same path as header signing: the canonical request is hashed as it is written
+        // and the string to sign fed to the keyed HMAC, neither ever built.
+        let mut creq = HashSink::new();
+        write_canonical_request(
+            &mut creq,
             request.method,
             request.path,
             query.as_str(),
             &sorted,
             "UNSIGNED-PAYLOAD",
         );
-        // The same keyed path as header signing: the string to sign is fed, never built.
+        let creq_hash = creq.finish();
         let mut mac = self.keyed_mac(creds, &amz_date);
-        feed_string_to_sign(&mut mac, &amz_date, &scope, &creq);
+        feed_string_to_sign(&mut mac, amz_date.as_str(), &scope, &creq_hash);
         let mut signature = String::with_capacity(64);
         push_hex(&mut signature, &mac.finalize().into_bytes());
         let mut out = query.into_string();

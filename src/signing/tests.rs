@@ -780,8 +780,44 @@ fn fed_string_to_sign_equals_the_built_one() {
     let key = SigningKey::derive("secret", date.date(), "us-east-1", "s3");
     let whole = key.sign(&string_to_sign(&date, &scope, creq));
     let mut mac = key.mac();
-    feed_string_to_sign(&mut mac, &date, &scope, creq);
+    let creq_hash: [u8; 32] = Sha256::digest(creq.as_bytes()).into();
+    feed_string_to_sign(&mut mac, date.as_str(), &scope, &creq_hash);
     assert_eq!(hex::encode(mac.finalize().into_bytes()), whole);
+}
+
+/// The canonical request hashed as it is written (never built) hashes the same bytes as the
+/// one built whole, and header values are trimmed as the plain rule says, for any values.
+#[test]
+fn hashed_canonical_request_equals_the_built_one() {
+    use proptest::prelude::*;
+    fn naive_trim(v: &str) -> String {
+        let mut out = String::new();
+        for w in v.split(' ').filter(|w| !w.is_empty()) {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(w);
+        }
+        out
+    }
+    proptest!(ProptestConfig::with_cases(2000), |(
+        values in proptest::collection::vec("[ a-zé\t=]{0,300}", 1..6),
+        path in "/[a-z/]{0,200}",
+    )| {
+        let names = ["a", "b", "b", "host", "x-amz-meta-long-header-name-to-cross-blocks", "z"];
+        let headers: Vec<(&str, &str)> =
+            values.iter().enumerate().map(|(i, v)| (names[i], v.as_str())).collect();
+        let built = canonical_request("PUT", &path, "a=b", &headers, "UNSIGNED-PAYLOAD");
+        let mut sink = HashSink::new();
+        write_canonical_request(&mut sink, "PUT", &path, "a=b", &headers, "UNSIGNED-PAYLOAD");
+        let want: [u8; 32] = Sha256::digest(built.as_bytes()).into();
+        prop_assert_eq!(sink.finish(), want);
+        for v in &values {
+            let mut t = String::new();
+            push_trimmed(&mut t, v);
+            prop_assert_eq!(t, naive_trim(v));
+        }
+    });
 }
 
 /// The two published aws-chunked examples (a 66,560-byte object of `a` in a 64 KiB and a
