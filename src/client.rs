@@ -109,6 +109,11 @@ impl Client {
         &self.inner.signer
     }
 
+    /// The time to sign with: the clock, corrected by the offset learned from the server.
+    pub(crate) fn now(&self) -> std::time::SystemTime {
+        self.inner.transport.now(&self.inner.config)
+    }
+
     /// Sends one request (with retries), returning the successful response.
     pub(crate) async fn execute(&self, req: OpRequest) -> Result<Response> {
         if let Some(b) = &req.bucket {

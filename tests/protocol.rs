@@ -409,6 +409,15 @@ async fn clock_skew_is_learned_from_the_server_date() {
     // 1_700_001_200 and after is 2023-11-14T22:33:20Z.
     assert!(dates[1].as_str() >= "20231114T223320Z", "{dates:?}");
     assert!(dates[2].as_str() >= "20231114T223320Z", "{dates:?}");
+    // Presigned URLs are dated by the corrected clock too, or they would be born expired.
+    let url = c
+        .bucket("bkt")
+        .presign_get("k", std::time::Duration::from_secs(60))
+        .await
+        .unwrap()
+        .url;
+    let amz_date = url.split("X-Amz-Date=").nth(1).unwrap();
+    assert!(&amz_date[..16] >= "20231114T223320Z", "{url}");
 }
 
 /// TEST-PLAN R5: `ExpiredToken` drops the cached credentials once and retries with fresh ones.

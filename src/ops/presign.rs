@@ -178,7 +178,7 @@ impl Presign {
         };
         let qs = client
             .signer()
-            .presign_query(&creds, config.clock.now(), self.expires_in.as_secs(), &req)
+            .presign_query(&creds, client.now(), self.expires_in.as_secs(), &req)
             .map_err(|e| ctx(Error::invalid_input(e.to_string())))?;
         Ok(PresignedRequest {
             method: match self.method {

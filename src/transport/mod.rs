@@ -301,7 +301,7 @@ impl Transport {
     }
 
     /// Our clock, corrected by what the server taught us.
-    fn now(&self, config: &Config) -> std::time::SystemTime {
+    pub(crate) fn now(&self, config: &Config) -> std::time::SystemTime {
         let skew = self.skew_ms.load(std::sync::atomic::Ordering::Relaxed);
         let now = config.clock.now();
         if skew >= 0 {
