@@ -17,7 +17,7 @@ use idle::{Activity, Tracked};
 use std::pin::Pin;
 use std::time::Duration;
 
-pub(crate) use retry::Backoff;
+pub(crate) use retry::RetryState;
 pub(crate) use simple::{SimpleHttp, SimpleResponse};
 
 /// A response body stream.
@@ -28,8 +28,7 @@ pub(crate) type ByteStream =
 #[derive(Debug)]
 pub(crate) struct Transport {
     http: reqwest::Client,
-    backoff: Backoff,
-    budget: retry::Budget,
+    policy: retry::Policy,
     /// How far the server's clock is ahead of ours, in milliseconds, learned from the `Date`
     /// of a `RequestTimeTooSkewed` answer; added to the clock for every signature.
     skew_ms: std::sync::atomic::AtomicI64,
@@ -205,18 +204,20 @@ impl Transport {
         })?;
         Ok(Self {
             http,
-            backoff: Backoff::new(config.retry),
-            budget: retry::Budget::new(config.retry.budget),
+            policy: retry::Policy::new(config),
             skew_ms: std::sync::atomic::AtomicI64::new(0),
         })
     }
 
-    /// Sends `req`, retrying transient failures; each attempt is signed at send time.
-    pub(crate) async fn execute(
+    /// Sends `req`, retrying transient failures; each attempt is signed at send time. The
+    /// retry bookkeeping continues in `state`: attempts already made count toward the limit,
+    /// and the attempt numbers (and the backoff) go on from there.
+    pub(crate) async fn execute_in(
         &self,
         config: &Config,
         signer: &Signer,
         req: &OpRequest,
+        state: &mut RetryState,
     ) -> Result<Response> {
         let ctx =
             |e: Error| e.with_context(req.operation, req.bucket.as_deref(), req.key.as_deref());
@@ -245,62 +246,57 @@ impl Transport {
             (Some(b), PayloadSigning::InMemoryBodies) => PayloadHash::of(b),
             _ => PayloadHash::Unsigned,
         };
-        let max_attempts = if req.body.is_replayable() {
-            config.retry.max_attempts
-        } else {
-            1
-        };
-        let mut attempt = 0;
-        // Each of these gets one immediate extra attempt per request.
-        let (mut skew_fixed, mut creds_refreshed) = (false, false);
-        // What the last retry cost: a success gives it back (AWS standard retry mode).
-        let mut last_cost = 0;
-        // The immediate extra attempts (skew, expired credentials) do not count toward
-        // `max_attempts`; `attempts()` still reports every request sent.
-        let mut extra = 0;
+        let replayable = req.body.is_replayable();
         loop {
-            attempt += 1;
+            state.attempts += 1;
             let result = self
                 .attempt(config, signer, req, &target, &url, &payload)
                 .await;
-            match result {
+            let e = match result {
                 Ok(resp) => {
-                    self.budget.refund(last_cost);
+                    if !state.body_counts {
+                        self.policy.succeeded(state);
+                    }
                     return Ok(resp);
                 }
-                Err(e) => {
-                    let replayable = req.body.is_replayable();
-                    match e.s3_code() {
-                        // The clock offset was learned from the answer: sign again (TEST-PLAN R4).
-                        Some("RequestTimeTooSkewed") if !skew_fixed && replayable => {
-                            skew_fixed = true;
-                            extra += 1;
-                            continue;
-                        }
-                        // Credentials expired early: fetch new ones once (TEST-PLAN R5).
-                        Some("ExpiredToken" | "ExpiredTokenException" | "TokenRefreshRequired")
-                            if !creds_refreshed && replayable =>
-                        {
-                            creds_refreshed = true;
-                            config.credentials.invalidate();
-                            extra += 1;
-                            continue;
-                        }
-                        _ => {}
-                    }
-                    if !e.is_retryable() || attempt - extra >= max_attempts {
-                        return Err(ctx(e.with_attempts(attempt)));
-                    }
-                    // The client-wide budget pays for the retry, or there is none.
-                    let Some(cost) = self.budget.withdraw(e.is_timeout()) else {
-                        return Err(ctx(e.with_attempts(attempt)));
-                    };
-                    last_cost = cost;
-                    let delay = self.backoff.delay_with_hint(attempt, e.retry_after());
-                    tokio::time::sleep(delay).await;
+                Err(e) => e,
+            };
+            // Each of these gets one immediate extra attempt per request; the extra attempts
+            // do not count toward `max_attempts`, `attempts()` still reports every request.
+            match e.s3_code() {
+                // The clock offset was learned from the answer: sign again (TEST-PLAN R4).
+                Some("RequestTimeTooSkewed") if !state.skew_fixed && replayable => {
+                    state.skew_fixed = true;
+                    state.extra += 1;
+                    continue;
                 }
+                // Credentials expired early: fetch new ones once (TEST-PLAN R5).
+                Some("ExpiredToken" | "ExpiredTokenException" | "TokenRefreshRequired")
+                    if !state.creds_refreshed && replayable =>
+                {
+                    state.creds_refreshed = true;
+                    config.credentials.invalidate();
+                    state.extra += 1;
+                    continue;
+                }
+                _ => {}
+            }
+            if !self.policy.pause_before_retry(state, &e, replayable).await {
+                return Err(ctx(e.with_attempts(state.attempts)));
             }
         }
+    }
+
+    /// The shared retry decision, for a failure found after `execute_in` returned (a response
+    /// body that broke off): whether to try again, after the backoff, paid from the budget.
+    pub(crate) async fn pause_before_retry(&self, state: &mut RetryState, e: &Error) -> bool {
+        self.policy.pause_before_retry(state, e, true).await
+    }
+
+    /// A request whose response body was read to the end: its last retry is paid back (for
+    /// states made with [`RetryState::for_body`]).
+    pub(crate) fn succeeded(&self, state: &mut RetryState) {
+        self.policy.succeeded(state);
     }
 
     /// Our clock, corrected by what the server taught us.
