@@ -253,6 +253,10 @@ impl ContainerProvider {
 }
 
 impl ProvideCredentials for ContainerProvider {
+    fn name(&self) -> &'static str {
+        "container"
+    }
+
     fn provide_credentials(&self) -> CredentialsFuture<'_> {
         Box::pin(self.load())
     }

@@ -378,6 +378,10 @@ impl ImdsProvider {
 }
 
 impl ProvideCredentials for ImdsProvider {
+    fn name(&self) -> &'static str {
+        "instance metadata"
+    }
+
     fn provide_credentials(&self) -> CredentialsFuture<'_> {
         Box::pin(self.load())
     }

@@ -249,9 +249,11 @@ impl Transport {
         let replayable = req.body.is_replayable();
         loop {
             state.attempts += 1;
+            let started = std::time::Instant::now();
             let result = self
                 .attempt(config, signer, req, &target, &url, &payload)
                 .await;
+            log_attempt(req, state.attempts, &result, started.elapsed());
             let e = match result {
                 Ok(resp) => {
                     if !state.body_counts {
@@ -259,7 +261,7 @@ impl Transport {
                     }
                     return Ok(resp);
                 }
-                Err(e) => e,
+                Err(e) => ctx(e),
             };
             // Each of these gets one immediate extra attempt per request; the extra attempts
             // do not count toward `max_attempts`, `attempts()` still reports every request.
@@ -268,6 +270,7 @@ impl Transport {
                 Some("RequestTimeTooSkewed") if !state.skew_fixed && replayable => {
                     state.skew_fixed = true;
                     state.extra += 1;
+                    retry::log_immediate_retry(&e, state.attempts);
                     continue;
                 }
                 // Credentials expired early: fetch new ones once (TEST-PLAN R5).
@@ -276,13 +279,19 @@ impl Transport {
                 {
                     state.creds_refreshed = true;
                     config.credentials.invalidate();
+                    tracing::debug!(
+                        target: "async_s3::credentials",
+                        provider = config.credentials.name(),
+                        "cached credentials dropped: the service said they expired"
+                    );
                     state.extra += 1;
+                    retry::log_immediate_retry(&e, state.attempts);
                     continue;
                 }
                 _ => {}
             }
             if !self.policy.pause_before_retry(state, &e, replayable).await {
-                return Err(ctx(e.with_attempts(state.attempts)));
+                return Err(e.with_attempts(state.attempts));
             }
         }
     }
@@ -325,6 +334,11 @@ impl Transport {
             Err(behind) => -i64::try_from(behind.duration().as_millis()).unwrap_or(i64::MAX),
         };
         self.skew_ms.store(ms, std::sync::atomic::Ordering::Relaxed);
+        tracing::warn!(
+            target: "async_s3::clock",
+            skew_ms = ms,
+            "the server's clock differs from ours: signing with the corrected time"
+        );
     }
 
     async fn attempt(
@@ -435,6 +449,40 @@ impl Transport {
         Err(e
             .with_retryable(retryable)
             .with_retry_after(retry::retry_after(&headers)))
+    }
+}
+
+/// One debug event per attempt: what was sent, and how it ended. Never headers, query or
+/// body: those can hold a signature, a session token or a presigned query.
+fn log_attempt(req: &OpRequest, attempt: u32, result: &Result<Response>, elapsed: Duration) {
+    let elapsed_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+    let bucket = req.bucket.as_deref().unwrap_or_default();
+    let key = req.key.as_deref().unwrap_or_default();
+    match result {
+        Ok(resp) => tracing::debug!(
+            target: "async_s3::attempt",
+            operation = req.operation,
+            method = req.method.as_str(),
+            bucket,
+            key,
+            attempt,
+            status = resp.status,
+            elapsed_ms,
+            "attempt answered"
+        ),
+        Err(e) => tracing::debug!(
+            target: "async_s3::attempt",
+            operation = req.operation,
+            method = req.method.as_str(),
+            bucket,
+            key,
+            attempt,
+            status = e.status(),
+            error = ?e.kind(),
+            code = e.s3_code(),
+            elapsed_ms,
+            "attempt failed"
+        ),
     }
 }
 

@@ -99,17 +99,43 @@ impl Policy {
         replayable: bool,
     ) -> bool {
         let max_attempts = if replayable { self.max_attempts } else { 1 };
-        if !e.is_retryable() || state.attempts.saturating_sub(state.extra) >= max_attempts {
+        if !e.is_retryable() {
+            return false;
+        }
+        if state.attempts.saturating_sub(state.extra) >= max_attempts {
+            tracing::debug!(
+                target: "async_s3::retry",
+                operation = e.operation(),
+                attempt = state.attempts,
+                reason = %Reason(e),
+                max_attempts,
+                "not retrying: attempts spent"
+            );
             return false;
         }
         // The client-wide budget pays for the retry, or there is none.
         let Some(cost) = self.budget.withdraw(e.is_timeout()) else {
+            tracing::warn!(
+                target: "async_s3::retry",
+                operation = e.operation(),
+                attempt = state.attempts,
+                reason = %Reason(e),
+                "not retrying: the client's retry budget is spent"
+            );
             return false;
         };
         state.last_cost = cost;
         let delay = self
             .backoff
             .delay_with_hint(state.attempts, e.retry_after());
+        tracing::debug!(
+            target: "async_s3::retry",
+            operation = e.operation(),
+            attempt = state.attempts,
+            reason = %Reason(e),
+            delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+            "retrying"
+        );
         self.sleep.sleep(delay).await;
         true
     }
@@ -117,6 +143,30 @@ impl Policy {
     /// The request succeeded: its last retry's cost goes back to the budget.
     pub(crate) fn succeeded(&self, state: &mut RetryState) {
         self.budget.refund(std::mem::take(&mut state.last_cost));
+    }
+}
+
+/// Logs a retry made at once, without backoff or budget (clock skew, expired credentials).
+pub(crate) fn log_immediate_retry(e: &Error, attempt: u32) {
+    tracing::debug!(
+        target: "async_s3::retry",
+        operation = e.operation(),
+        attempt,
+        reason = %Reason(e),
+        delay_ms = 0u64,
+        "retrying"
+    );
+}
+
+/// Why an attempt failed, for logs: the S3 code, else the error kind.
+struct Reason<'a>(&'a Error);
+
+impl std::fmt::Display for Reason<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.s3_code() {
+            Some(code) => f.write_str(code),
+            None => write!(f, "{:?}", self.0.kind()),
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub(crate) mod fault;
+pub(crate) mod logs;
 pub(crate) mod s3_server;
 pub(crate) mod timing;
 

@@ -168,6 +168,10 @@ impl fmt::Debug for ProfileProvider {
 }
 
 impl ProvideCredentials for ProfileProvider {
+    fn name(&self) -> &'static str {
+        "profile"
+    }
+
     /// Reads the files and resolves the profile.
     ///
     /// # Cancel safety
