@@ -35,6 +35,13 @@ pub(crate) fn chain_providers(env: &env::Env) -> Vec<(&'static str, Arc<dyn Prov
     ]
 }
 
+#[cfg(test)]
+pub(crate) mod json_strategy;
+
+// Entry points for the fuzz targets.
+#[cfg(feature = "fuzzing")]
+pub(crate) mod fuzz;
+
 // Providers that read profile files and run credential_process:
 mod profile;
 pub use profile::ProfileProvider;
