@@ -4,6 +4,7 @@ use crate::config::{ClientBuilder, Config};
 use crate::error::{Error, Result};
 use crate::request::{OpRequest, validate_bucket};
 use crate::signing::Signer;
+pub(crate) use crate::transport::RetryState;
 use crate::transport::{Response, Transport};
 use std::fmt;
 use std::sync::Arc;
@@ -116,6 +117,15 @@ impl Client {
 
     /// Sends one request (with retries), returning the successful response.
     pub(crate) async fn execute(&self, req: OpRequest) -> Result<Response> {
+        self.execute_in(req, &mut RetryState::default()).await
+    }
+
+    /// Like [`execute`](Self::execute), continuing the retry bookkeeping in `state`.
+    pub(crate) async fn execute_in(
+        &self,
+        req: OpRequest,
+        state: &mut RetryState,
+    ) -> Result<Response> {
         if let Some(b) = &req.bucket {
             validate_bucket(b).map_err(|e| {
                 e.with_context(req.operation, req.bucket.as_deref(), req.key.as_deref())
@@ -123,8 +133,21 @@ impl Client {
         }
         self.inner
             .transport
-            .execute(&self.inner.config, &self.inner.signer, &req)
+            .execute_in(&self.inner.config, &self.inner.signer, &req, state)
             .await
+    }
+
+    /// The client's retry decision for a failure found after a response arrived (a download
+    /// body that broke off): `true` once the backoff has been waited out and the retry paid
+    /// from the shared budget; `false` when the error is final (not transient, attempts or
+    /// budget spent).
+    pub(crate) async fn pause_before_retry(&self, state: &mut RetryState, e: &Error) -> bool {
+        self.inner.transport.pause_before_retry(state, e).await
+    }
+
+    /// Reports that a response read under `state` arrived whole, paying its last retry back.
+    pub(crate) fn retry_succeeded(&self, state: &mut RetryState) {
+        self.inner.transport.succeeded(state);
     }
 }
 
@@ -157,11 +180,20 @@ impl Bucket {
 
     /// Sends a request built for this bucket, with the key validated first.
     pub(crate) async fn execute(&self, req: OpRequest) -> Result<Response> {
+        self.execute_in(req, &mut RetryState::default()).await
+    }
+
+    /// Like [`execute`](Self::execute), continuing the retry bookkeeping in `state`.
+    pub(crate) async fn execute_in(
+        &self,
+        req: OpRequest,
+        state: &mut RetryState,
+    ) -> Result<Response> {
         if let Some(k) = &req.key {
             crate::request::validate_key(k)
                 .map_err(|e: Error| e.with_context(req.operation, Some(&self.name), Some(k)))?;
         }
-        self.client.execute(req).await
+        self.client.execute_in(req, state).await
     }
 }
 

@@ -4,6 +4,8 @@ use crate::client::Client;
 use crate::credentials::{Credentials, ProvideCredentials};
 use crate::error::{Error, Result};
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -114,6 +116,48 @@ impl Clock for SystemClock {
     fn now(&self) -> SystemTime {
         SystemTime::now()
     }
+}
+
+/// The future an [`AsyncSleep`] returns.
+pub type SleepFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// How the client waits before a retry (set with [`ClientBuilder::sleep`]).
+///
+/// The default is tokio's timer, called directly. Tests inject an implementation that records
+/// the delays asked for and returns at once, so backoff can be checked exactly without
+/// sleeping. Read and idle timeouts keep using tokio's timer.
+///
+/// # Example
+///
+/// ```
+/// use async_s3::{AsyncSleep, SleepFuture};
+/// use std::sync::{Arc, Mutex};
+/// use std::time::Duration;
+///
+/// /// Records every delay and does not wait.
+/// #[derive(Debug, Default, Clone)]
+/// struct Recording(Arc<Mutex<Vec<Duration>>>);
+///
+/// impl AsyncSleep for Recording {
+///     fn sleep(&self, duration: Duration) -> SleepFuture {
+///         self.0.lock().unwrap().push(duration);
+///         Box::pin(std::future::ready(()))
+///     }
+/// }
+/// ```
+pub trait AsyncSleep: fmt::Debug + Send + Sync + 'static {
+    /// A future that completes once `duration` has passed.
+    fn sleep(&self, duration: Duration) -> SleepFuture;
+}
+
+/// Random numbers for the backoff's jitter (set with [`ClientBuilder::jitter`]).
+///
+/// The delay before a retry is `ceiling × value / 2⁶⁴`, where `ceiling` is the attempt's
+/// backoff ceiling (see [`RetryConfig`]): a source that always returns `1 << 63` makes every
+/// delay exactly half its ceiling. The default is a small xorshift generator seeded per client.
+pub trait JitterSource: fmt::Debug + Send + Sync + 'static {
+    /// A value uniformly distributed over all of `u64`.
+    fn next_u64(&self) -> u64;
 }
 
 /// URL scheme of the endpoint.
@@ -271,6 +315,10 @@ pub(crate) struct Config {
     pub(crate) payload_signing: PayloadSigning,
     pub(crate) retry: RetryConfig,
     pub(crate) clock: Arc<dyn Clock>,
+    /// How to wait before a retry; `None` is tokio's timer.
+    pub(crate) sleep: Option<Arc<dyn AsyncSleep>>,
+    /// Random numbers for jitter; `None` is the built-in generator.
+    pub(crate) jitter: Option<Arc<dyn JitterSource>>,
     pub(crate) connect_timeout: Duration,
     pub(crate) read_timeout: Duration,
     pub(crate) pool_max_idle_per_host: usize,
@@ -312,6 +360,8 @@ pub struct ClientBuilder {
     payload_signing: PayloadSigning,
     retry: Option<RetryConfig>,
     clock: Arc<dyn Clock>,
+    sleep: Option<Arc<dyn AsyncSleep>>,
+    jitter: Option<Arc<dyn JitterSource>>,
     connect_timeout: Duration,
     read_timeout: Duration,
     pool_max_idle_per_host: usize,
@@ -348,6 +398,8 @@ impl Default for ClientBuilder {
             payload_signing: PayloadSigning::default(),
             retry: None,
             clock: Arc::new(SystemClock),
+            sleep: None,
+            jitter: None,
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(30),
             pool_max_idle_per_host: 64,
@@ -480,6 +532,20 @@ impl ClientBuilder {
     /// The clock used to sign requests (default: the system clock).
     pub fn clock(mut self, clock: impl Clock) -> Self {
         self.clock = Arc::new(clock);
+        self
+    }
+
+    /// How the client waits before a retry (default: tokio's timer). Inject an
+    /// [`AsyncSleep`] to observe backoff delays in tests without waiting for them.
+    pub fn sleep(mut self, sleep: impl AsyncSleep) -> Self {
+        self.sleep = Some(Arc::new(sleep));
+        self
+    }
+
+    /// The random numbers behind the backoff's jitter (default: a generator seeded per
+    /// client). A fixed [`JitterSource`] makes every delay predictable.
+    pub fn jitter(mut self, source: impl JitterSource) -> Self {
+        self.jitter = Some(Arc::new(source));
         self
     }
 
@@ -688,6 +754,8 @@ impl ClientBuilder {
             payload_signing: self.payload_signing,
             retry,
             clock: self.clock,
+            sleep: self.sleep,
+            jitter: self.jitter,
             connect_timeout: self.connect_timeout,
             read_timeout: self.read_timeout,
             pool_max_idle_per_host: self.pool_max_idle_per_host,

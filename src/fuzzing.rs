@@ -42,6 +42,25 @@ pub fn headers(text: &str) {
     }
 }
 
+/// The shared config and credentials files: `data` split at its first NUL into the two
+/// files' texts (read as UTF-8 with replacement, as the provider does).
+pub fn profile_files(data: &[u8]) {
+    let (config, credentials) = match data.iter().position(|b| *b == 0) {
+        Some(i) => (&data[..i], &data[i + 1..]),
+        None => (data, data),
+    };
+    crate::credentials::fuzz::shared_files(
+        &String::from_utf8_lossy(config),
+        &String::from_utf8_lossy(credentials),
+    );
+}
+
+/// The credential providers' JSON parsers (credential_process, container, instance metadata)
+/// and the instance-metadata role listing.
+pub fn credentials_json(data: &[u8]) {
+    crate::credentials::fuzz::credentials_json(data);
+}
+
 /// The key-to-path mapping of prefix downloads: a mapped path never leaves the directory.
 pub fn key_to_path(prefix: &str, key: &str) {
     if let Ok(Some(p)) = crate::transfer::key_to_relative_path(prefix, key) {

@@ -48,7 +48,8 @@ pub use body::Body;
 pub use checksum::ChecksumAlgorithm;
 pub use client::{Bucket, Client};
 pub use config::{
-    AddressingStyle, ClientBuilder, Clock, PayloadSigning, ProxyConfig, RetryConfig, SystemClock,
+    AddressingStyle, AsyncSleep, ClientBuilder, Clock, JitterSource, PayloadSigning, ProxyConfig,
+    RetryConfig, SleepFuture, SystemClock,
 };
 pub use credentials::{Credentials, CredentialsFuture, ProvideCredentials};
 pub use error::{Error, ErrorKind, Result};

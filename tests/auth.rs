@@ -85,3 +85,150 @@ async fn connection_refused_is_a_retryable_transport_error() {
     assert_eq!(err.attempts(), 2);
     assert!(std::error::Error::source(&err).is_some());
 }
+
+/// Hands out the canary credentials, valid for an hour, each time it is asked.
+#[derive(Debug)]
+struct Canary;
+
+impl async_s3::ProvideCredentials for Canary {
+    fn provide_credentials(&self) -> async_s3::CredentialsFuture<'_> {
+        Box::pin(async {
+            Ok(Credentials::new("AKIDCANARY", SECRET_CANARY)
+                .with_session_token(TOKEN_CANARY)
+                .with_expiry(std::time::SystemTime::now() + std::time::Duration::from_secs(3600)))
+        })
+    }
+}
+
+/// Nothing the capture saw may hold a secret, a token, a signature or an Authorization value.
+fn assert_logs_clean(logs: &support::logs::LogCapture, secrets: &[String]) {
+    let lines = logs.all_text_except(&["s3s"]);
+    assert!(!lines.is_empty(), "the capture saw nothing");
+    for line in &lines {
+        for s in secrets {
+            assert!(!line.contains(s.as_str()), "{s:?} leaked: {line}");
+        }
+        for marker in ["AWS4-HMAC-SHA256", "X-Amz-Signature", "Signature="] {
+            assert!(!line.contains(marker), "{marker} in the log: {line}");
+        }
+    }
+}
+
+/// TEST-PLAN X1 (logs): with a secret key and a session token, requests that fail, are
+/// retried, refresh their credentials, resume a broken download and abort an upload, and a
+/// presigned URL: no captured event (any target, any level down to TRACE) contains the
+/// secret, the token, a signature or the Authorization header.
+#[tokio::test]
+async fn secrets_never_reach_the_logs() {
+    use support::fault::{FaultServer, Reply, serve_range};
+    let logs = support::logs::LogCapture::default();
+    let _guard = logs.install();
+    let object: Vec<u8> = (0..32 * 1024).map(|i| (i % 251) as u8).collect();
+    let server = FaultServer::with_handler(move |r, all| {
+        let seen = all.iter().filter(|x| x.target == r.target).count();
+        match (r.method.as_str(), r.target.as_str()) {
+            (_, t) if t.starts_with("/bkt/retry") && seen == 1 => Reply::s3_error(503, "SlowDown"),
+            (_, t) if t.starts_with("/bkt/expired") && seen == 1 => {
+                Reply::s3_error(400, "ExpiredToken")
+            }
+            (_, t) if t.starts_with("/bkt/denied") => Reply::s3_error(403, "AccessDenied"),
+            ("POST", _) => Reply::new(
+                200,
+                "application/xml",
+                "<InitiateMultipartUploadResult><Bucket>bkt</Bucket><Key>up</Key>\
+                 <UploadId>UP-1</UploadId></InitiateMultipartUploadResult>",
+            ),
+            ("DELETE", _) => Reply::new(204, "text/plain", ""),
+            (_, t) if t.starts_with("/bkt/big") => match serve_range(&object, Some("\"v\""), r) {
+                Reply::Http {
+                    status,
+                    headers,
+                    body,
+                } if seen == 1 => Reply::Truncated {
+                    status,
+                    headers,
+                    body,
+                    send: 100,
+                },
+                other => other,
+            },
+            _ => Reply::new(200, "text/plain", "ok"),
+        }
+    })
+    .await;
+    let client = support::fault_client_builder(&server)
+        .credentials_provider(async_s3::credentials::CachedProvider::new(Canary))
+        .sleep(support::timing::RecordingSleep::default())
+        .build()
+        .unwrap();
+    let b = client.bucket("bkt");
+    b.get_object("retry").await.unwrap();
+    b.get_object("expired").await.unwrap();
+    let err = b.get_object("denied").await.unwrap_err();
+    let big = b.download("big").to_bytes().await.unwrap();
+    assert_eq!(big.len(), 32 * 1024);
+    b.create_multipart_upload("up")
+        .await
+        .unwrap()
+        .abort()
+        .await
+        .unwrap();
+    let url = b
+        .presign_get("k", std::time::Duration::from_secs(60))
+        .await
+        .unwrap()
+        .url;
+
+    // Everything secret the client produced: the canaries, each signature sent, the presigned
+    // URL's signature.
+    let mut secrets = vec![SECRET_CANARY.to_owned(), TOKEN_CANARY.to_owned()];
+    for r in server.requests() {
+        let auth = r.header("authorization").unwrap();
+        secrets.push(auth.rsplit("Signature=").next().unwrap().to_owned());
+    }
+    secrets.push(url.rsplit("X-Amz-Signature=").next().unwrap().to_owned());
+    assert!(secrets.len() > 10);
+    for text in [format!("{err}"), format!("{err:?}")] {
+        assert!(!text.contains(SECRET_CANARY) && !text.contains(TOKEN_CANARY));
+    }
+    let events = logs.events_of("async_s3");
+    for expected in [
+        "attempt failed",
+        "retrying",
+        "credentials refreshed",
+        "cached credentials dropped: the service said they expired",
+        "multipart upload aborted",
+    ] {
+        assert!(
+            events.iter().any(|e| e.message() == expected),
+            "no {expected:?} event in {events:#?}"
+        );
+    }
+    assert_logs_clean(&logs, &secrets);
+}
+
+/// TEST-PLAN X1 (logs of a full upload and download against the real server): the secret
+/// key appears in no event, whatever the level or target.
+#[tokio::test]
+async fn a_full_transfer_logs_no_secret() {
+    let logs = support::logs::LogCapture::default();
+    let _guard = logs.install();
+    let e = env("logs").await;
+    let data = support::data(12 << 20, 7);
+    e.bucket
+        .upload("big")
+        .part_size(5 << 20)
+        .from_bytes(data.clone())
+        .await
+        .unwrap();
+    let got = e
+        .bucket
+        .download("big")
+        .part_size(4 << 20)
+        .to_bytes()
+        .await
+        .unwrap();
+    assert!(got == data);
+    assert!(!logs.events_of("async_s3::attempt").is_empty());
+    assert_logs_clean(&logs, &[SECRET_KEY.to_owned()]);
+}

@@ -9,6 +9,7 @@ use async_s3::{Client, Credentials, ErrorKind, RetryConfig};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use support::fault::{FaultServer, Reply};
+use support::timing::{FixedJitter, RecordingSleep};
 
 /// A clock that moves one second forward every time it is read.
 #[derive(Debug, Default)]
@@ -467,20 +468,52 @@ async fn expired_credentials_are_refreshed_once() {
     assert_eq!(server2.requests().len(), 2);
 }
 
+/// A client for `server` whose retries wait on `sleep` (recorded, never slept) with jitter
+/// fixed at half of each ceiling.
+fn recorded_client(server: &FaultServer, retry: RetryConfig, sleep: &RecordingSleep) -> Client {
+    support::fault_client_builder(server)
+        .retry(retry)
+        .sleep(sleep.clone())
+        .jitter(FixedJitter::HALF)
+        .build()
+        .unwrap()
+}
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// TEST-PLAN R1 (the schedule): before each retry the client waits a full-jitter delay under a
+/// ceiling that doubles from the base and stops at the cap; with the jitter fixed at one half
+/// the delays are exact.
+#[tokio::test]
+async fn backoff_delays_double_up_to_the_cap() {
+    let server = FaultServer::start(vec![Reply::s3_error(503, "SlowDown")]).await;
+    let sleep = RecordingSleep::default();
+    let retry = RetryConfig::with_max_attempts(6).with_backoff(ms(100), ms(300));
+    let err = recorded_client(&server, retry, &sleep)
+        .bucket("bkt")
+        .get_object("k")
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Throttled);
+    assert_eq!(err.attempts(), 6);
+    assert_eq!(server.requests().len(), 6);
+    // Ceilings 100, 200, 400 -> 300, 300, 300 ms; half of each.
+    assert_eq!(sleep.delays(), [ms(50), ms(100), ms(150), ms(150), ms(150)]);
+}
+
 /// TEST-PLAN R1: throttling on every request with 8 requests in flight: attempts per request
 /// are capped, and the client-wide retry budget stops the storm (retries stop once it is spent).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_throttling_storm_is_bounded_by_the_retry_budget() {
     let server = FaultServer::start(vec![Reply::s3_error(503, "SlowDown")]).await;
     // 20 tokens pay for 4 retries (5 each); without a budget 8 requests x 3 attempts = 24.
-    let c = support::fault_client_builder(&server)
-        .retry(
-            RetryConfig::with_max_attempts(3)
-                .with_backoff(Duration::from_millis(1), Duration::from_millis(5))
-                .with_budget(20),
-        )
-        .build()
-        .unwrap();
+    let sleep = RecordingSleep::default();
+    let retry = RetryConfig::with_max_attempts(3)
+        .with_backoff(ms(10), ms(1000))
+        .with_budget(20);
+    let c = recorded_client(&server, retry, &sleep);
     let mut tasks = Vec::new();
     for i in 0..8 {
         let b = c.bucket("bkt");
@@ -497,47 +530,73 @@ async fn a_throttling_storm_is_bounded_by_the_retry_budget() {
     }
     assert_eq!(attempts, 12, "8 first attempts and 4 paid retries");
     assert_eq!(server.requests().len(), 12);
+    // One wait per paid retry: 5 ms before a second attempt, 10 ms before a third.
+    let delays = sleep.delays();
+    assert_eq!(delays.len(), 4, "{delays:?}");
+    assert!(
+        delays.iter().all(|d| *d == ms(5) || *d == ms(10)),
+        "{delays:?}"
+    );
 }
 
-/// A server's `Retry-After` hint is obeyed, within the backoff cap.
+/// TEST-PLAN R1 (refunds): a success gives back what its last retry cost, so a client that
+/// recovers keeps its budget. With 10 tokens (two retries), the second request can only
+/// retry twice because the first one's success refunded its retry.
+#[tokio::test]
+async fn successes_refund_the_retry_budget() {
+    let server = FaultServer::start(vec![
+        Reply::s3_error(503, "SlowDown"),
+        ok("one"),
+        Reply::s3_error(503, "SlowDown"),
+        Reply::s3_error(503, "SlowDown"),
+        ok("two"),
+        Reply::s3_error(503, "SlowDown"),
+    ])
+    .await;
+    let sleep = RecordingSleep::default();
+    let retry = RetryConfig::with_max_attempts(3)
+        .with_backoff(ms(100), ms(1000))
+        .with_budget(10);
+    let c = recorded_client(&server, retry, &sleep);
+    let b = c.bucket("bkt");
+    // 10 tokens -> 5, refunded to 10.
+    b.get_object("one").await.unwrap();
+    // 10 -> 5 -> 0, refunded to 5.
+    b.get_object("two").await.unwrap();
+    // 5 -> 0, then nothing pays for a third attempt.
+    let err = b.get_object("three").await.unwrap_err();
+    assert_eq!(err.attempts(), 2);
+    assert_eq!(server.requests().len(), 3 + 2 + 2);
+    assert_eq!(sleep.delays(), [ms(50), ms(50), ms(100), ms(50)]);
+}
+
+/// TEST-PLAN R1 (server hints): `x-amz-retry-after` (milliseconds) and `Retry-After` (seconds)
+/// set the wait, cut to the backoff cap; a hint shorter than the jittered delay does not
+/// shorten it.
 #[tokio::test]
 async fn retry_after_is_honoured_within_the_cap() {
+    let slow_down =
+        |header: &str, value: &str| Reply::s3_error(503, "SlowDown").header(header, value);
     let server = FaultServer::start(vec![
-        Reply::s3_error(503, "SlowDown").header("x-amz-retry-after", "300"),
-        ok("fine"),
+        slow_down("x-amz-retry-after", "300"),
+        ok("a"),
+        slow_down("x-amz-retry-after", "60000"),
+        ok("b"),
+        slow_down("retry-after", "1"),
+        ok("c"),
+        slow_down("x-amz-retry-after", "10"),
+        ok("d"),
     ])
     .await;
-    let c = support::fault_client_builder(&server)
-        .retry(
-            RetryConfig::with_max_attempts(2)
-                .with_backoff(Duration::from_millis(1), Duration::from_secs(1)),
-        )
-        .build()
-        .unwrap();
-    let started = std::time::Instant::now();
-    c.bucket("bkt").get_object("k").await.unwrap();
-    assert!(started.elapsed() >= Duration::from_millis(300));
-
-    // A hint of a minute is cut to the cap (200 ms).
-    let server = FaultServer::start(vec![
-        Reply::s3_error(503, "SlowDown").header("x-amz-retry-after", "60000"),
-        ok("fine"),
-    ])
-    .await;
-    let c = support::fault_client_builder(&server)
-        .retry(
-            RetryConfig::with_max_attempts(2)
-                .with_backoff(Duration::from_millis(1), Duration::from_millis(200)),
-        )
-        .build()
-        .unwrap();
-    let started = std::time::Instant::now();
-    c.bucket("bkt").get_object("k").await.unwrap();
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        started.elapsed()
-    );
+    let sleep = RecordingSleep::default();
+    // Base 100 ms (first delay 50 ms with the fixed jitter), cap 1.5 s.
+    let retry = RetryConfig::with_max_attempts(2).with_backoff(ms(100), ms(1500));
+    let c = recorded_client(&server, retry, &sleep);
+    for key in ["a", "b", "c", "d"] {
+        c.bucket("bkt").get_object(key).await.unwrap();
+    }
+    assert_eq!(sleep.delays(), [ms(300), ms(1500), ms(1000), ms(50)]);
+    assert_eq!(server.requests().len(), 8);
 }
 
 /// TEST-PLAN S8: an oversized listing stops at the cap with a typed error; an oversized error

@@ -8,6 +8,7 @@ mod support;
 use async_s3::{Client, ErrorKind};
 use std::time::Duration;
 use support::fault::{FaultServer, Recorded, Reply, parse_range, serve_range};
+use support::timing::{FixedJitter, RecordingSleep};
 
 const MIB: usize = 1 << 20;
 
@@ -360,6 +361,120 @@ async fn a_truncated_range_is_resumed_from_the_missing_byte() {
         .expect("the range was resumed from the first missing byte");
     assert_eq!(resumed.header("if-match"), Some("\"v1\""));
     assert_eq!(reqs.len(), 11, "10 ranges and one resumption");
+}
+
+/// A handler for `object()` whose ranges starting in [3 MiB, 4 MiB) always break off after
+/// 100 KiB of body; `/bkt/throttled` is always 503 SlowDown.
+fn range_3_always_breaks(r: &Recorded, _: &[Recorded]) -> Reply {
+    let obj = object();
+    if r.target.starts_with("/bkt/throttled") {
+        return Reply::s3_error(503, "SlowDown");
+    }
+    let start = parse_range(r.header("range"), obj.len()).map(|(s, _)| s);
+    match serve_range(&obj, Some("\"v1\""), r) {
+        Reply::Http {
+            status,
+            headers,
+            body,
+        } if start.is_some_and(|s| (3 * MIB..4 * MIB).contains(&s)) => Reply::Truncated {
+            status,
+            headers,
+            body,
+            send: 100 * 1024,
+        },
+        other => other,
+    }
+}
+
+/// The requests for range 3 (starting in [3 MiB, 4 MiB)), in order.
+fn range_3_requests(server: &FaultServer) -> Vec<String> {
+    server
+        .requests()
+        .iter()
+        .filter_map(|r| {
+            let h = r.header("range")?;
+            let (s, _) = parse_range(Some(h), 10 * MIB)?;
+            (3 * MIB..4 * MIB).contains(&s).then(|| h.to_owned())
+        })
+        .collect()
+}
+
+/// TEST-PLAN D2 and R1 for downloads: resuming a broken body is a retry like any other. A
+/// range whose body always breaks off is resumed after the client's backoff (exact delays),
+/// each time from its first missing byte, and the download fails once `max_attempts`
+/// requests were made for it, with `attempts()` saying so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_range_that_keeps_breaking_fails_after_max_attempts() {
+    let server = FaultServer::with_handler(range_3_always_breaks).await;
+    let sleep = RecordingSleep::default();
+    let c = support::fault_client_builder(&server)
+        .retry(
+            async_s3::RetryConfig::with_max_attempts(3)
+                .with_backoff(Duration::from_millis(100), Duration::from_secs(1)),
+        )
+        .sleep(sleep.clone())
+        .jitter(FixedJitter::HALF)
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let err = c
+        .bucket("bkt")
+        .download("k")
+        .part_size(MIB as u64)
+        .to_path(dir.path().join("out.bin"))
+        .await
+        .unwrap_err();
+    assert!(err.is_retryable(), "{err:?}");
+    assert_eq!(err.attempts(), 3, "{err:?}");
+    // Progress is kept: each resumption starts where the last body broke off.
+    let k = 100 * 1024;
+    let expected: Vec<String> = (0..3)
+        .map(|i| format!("bytes={}-{}", 3 * MIB + i * k, 4 * MIB - 1))
+        .collect();
+    assert_eq!(range_3_requests(&server), expected);
+    // Backoff before each resumption: half of the 100 ms and 200 ms ceilings.
+    assert_eq!(
+        sleep.delays(),
+        [Duration::from_millis(50), Duration::from_millis(100)]
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+/// The retry budget is shared by requests and body resumptions: once throttling has spent
+/// it, a broken range is not resumed (one request for it, `attempts()` 1), however many
+/// attempts the policy would allow.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spent_retry_budget_stops_resumptions() {
+    let server = FaultServer::with_handler(range_3_always_breaks).await;
+    let sleep = RecordingSleep::default();
+    let c = support::fault_client_builder(&server)
+        .retry(async_s3::RetryConfig::with_max_attempts(5).with_budget(10))
+        .sleep(sleep.clone())
+        .jitter(FixedJitter::HALF)
+        .build()
+        .unwrap();
+    // Two paid retries spend the 10 tokens.
+    let err = c.bucket("bkt").get_object("throttled").await.unwrap_err();
+    assert_eq!(err.attempts(), 3);
+    assert_eq!(sleep.delays().len(), 2);
+
+    // One range at a time: ranges 0 to 2 succeed first, giving back one token each (3 in
+    // all, less than the 5 a retry costs).
+    let err = c
+        .bucket("bkt")
+        .download("k")
+        .part_size(MIB as u64)
+        .concurrency(1)
+        .to_bytes()
+        .await
+        .unwrap_err();
+    assert_eq!(err.attempts(), 1, "{err:?}");
+    assert_eq!(range_3_requests(&server).len(), 1);
+    assert_eq!(
+        sleep.delays().len(),
+        2,
+        "no wait for a retry nobody pays for"
+    );
 }
 
 /// TEST-PLAN D5: a range answer whose total size differs from the first answer is refused.

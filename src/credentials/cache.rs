@@ -202,6 +202,12 @@ impl CachedProvider {
         let generation = self.generation.load(Ordering::Acquire) + 1;
         let outcome = match fetched {
             Ok(creds) => {
+                tracing::debug!(
+                    target: "async_s3::credentials",
+                    provider = self.inner.name(),
+                    expiry = creds.expiry().map(rfc3339).as_deref(),
+                    "credentials refreshed"
+                );
                 let refresh_at = self.refresh_at(&creds, self.clock.now());
                 // Written before the lock is released, so waiters find it.
                 *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some(Cached {
@@ -211,6 +217,17 @@ impl CachedProvider {
                 Ok(creds)
             }
             Err(e) => {
+                let still_valid = current
+                    .as_ref()
+                    .is_some_and(|c| Self::is_valid(c, self.clock.now()));
+                // Provider errors never quote a secret (each provider's tests check it).
+                tracing::warn!(
+                    target: "async_s3::credentials",
+                    provider = self.inner.name(),
+                    error = %e,
+                    serving_cached = still_valid,
+                    "credentials refresh failed"
+                );
                 *self.last_failure.lock().unwrap_or_else(|e| e.into_inner()) =
                     Some((generation, e.to_string()));
                 match current.filter(|c| Self::is_valid(c, self.clock.now())) {
@@ -225,6 +242,13 @@ impl CachedProvider {
     }
 }
 
+/// An expiry as RFC 3339, for logs.
+fn rfc3339(t: SystemTime) -> String {
+    time::OffsetDateTime::from(t)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| format!("{t:?}"))
+}
+
 impl ProvideCredentials for CachedProvider {
     fn provide_credentials(&self) -> CredentialsFuture<'_> {
         Box::pin(self.get())
@@ -232,6 +256,10 @@ impl ProvideCredentials for CachedProvider {
 
     fn invalidate(&self) {
         CachedProvider::invalidate(self);
+    }
+
+    fn name(&self) -> &'static str {
+        self.inner.name()
     }
 }
 

@@ -48,6 +48,10 @@ impl EnvironmentProvider {
 }
 
 impl ProvideCredentials for EnvironmentProvider {
+    fn name(&self) -> &'static str {
+        "environment"
+    }
+
     fn provide_credentials(&self) -> CredentialsFuture<'_> {
         let r = self.load();
         Box::pin(async move { r })
@@ -131,7 +135,14 @@ impl DefaultChain {
         let mut reasons = Vec::with_capacity(self.providers.len());
         for (name, p) in &self.providers {
             match p.provide_credentials().await {
-                Ok(c) => return Ok((c, name)),
+                Ok(c) => {
+                    tracing::debug!(
+                        target: "async_s3::credentials",
+                        provider = *name,
+                        "the default chain found credentials"
+                    );
+                    return Ok((c, name));
+                }
                 Err(e) if e.is_not_configured() => reasons.push(format!("{name}: {}", reason(&e))),
                 Err(e) => {
                     return Err(Error::credentials(format!(
@@ -158,6 +169,10 @@ fn reason(e: &Error) -> String {
 }
 
 impl ProvideCredentials for DefaultChain {
+    fn name(&self) -> &'static str {
+        "default chain"
+    }
+
     fn provide_credentials(&self) -> CredentialsFuture<'_> {
         Box::pin(async move { self.resolve().await.map(|(c, _)| c) })
     }

@@ -253,6 +253,10 @@ impl ContainerProvider {
 }
 
 impl ProvideCredentials for ContainerProvider {
+    fn name(&self) -> &'static str {
+        "container"
+    }
+
     fn provide_credentials(&self) -> CredentialsFuture<'_> {
         Box::pin(self.load())
     }
@@ -447,7 +451,7 @@ pub(super) fn server_text(text: &str) -> String {
 }
 
 /// `": <code>: <message>"` from a JSON error body (`code`/`message`, either case), or nothing.
-fn json_error_detail(body: &[u8]) -> String {
+pub(super) fn json_error_detail(body: &[u8]) -> String {
     #[derive(Deserialize)]
     struct JsonError {
         #[serde(alias = "Code")]
@@ -859,5 +863,71 @@ mod tests {
         assert_eq!(server_text("a\r\nb"), "ab");
         let long = "x".repeat(500);
         assert_eq!(server_text(&long).chars().count(), 201);
+    }
+
+    mod properties {
+        use super::*;
+        use crate::credentials::json_strategy::{CANARY, document};
+        use proptest::prelude::*;
+
+        const FIELDS: &[&str] = &[
+            "Code",
+            "Message",
+            "AccessKeyId",
+            "SecretAccessKey",
+            "Token",
+            "Expiration",
+            "LastUpdated",
+            "Type",
+        ];
+
+        proptest! {
+            #[test]
+            fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+                if let Ok(doc) = JsonCredentials::parse("c", &bytes) {
+                    let _ = doc.into_credentials("c");
+                }
+                let _ = json_error_detail(&bytes);
+            }
+
+            /// Documents of every shape: no panic, and an error never quotes a secret.
+            #[test]
+            fn errors_never_quote_a_secret(doc in document(FIELDS, &["SecretAccessKey", "Token"])) {
+                let result = JsonCredentials::parse("c", &doc)
+                    .and_then(|d| d.into_credentials("c"));
+                if let Err(e) = result {
+                    let text = format!("{e} {e:?}");
+                    prop_assert!(!text.contains(CANARY), "{}", text);
+                }
+                prop_assert!(!json_error_detail(&doc).contains(CANARY));
+            }
+
+            /// What the endpoint sends is what the provider reads.
+            #[test]
+            fn written_documents_read_back(
+                id in "[A-Z0-9]{16,20}",
+                secret in "[A-Za-z0-9/+]{1,40}",
+                token in proptest::option::of("[A-Za-z0-9/+=]{1,60}"),
+                expiry in proptest::option::of(0u64..253_402_300_800),
+            ) {
+                let mut doc = serde_json::json!({
+                    "Code": "Success", "AccessKeyId": id, "SecretAccessKey": secret, "Type": "AWS-HMAC",
+                });
+                if let Some(t) = &token {
+                    doc["Token"] = t.clone().into();
+                }
+                let expiry = expiry.map(|s| UNIX_EPOCH + Duration::from_secs(s));
+                if let Some(e) = expiry {
+                    doc["Expiration"] = OffsetDateTime::from(e).format(&Rfc3339).unwrap().into();
+                }
+                let parsed = JsonCredentials::parse("c", doc.to_string().as_bytes()).unwrap();
+                prop_assert_eq!(parsed.code.as_deref(), Some("Success"));
+                let c = parsed.into_credentials("c").unwrap();
+                prop_assert_eq!(c.access_key_id(), id.as_str());
+                prop_assert_eq!(c.secret_access_key(), secret.as_str());
+                prop_assert_eq!(c.session_token(), token.as_deref());
+                prop_assert_eq!(c.expiry(), expiry);
+            }
+        }
     }
 }

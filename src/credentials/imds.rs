@@ -261,19 +261,8 @@ impl ImdsProvider {
             }
             s => return Err(status_error(s, "listing the instance's IAM role")),
         }
-        let text = String::from_utf8_lossy(&listing.body);
-        let role = text.lines().map(str::trim).find(|l| !l.is_empty());
-        let Some(role) = role else {
-            return Err(Error::credentials(format!(
-                "{NAME}: no IAM role is attached to this instance (empty role list)"
-            )));
-        };
-        if !is_role_name(role) {
-            return Err(Error::credentials(format!(
-                "{NAME}: the role list holds an unusable role name {:?}",
-                server_text(role)
-            )));
-        }
+        let role = first_role(&listing.body)?;
+        let role = role.as_str();
 
         let resp = session.get(&format!("{ROLES_PATH}{role}")).await?;
         match resp.status {
@@ -378,6 +367,10 @@ impl ImdsProvider {
 }
 
 impl ProvideCredentials for ImdsProvider {
+    fn name(&self) -> &'static str {
+        "instance metadata"
+    }
+
     fn provide_credentials(&self) -> CredentialsFuture<'_> {
         Box::pin(self.load())
     }
@@ -446,6 +439,24 @@ fn status_error(status: u16, what: &str) -> Error {
         "{NAME}: instance metadata answered HTTP {status} {what}{hint}"
     ))
     .with_retryable(status >= 500)
+}
+
+/// The first role of the role listing (one name per line), checked to be a plain role name
+/// before it goes into a URL path.
+pub(super) fn first_role(listing: &[u8]) -> Result<String> {
+    let text = String::from_utf8_lossy(listing);
+    let Some(role) = text.lines().map(str::trim).find(|l| !l.is_empty()) else {
+        return Err(Error::credentials(format!(
+            "{NAME}: no IAM role is attached to this instance (empty role list)"
+        )));
+    };
+    if !is_role_name(role) {
+        return Err(Error::credentials(format!(
+            "{NAME}: the role list holds an unusable role name {:?}",
+            server_text(role)
+        )));
+    }
+    Ok(role.to_owned())
 }
 
 /// IAM role names: letters, digits and `+=,.@_-` (which also keeps the path intact).
@@ -768,5 +779,46 @@ mod tests {
         assert!(!is_role_name("a b"));
         assert!(!is_role_name("a?b"));
         assert!(!is_role_name(&"r".repeat(129)));
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Any listing: no panic; what comes back is a plain role name.
+            #[test]
+            fn any_listing_gives_a_plain_role_or_an_error(
+                listing in prop::collection::vec(any::<u8>(), 0..200),
+            ) {
+                if let Ok(role) = first_role(&listing) {
+                    prop_assert!(is_role_name(&role));
+                }
+            }
+
+            /// The first name of a listing is read back, whatever blank lines, spaces and
+            /// line endings surround it.
+            #[test]
+            fn the_first_role_is_read_back(
+                names in prop::collection::vec("[A-Za-z0-9+=,.@_-]{1,64}", 1..4),
+                blank in "[ \t\r\n]{0,6}",
+                crlf in any::<bool>(),
+            ) {
+                let sep = if crlf { "\r\n" } else { "\n" };
+                let listing = format!("{blank}{}{sep}", names.join(sep));
+                prop_assert_eq!(first_role(listing.as_bytes()).unwrap(), names[0].clone());
+            }
+
+            /// A name that could change the URL path is refused.
+            #[test]
+            fn names_with_path_characters_are_refused(
+                a in "[A-Za-z0-9]{0,8}",
+                bad in "[/?#%:]",
+                b in "[A-Za-z0-9]{1,8}",
+            ) {
+                let name = format!("{a}{bad}{b}");
+                prop_assert!(first_role(name.as_bytes()).is_err());
+            }
+        }
     }
 }

@@ -35,6 +35,13 @@ pub(crate) fn chain_providers(env: &env::Env) -> Vec<(&'static str, Arc<dyn Prov
     ]
 }
 
+#[cfg(test)]
+pub(crate) mod json_strategy;
+
+// Entry points for the fuzz targets.
+#[cfg(feature = "fuzzing")]
+pub(crate) mod fuzz;
+
 // Providers that read profile files and run credential_process:
 mod profile;
 pub use profile::ProfileProvider;
@@ -183,9 +190,19 @@ pub trait ProvideCredentials: fmt::Debug + Send + Sync + 'static {
     /// (`ExpiredToken`). The client calls it once before retrying such a request. The default
     /// does nothing; caching providers drop their copy.
     fn invalidate(&self) {}
+
+    /// A short name for logs, such as `"profile"` or `"instance metadata"` (the default is
+    /// `"custom"`). It must not contain anything secret.
+    fn name(&self) -> &'static str {
+        "custom"
+    }
 }
 
 impl ProvideCredentials for Credentials {
+    fn name(&self) -> &'static str {
+        "static"
+    }
+
     fn provide_credentials(&self) -> CredentialsFuture<'_> {
         let c = self.clone();
         Box::pin(async move { Ok(c) })

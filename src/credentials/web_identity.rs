@@ -340,6 +340,10 @@ impl WebIdentityProvider {
 }
 
 impl ProvideCredentials for WebIdentityProvider {
+    fn name(&self) -> &'static str {
+        "web identity"
+    }
+
     fn provide_credentials(&self) -> CredentialsFuture<'_> {
         Box::pin(self.load())
     }

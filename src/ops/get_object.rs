@@ -2,7 +2,7 @@
 
 use super::meta::{ObjectMeta, format_http_date, header};
 use crate::checksum::{ChecksumAlgorithm, Hasher};
-use crate::client::Bucket;
+use crate::client::{Bucket, RetryState};
 use crate::error::{Error, Result};
 use crate::request::OpRequest;
 use crate::transport::ByteStream;
@@ -283,6 +283,12 @@ impl GetObject {
     }
 
     async fn send(self) -> Result<GetObjectOutput> {
+        self.send_in(&mut RetryState::default()).await
+    }
+
+    /// Sends the request, continuing the retry bookkeeping in `state` (a download range that
+    /// resumes its body counts every request it made toward one attempt limit).
+    pub(crate) async fn send_in(self, state: &mut RetryState) -> Result<GetObjectOutput> {
         let ctx = |e: Error| e.with_context("GetObject", Some(&self.bucket.name), Some(&self.key));
         let mut req = OpRequest::new("GetObject", Method::GET)
             .bucket(&self.bucket.name)
@@ -308,7 +314,7 @@ impl GetObject {
         if self.validate_checksum {
             req = req.header("x-amz-checksum-mode", "ENABLED");
         }
-        let resp = self.bucket.execute(req).await?;
+        let resp = self.bucket.execute_in(req, state).await?;
         // A full-object checksum of a whole-object answer; composite ones ("…-3") cannot be
         // checked from the bytes alone.
         let whole = match self.range {

@@ -432,7 +432,28 @@ impl MultipartUpload {
             .bucket(self.inner.bucket.name())
             .key(&self.inner.key)
             .query([("uploadId", self.inner.upload_id.as_str())]);
-        self.inner.bucket.execute(req).await.map_err(ctx)?;
-        Ok(())
+        match self.inner.bucket.execute(req).await {
+            Ok(_) => {
+                tracing::info!(
+                    target: "async_s3::multipart",
+                    bucket = self.inner.bucket.name(),
+                    key = self.inner.key.as_str(),
+                    upload_id = self.inner.upload_id.as_str(),
+                    "multipart upload aborted"
+                );
+                Ok(())
+            }
+            Err(e) => {
+                tracing::warn!(
+                    target: "async_s3::multipart",
+                    bucket = self.inner.bucket.name(),
+                    key = self.inner.key.as_str(),
+                    upload_id = self.inner.upload_id.as_str(),
+                    error = %e,
+                    "aborting a multipart upload failed"
+                );
+                Err(ctx(e))
+            }
+        }
     }
 }

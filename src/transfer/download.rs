@@ -5,7 +5,7 @@
 use super::plan::ranges;
 use super::progress::{CancelHandle, Progress, Tracker, callback, cancelled};
 use super::{DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE};
-use crate::client::Bucket;
+use crate::client::{Bucket, RetryState};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::get_object::GetObjectOutput;
 use bytes::{Bytes, BytesMut};
@@ -22,9 +22,6 @@ use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 use tokio::sync::Semaphore;
 use tokio::task::{JoinHandle, JoinSet};
 
-/// How many times one range is resumed after its body broke off.
-const RANGE_ATTEMPTS: u32 = 4;
-
 /// Downloads an object with parallel ranged GETs. Built by [`Bucket::download`]; finish it
 /// with [`to_path`](Self::to_path), [`to_bytes`](Self::to_bytes) or
 /// [`to_stream`](Self::to_stream).
@@ -32,7 +29,10 @@ const RANGE_ATTEMPTS: u32 = 4;
 /// The first GET asks for the first part and learns the size and the ETag; every other range
 /// carries `If-Match` with that ETag, so a download never stitches two versions together.
 /// Each answer's `Content-Range` is checked against what was asked; a range whose body breaks
-/// off is resumed from the first missing byte.
+/// off is resumed from the first missing byte, as a retry like any other: after the client's
+/// backoff, paid from its retry budget, and counted toward its
+/// [`max_attempts`](crate::RetryConfig::max_attempts) (a body that keeps breaking ends in the
+/// error, with [`Error::attempts`] counting every request made for that range).
 ///
 /// # Errors
 ///
@@ -95,10 +95,13 @@ struct Discovered {
     size: u64,
     etag: Option<String>,
     /// The first response, its body not yet read (none for an empty object).
-    first: Option<GetObjectOutput>,
+    first: Option<Started>,
     /// Length of the first range.
     first_len: u64,
 }
+
+/// A response already received for a range, and the retry bookkeeping that got it.
+type Started = (GetObjectOutput, RetryState);
 
 /// File writes are batched to this size: each write is a blocking-pool round trip.
 const FILE_BATCH: usize = 1 << 20;
@@ -171,21 +174,21 @@ struct RangeJob {
 }
 
 impl RangeJob {
-    /// Fetches the range into `sink`, resuming after a broken body; `first` is a response
-    /// already received for this range.
-    async fn run(
-        self,
-        mut sink: Sink,
-        mut first: Option<GetObjectOutput>,
-    ) -> Result<Option<BytesMut>> {
+    /// Fetches the range into `sink`, resuming after a broken body through the client's
+    /// retry policy; `first` is a response already received for this range.
+    async fn run(self, mut sink: Sink, first: Option<Started>) -> Result<Option<BytesMut>> {
+        let client = self.bucket.client();
+        let (mut resp, mut state) = match first {
+            Some(started) => started,
+            None => {
+                let mut state = RetryState::for_body();
+                let resp = self.get(self.offset, &mut state).await?;
+                (resp, state)
+            }
+        };
+        // Bytes already in the sink: kept across resumptions.
         let mut done = 0u64;
-        let mut attempt = 0;
-        while done < self.len {
-            attempt += 1;
-            let resp = match first.take() {
-                Some(r) => r,
-                None => self.get(self.offset + done).await?,
-            };
+        loop {
             let mut body = resp.into_stream();
             let mut broke = None;
             while let Some(chunk) = body.next().await {
@@ -206,42 +209,50 @@ impl RangeJob {
                     }
                 }
             }
-            match broke {
-                Some(e) if e.is_retryable() && attempt < RANGE_ATTEMPTS => continue,
-                Some(e) => return Err(e),
-                None if done < self.len && attempt >= RANGE_ATTEMPTS => {
-                    return Err(Error::invalid_response(format!(
-                        "range at {} ended after {done} of {} bytes",
-                        self.offset, self.len
-                    )));
-                }
-                None => {}
+            if broke.is_none() && done == self.len {
+                break;
             }
+            let e = broke.unwrap_or_else(|| {
+                Error::invalid_response(format!(
+                    "range at {} ended after {done} of {} bytes",
+                    self.offset, self.len
+                ))
+                .with_retryable(true)
+            });
+            if !client.pause_before_retry(&mut state, &e).await {
+                return Err(e.with_attempts(state.attempts));
+            }
+            resp = self.get(self.offset + done, &mut state).await?;
         }
+        client.retry_succeeded(&mut state);
         sink.finish().await
     }
 
     /// GETs `[from, offset + len)`, pinned to the ETag, and checks the answer's total size.
-    async fn get(&self, from: u64) -> Result<GetObjectOutput> {
+    async fn get(&self, from: u64, state: &mut RetryState) -> Result<GetObjectOutput> {
         let end = self.offset + self.len - 1;
         let mut req = self.bucket.get_object(self.key.clone()).range(from..=end);
         if let Some(etag) = &self.etag {
             req = req.if_match(etag.clone());
         }
-        let resp = req.await.map_err(object_changed)?;
+        let resp = req.send_in(state).await.map_err(object_changed)?;
+        let attempts = state.attempts;
         // Not every store honours If-Match: check the ETag as well.
         if self.etag.is_some() && resp.meta.etag != self.etag {
-            return Err(Error::new(ErrorKind::ObjectChanged).with_message(format!(
-                "the object was replaced during the download (ETag {:?}, then {:?})",
-                self.etag, resp.meta.etag
-            )));
+            return Err(Error::new(ErrorKind::ObjectChanged)
+                .with_message(format!(
+                    "the object was replaced during the download (ETag {:?}, then {:?})",
+                    self.etag, resp.meta.etag
+                ))
+                .with_attempts(attempts));
         }
         let total = resp.content_range.and_then(|cr| cr.total);
         if total != Some(self.size) {
             return Err(Error::invalid_response(format!(
                 "the object's size changed from {} to {total:?} during the download",
                 self.size
-            )));
+            ))
+            .with_attempts(attempts));
         }
         Ok(resp)
     }
@@ -252,6 +263,7 @@ fn object_changed(e: Error) -> Error {
     if e.kind() == ErrorKind::PreconditionFailed {
         Error::new(ErrorKind::ObjectChanged)
             .with_message("the object was replaced during the download (its ETag changed)")
+            .with_attempts(e.attempts())
             .with_source(e)
     } else {
         e
@@ -288,10 +300,12 @@ impl Download {
     }
 
     async fn discover(&self) -> Result<Discovered> {
+        let mut state = RetryState::for_body();
         let first = self
             .bucket
             .get_object(self.key.clone())
             .range(0..self.part_size)
+            .send_in(&mut state)
             .await;
         match first {
             Ok(resp) => {
@@ -303,7 +317,7 @@ impl Download {
                 Ok(Discovered {
                     size,
                     etag,
-                    first: Some(resp),
+                    first: Some((resp, state)),
                     first_len,
                 })
             }
@@ -492,7 +506,7 @@ impl Download {
         let mut d = self.discover().await.map_err(&ctx)?;
         Self::check_pinnable(&d).map_err(&ctx)?;
         let first = d.first.take();
-        let mut jobs: VecDeque<(RangeJob, Option<GetObjectOutput>)> = VecDeque::new();
+        let mut jobs: VecDeque<(RangeJob, Option<Started>)> = VecDeque::new();
         if d.first_len > 0 {
             jobs.push_back((self.job(&d, 0, d.first_len), first));
         }
@@ -617,7 +631,7 @@ impl<T> Drop for AbortOnDrop<T> {
 /// Dropping it stops the range tasks still running.
 #[must_use = "streams do nothing unless polled"]
 pub struct DownloadStream {
-    jobs: VecDeque<(RangeJob, Option<GetObjectOutput>)>,
+    jobs: VecDeque<(RangeJob, Option<Started>)>,
     window: VecDeque<AbortOnDrop<Result<Option<BytesMut>>>>,
     concurrency: usize,
     /// Resolves when the transfer is cancelled; polled first, so a cancel wakes the stream

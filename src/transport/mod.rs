@@ -18,7 +18,7 @@ use idle::{Activity, Tracked};
 use std::pin::Pin;
 use std::time::Duration;
 
-pub(crate) use retry::Backoff;
+pub(crate) use retry::RetryState;
 pub(crate) use simple::{SimpleHttp, SimpleResponse};
 
 /// A response body stream.
@@ -29,8 +29,7 @@ pub(crate) type ByteStream =
 #[derive(Debug)]
 pub(crate) struct Transport {
     http: reqwest::Client,
-    backoff: Backoff,
-    budget: retry::Budget,
+    policy: retry::Policy,
     /// How far the server's clock is ahead of ours, in milliseconds, learned from the `Date`
     /// of a `RequestTimeTooSkewed` answer; added to the clock for every signature.
     skew_ms: std::sync::atomic::AtomicI64,
@@ -206,18 +205,20 @@ impl Transport {
         })?;
         Ok(Self {
             http,
-            backoff: Backoff::new(config.retry),
-            budget: retry::Budget::new(config.retry.budget),
+            policy: retry::Policy::new(config),
             skew_ms: std::sync::atomic::AtomicI64::new(0),
         })
     }
 
-    /// Sends `req`, retrying transient failures; each attempt is signed at send time.
-    pub(crate) async fn execute(
+    /// Sends `req`, retrying transient failures; each attempt is signed at send time. The
+    /// retry bookkeeping continues in `state`: attempts already made count toward the limit,
+    /// and the attempt numbers (and the backoff) go on from there.
+    pub(crate) async fn execute_in(
         &self,
         config: &Config,
         signer: &Signer,
         req: &OpRequest,
+        state: &mut RetryState,
     ) -> Result<Response> {
         let ctx =
             |e: Error| e.with_context(req.operation, req.bucket.as_deref(), req.key.as_deref());
@@ -242,62 +243,66 @@ impl Transport {
             u
         };
         let payload = payload_mode(config, req);
-        let max_attempts = if req.body.is_replayable() {
-            config.retry.max_attempts
-        } else {
-            1
-        };
-        let mut attempt = 0;
-        // Each of these gets one immediate extra attempt per request.
-        let (mut skew_fixed, mut creds_refreshed) = (false, false);
-        // What the last retry cost: a success gives it back (AWS standard retry mode).
-        let mut last_cost = 0;
-        // The immediate extra attempts (skew, expired credentials) do not count toward
-        // `max_attempts`; `attempts()` still reports every request sent.
-        let mut extra = 0;
+        let replayable = req.body.is_replayable();
         loop {
-            attempt += 1;
+            state.attempts += 1;
+            let started = std::time::Instant::now();
             let result = self
                 .attempt(config, signer, req, &target, &url, &payload)
                 .await;
-            match result {
+            log_attempt(req, state.attempts, &result, started.elapsed());
+            let e = match result {
                 Ok(resp) => {
-                    self.budget.refund(last_cost);
+                    if !state.body_counts {
+                        self.policy.succeeded(state);
+                    }
                     return Ok(resp);
                 }
-                Err(e) => {
-                    let replayable = req.body.is_replayable();
-                    match e.s3_code() {
-                        // The clock offset was learned from the answer: sign again (TEST-PLAN R4).
-                        Some("RequestTimeTooSkewed") if !skew_fixed && replayable => {
-                            skew_fixed = true;
-                            extra += 1;
-                            continue;
-                        }
-                        // Credentials expired early: fetch new ones once (TEST-PLAN R5).
-                        Some("ExpiredToken" | "ExpiredTokenException" | "TokenRefreshRequired")
-                            if !creds_refreshed && replayable =>
-                        {
-                            creds_refreshed = true;
-                            config.credentials.invalidate();
-                            extra += 1;
-                            continue;
-                        }
-                        _ => {}
-                    }
-                    if !e.is_retryable() || attempt - extra >= max_attempts {
-                        return Err(ctx(e.with_attempts(attempt)));
-                    }
-                    // The client-wide budget pays for the retry, or there is none.
-                    let Some(cost) = self.budget.withdraw(e.is_timeout()) else {
-                        return Err(ctx(e.with_attempts(attempt)));
-                    };
-                    last_cost = cost;
-                    let delay = self.backoff.delay_with_hint(attempt, e.retry_after());
-                    tokio::time::sleep(delay).await;
+                Err(e) => ctx(e),
+            };
+            // Each of these gets one immediate extra attempt per request; the extra attempts
+            // do not count toward `max_attempts`, `attempts()` still reports every request.
+            match e.s3_code() {
+                // The clock offset was learned from the answer: sign again (TEST-PLAN R4).
+                Some("RequestTimeTooSkewed") if !state.skew_fixed && replayable => {
+                    state.skew_fixed = true;
+                    state.extra += 1;
+                    retry::log_immediate_retry(&e, state.attempts);
+                    continue;
                 }
+                // Credentials expired early: fetch new ones once (TEST-PLAN R5).
+                Some("ExpiredToken" | "ExpiredTokenException" | "TokenRefreshRequired")
+                    if !state.creds_refreshed && replayable =>
+                {
+                    state.creds_refreshed = true;
+                    config.credentials.invalidate();
+                    tracing::debug!(
+                        target: "async_s3::credentials",
+                        provider = config.credentials.name(),
+                        "cached credentials dropped: the service said they expired"
+                    );
+                    state.extra += 1;
+                    retry::log_immediate_retry(&e, state.attempts);
+                    continue;
+                }
+                _ => {}
+            }
+            if !self.policy.pause_before_retry(state, &e, replayable).await {
+                return Err(e.with_attempts(state.attempts));
             }
         }
+    }
+
+    /// The shared retry decision, for a failure found after `execute_in` returned (a response
+    /// body that broke off): whether to try again, after the backoff, paid from the budget.
+    pub(crate) async fn pause_before_retry(&self, state: &mut RetryState, e: &Error) -> bool {
+        self.policy.pause_before_retry(state, e, true).await
+    }
+
+    /// A request whose response body was read to the end: its last retry is paid back (for
+    /// states made with [`RetryState::for_body`]).
+    pub(crate) fn succeeded(&self, state: &mut RetryState) {
+        self.policy.succeeded(state);
     }
 
     /// Our clock, corrected by what the server taught us.
@@ -326,6 +331,11 @@ impl Transport {
             Err(behind) => -i64::try_from(behind.duration().as_millis()).unwrap_or(i64::MAX),
         };
         self.skew_ms.store(ms, std::sync::atomic::Ordering::Relaxed);
+        tracing::warn!(
+            target: "async_s3::clock",
+            skew_ms = ms,
+            "the server's clock differs from ours: signing with the corrected time"
+        );
     }
 
     async fn attempt(
@@ -481,6 +491,40 @@ impl Transport {
         Err(e
             .with_retryable(retryable)
             .with_retry_after(retry::retry_after(&headers)))
+    }
+}
+
+/// One debug event per attempt: what was sent, and how it ended. Never headers, query or
+/// body: those can hold a signature, a session token or a presigned query.
+fn log_attempt(req: &OpRequest, attempt: u32, result: &Result<Response>, elapsed: Duration) {
+    let elapsed_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+    let bucket = req.bucket.as_deref().unwrap_or_default();
+    let key = req.key.as_deref().unwrap_or_default();
+    match result {
+        Ok(resp) => tracing::debug!(
+            target: "async_s3::attempt",
+            operation = req.operation,
+            method = req.method.as_str(),
+            bucket,
+            key,
+            attempt,
+            status = resp.status,
+            elapsed_ms,
+            "attempt answered"
+        ),
+        Err(e) => tracing::debug!(
+            target: "async_s3::attempt",
+            operation = req.operation,
+            method = req.method.as_str(),
+            bucket,
+            key,
+            attempt,
+            status = e.status(),
+            error = ?e.kind(),
+            code = e.s3_code(),
+            elapsed_ms,
+            "attempt failed"
+        ),
     }
 }
 

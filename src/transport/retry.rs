@@ -1,8 +1,10 @@
 //! The retry decision and the backoff schedule, in one place.
 
-use crate::config::RetryConfig;
+use crate::config::{AsyncSleep, Config, JitterSource, RetryConfig};
+use crate::error::Error;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -33,6 +35,156 @@ pub(crate) fn is_retryable_code(code: Option<&str>) -> bool {
 /// What a retry costs from the budget, and what a timeout's retry costs.
 const RETRY_COST: u32 = 5;
 const TIMEOUT_RETRY_COST: u32 = 10;
+
+/// One request's retry bookkeeping. A download range keeps one across the resumptions of its
+/// body, so they count toward the same attempt limit as the request's own retries.
+#[derive(Debug, Default)]
+pub(crate) struct RetryState {
+    /// Requests sent so far.
+    pub(crate) attempts: u32,
+    /// The immediate extra attempts (clock skew, expired credentials), which do not count
+    /// toward `max_attempts`.
+    pub(crate) extra: u32,
+    /// What the last retry cost from the budget: a success gives it back.
+    last_cost: u32,
+    pub(crate) skew_fixed: bool,
+    pub(crate) creds_refreshed: bool,
+    /// Whether success means the whole response body arrived, not just its head: then the
+    /// caller reports it with `succeeded`, and a body that keeps breaking drains the budget.
+    pub(crate) body_counts: bool,
+}
+
+impl RetryState {
+    /// Bookkeeping for a request whose body is read to the end before it counts as a success
+    /// (a download range, resumed when its body breaks off).
+    pub(crate) fn for_body() -> Self {
+        Self {
+            body_counts: true,
+            ..Self::default()
+        }
+    }
+}
+
+/// The retry policy of a client: the attempt limit, the backoff, the shared budget and the
+/// way to wait. Every retry, of a request or of a broken download body, is decided here.
+#[derive(Debug)]
+pub(crate) struct Policy {
+    max_attempts: u32,
+    backoff: Backoff,
+    budget: Budget,
+    sleep: Sleeper,
+}
+
+impl Policy {
+    pub(crate) fn new(config: &Config) -> Self {
+        Self {
+            max_attempts: config.retry.max_attempts,
+            backoff: Backoff::new(config.retry, config.jitter.clone()),
+            budget: Budget::new(config.retry.budget),
+            sleep: match &config.sleep {
+                Some(s) => Sleeper::Custom(s.clone()),
+                None => Sleeper::Tokio,
+            },
+        }
+    }
+
+    /// Whether the failure `e` of attempt `state.attempts` is tried again. When it is, the
+    /// budget pays for the retry and this waits out the backoff (or the server's hint, within
+    /// the cap) before returning `true`. `replayable` is false for bodies that can be sent
+    /// only once: then the first attempt is the only one.
+    pub(crate) async fn pause_before_retry(
+        &self,
+        state: &mut RetryState,
+        e: &Error,
+        replayable: bool,
+    ) -> bool {
+        let max_attempts = if replayable { self.max_attempts } else { 1 };
+        if !e.is_retryable() {
+            return false;
+        }
+        if state.attempts.saturating_sub(state.extra) >= max_attempts {
+            tracing::debug!(
+                target: "async_s3::retry",
+                operation = e.operation(),
+                attempt = state.attempts,
+                reason = %Reason(e),
+                max_attempts,
+                "not retrying: attempts spent"
+            );
+            return false;
+        }
+        // The client-wide budget pays for the retry, or there is none.
+        let Some(cost) = self.budget.withdraw(e.is_timeout()) else {
+            tracing::warn!(
+                target: "async_s3::retry",
+                operation = e.operation(),
+                attempt = state.attempts,
+                reason = %Reason(e),
+                "not retrying: the client's retry budget is spent"
+            );
+            return false;
+        };
+        state.last_cost = cost;
+        let delay = self
+            .backoff
+            .delay_with_hint(state.attempts, e.retry_after());
+        tracing::debug!(
+            target: "async_s3::retry",
+            operation = e.operation(),
+            attempt = state.attempts,
+            reason = %Reason(e),
+            delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+            "retrying"
+        );
+        self.sleep.sleep(delay).await;
+        true
+    }
+
+    /// The request succeeded: its last retry's cost goes back to the budget.
+    pub(crate) fn succeeded(&self, state: &mut RetryState) {
+        self.budget.refund(std::mem::take(&mut state.last_cost));
+    }
+}
+
+/// Logs a retry made at once, without backoff or budget (clock skew, expired credentials).
+pub(crate) fn log_immediate_retry(e: &Error, attempt: u32) {
+    tracing::debug!(
+        target: "async_s3::retry",
+        operation = e.operation(),
+        attempt,
+        reason = %Reason(e),
+        delay_ms = 0u64,
+        "retrying"
+    );
+}
+
+/// Why an attempt failed, for logs: the S3 code, else the error kind.
+struct Reason<'a>(&'a Error);
+
+impl std::fmt::Display for Reason<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.s3_code() {
+            Some(code) => f.write_str(code),
+            None => write!(f, "{:?}", self.0.kind()),
+        }
+    }
+}
+
+/// How to wait: tokio's timer called directly (no allocation), or an injected sleep.
+#[derive(Debug)]
+enum Sleeper {
+    Tokio,
+    Custom(Arc<dyn AsyncSleep>),
+}
+
+impl Sleeper {
+    async fn sleep(&self, d: Duration) {
+        match self {
+            Sleeper::Tokio => tokio::time::sleep(d).await,
+            Sleeper::Custom(s) => s.sleep(d).await,
+        }
+    }
+}
 
 /// The client-wide retry budget (a token bucket).
 #[derive(Debug)]
@@ -88,16 +240,25 @@ pub(crate) fn retry_after(headers: &http::HeaderMap) -> Option<Duration> {
 #[derive(Debug)]
 pub(crate) struct Backoff {
     config: RetryConfig,
-    state: AtomicU64,
+    random: Random,
+}
+
+/// Where jitter comes from: the built-in generator or an injected source.
+#[derive(Debug)]
+enum Random {
+    XorShift(AtomicU64),
+    Custom(Arc<dyn JitterSource>),
 }
 
 impl Backoff {
-    pub(crate) fn new(config: RetryConfig) -> Self {
-        let seed = RandomState::new().build_hasher().finish() | 1;
-        Self {
-            config,
-            state: AtomicU64::new(seed),
-        }
+    pub(crate) fn new(config: RetryConfig, jitter: Option<Arc<dyn JitterSource>>) -> Self {
+        let random = match jitter {
+            Some(j) => Random::Custom(j),
+            None => Random::XorShift(AtomicU64::new(
+                RandomState::new().build_hasher().finish() | 1,
+            )),
+        };
+        Self { config, random }
     }
 
     /// The delay before attempt `attempt + 1`, honouring the server's hint within the cap.
@@ -109,45 +270,95 @@ impl Backoff {
         }
     }
 
-    /// The delay before attempt `attempt + 1`.
-    pub(crate) fn delay(&self, attempt: u32) -> Duration {
-        let ceiling = self
-            .config
+    /// The ceiling of the delay before attempt `attempt + 1`.
+    pub(crate) fn ceiling(&self, attempt: u32) -> Duration {
+        self.config
             .initial_backoff
             .saturating_mul(1u32 << attempt.saturating_sub(1).min(20))
-            .min(self.config.max_backoff);
-        let nanos = ceiling.as_nanos() as u64;
-        if nanos == 0 {
-            return Duration::ZERO;
-        }
-        Duration::from_nanos(self.next_random() % nanos)
+            .min(self.config.max_backoff)
     }
 
-    /// xorshift64*: plenty for jitter, no dependency.
-    fn next_random(&self) -> u64 {
-        let mut x = self.state.load(Ordering::Relaxed);
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.state.store(x, Ordering::Relaxed);
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    /// The delay before attempt `attempt + 1`: `ceiling × r / 2⁶⁴` for a random `r`.
+    pub(crate) fn delay(&self, attempt: u32) -> Duration {
+        let nanos = u64::try_from(self.ceiling(attempt).as_nanos()).unwrap_or(u64::MAX);
+        let r = match &self.random {
+            Random::XorShift(state) => next_xorshift(state),
+            Random::Custom(j) => j.next_u64(),
+        };
+        Duration::from_nanos(((u128::from(nanos) * u128::from(r)) >> 64) as u64)
     }
+}
+
+/// xorshift64*: plenty for jitter, no dependency.
+fn next_xorshift(state: &AtomicU64) -> u64 {
+    let mut x = state.load(Ordering::Relaxed);
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    state.store(x, Ordering::Relaxed);
+    x.wrapping_mul(0x2545_f491_4f6c_dd1d)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Always the same random value.
+    #[derive(Debug)]
+    struct Fixed(u64);
+
+    impl JitterSource for Fixed {
+        fn next_u64(&self) -> u64 {
+            self.0
+        }
+    }
+
+    fn backoff(initial_ms: u64, max_ms: u64, r: u64) -> Backoff {
+        let config = RetryConfig::default().with_backoff(
+            Duration::from_millis(initial_ms),
+            Duration::from_millis(max_ms),
+        );
+        Backoff::new(config, Some(Arc::new(Fixed(r))))
+    }
+
     #[test]
-    fn delays_stay_under_the_growing_ceiling() {
-        let b = Backoff::new(RetryConfig::default());
+    fn full_jitter_scales_the_doubling_ceiling_up_to_the_cap() {
+        // r = 2^63 is exactly half of every ceiling: 100, 200, 400, 800, then the 1 s cap.
+        let b = backoff(100, 1000, 1 << 63);
+        let delays: Vec<u128> = (1..=7).map(|a| b.delay(a).as_millis()).collect();
+        assert_eq!(delays, [50, 100, 200, 400, 500, 500, 500]);
+        // r = 0 is no wait at all; the largest r stays below the ceiling by under a nanosecond
+        // per 2^64.
+        assert_eq!(backoff(100, 1000, 0).delay(3), Duration::ZERO);
+        let top = backoff(100, 1000, u64::MAX);
+        assert_eq!(
+            top.delay(1),
+            Duration::from_millis(100) - Duration::from_nanos(1)
+        );
+        assert_eq!(
+            top.delay(30),
+            Duration::from_secs(1) - Duration::from_nanos(1)
+        );
+        // A huge attempt number neither overflows nor escapes the cap.
+        assert_eq!(b.delay(u32::MAX), Duration::from_millis(500));
+    }
+
+    #[test]
+    fn the_built_in_generator_stays_under_the_ceiling_and_varies() {
+        let b = Backoff::new(RetryConfig::default(), None);
+        let mut seen = std::collections::HashSet::new();
         for attempt in 1..10 {
-            let ceiling = Duration::from_millis(100) * (1 << (attempt - 1));
-            let ceiling = ceiling.min(Duration::from_secs(20));
             for _ in 0..50 {
-                assert!(b.delay(attempt) < ceiling);
+                let d = b.delay(attempt);
+                assert!(d < b.ceiling(attempt));
+                seen.insert(d);
             }
         }
+        assert!(
+            seen.len() > 400,
+            "jitter is random: {} distinct",
+            seen.len()
+        );
     }
 
     #[test]
@@ -166,23 +377,28 @@ mod tests {
     }
 
     #[test]
-    fn server_hints_are_read_and_clamped() {
+    fn server_hints_are_read_and_clamped_exactly() {
         let mut h = http::HeaderMap::new();
         h.insert("retry-after", http::HeaderValue::from_static("3"));
         assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
         h.insert("x-amz-retry-after", http::HeaderValue::from_static("1500"));
         assert_eq!(retry_after(&h), Some(Duration::from_millis(1500)));
-        let b = Backoff::new(
-            RetryConfig::default().with_backoff(Duration::from_millis(1), Duration::from_secs(2)),
-        );
+        h.insert("x-amz-retry-after", http::HeaderValue::from_static("soon"));
         assert_eq!(
-            b.delay_with_hint(1, Some(Duration::from_secs(60))),
-            Duration::from_secs(2)
+            retry_after(&h),
+            Some(Duration::from_secs(3)),
+            "junk is ignored"
         );
-        assert_eq!(
-            b.delay_with_hint(1, Some(Duration::from_millis(700))),
-            Duration::from_millis(700)
-        );
+
+        // Ceiling 100 ms for the first retry, jitter half of it: 50 ms without a hint.
+        let b = backoff(100, 2000, 1 << 63);
+        assert_eq!(b.delay_with_hint(1, None), Duration::from_millis(50));
+        // A hint longer than the cap is cut to the cap, one shorter is obeyed, one shorter
+        // than the jittered delay does not shorten it.
+        let hint = |ms| b.delay_with_hint(1, Some(Duration::from_millis(ms)));
+        assert_eq!(hint(60_000), Duration::from_secs(2));
+        assert_eq!(hint(700), Duration::from_millis(700));
+        assert_eq!(hint(10), Duration::from_millis(50));
     }
 
     #[test]

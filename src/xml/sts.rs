@@ -204,4 +204,72 @@ mod tests {
         assert!(parse_sts_error(b"").is_none());
         assert!(parse_sts_error(b"<ErrorResponse><Error>").is_none());
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+        use time::OffsetDateTime;
+        use time::format_description::well_known::Rfc3339;
+
+        fn escape(s: &str) -> String {
+            s.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+        }
+
+        proptest! {
+            /// What STS writes (escaped, padded, children in any order, unknown elements
+            /// around) is what the provider reads.
+            #[test]
+            fn written_credentials_read_back(
+                id in "[A-Z0-9]{16,20}",
+                secret in "[A-Za-z0-9/+&<>]{1,40}",
+                token in "[A-Za-z0-9/+=&]{1,80}",
+                expiry in 0u64..253_402_300_800,
+                pad in "[ \n\t]{0,3}",
+                rotate in 0usize..4,
+            ) {
+                let when = UNIX_EPOCH + std::time::Duration::from_secs(expiry);
+                let when_text = OffsetDateTime::from(when).format(&Rfc3339).unwrap();
+                let mut fields = [
+                    format!("<AccessKeyId>{pad}{}{pad}</AccessKeyId>", escape(&id)),
+                    format!("<SecretAccessKey>{pad}{}{pad}</SecretAccessKey>", escape(&secret)),
+                    format!("<SessionToken>{pad}{}{pad}</SessionToken>", escape(&token)),
+                    format!("<Expiration>{pad}{when_text}{pad}</Expiration>"),
+                ];
+                fields.rotate_left(rotate);
+                let doc = format!(
+                    "<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult>\
+                     <Provider>p</Provider><Credentials>{}<Extra/></Credentials>\
+                     </AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>",
+                    fields.concat()
+                );
+                let c = parse_assume_role_with_web_identity(doc.as_bytes()).unwrap();
+                prop_assert_eq!(c.access_key_id, id);
+                prop_assert_eq!(c.secret_access_key, secret);
+                prop_assert_eq!(c.session_token, token);
+                prop_assert_eq!(c.expiration, when);
+            }
+
+            /// Error documents read back field by field.
+            #[test]
+            fn written_errors_read_back(
+                code in "[A-Za-z]{1,20}",
+                message in "[ -~]{1,40}",
+                request_id in "[a-f0-9-]{1,36}",
+            ) {
+                let message = message.trim().to_owned();
+                prop_assume!(!message.is_empty());
+                let doc = format!(
+                    "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>\
+                     <Message>{}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
+                    escape(&message)
+                );
+                let e = parse_sts_error(doc.as_bytes()).unwrap();
+                prop_assert_eq!(e.code, Some(code));
+                prop_assert_eq!(e.message.map(|m| m.trim().to_owned()), Some(message));
+                prop_assert_eq!(e.request_id, Some(request_id));
+            }
+        }
+    }
 }

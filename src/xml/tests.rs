@@ -324,6 +324,12 @@ fn fragment() -> impl Strategy<Value = Vec<u8>> {
         "</PartNumber>",
         "<ETag>",
         "</ETag>",
+        "<AssumeRoleWithWebIdentityResponse>",
+        "<AssumeRoleWithWebIdentityResult>",
+        "<Credentials>",
+        "</Credentials>",
+        "<Expiration>2030-01-02T03:04:05Z</Expiration>",
+        "<ErrorResponse>",
         " ",
         "\r\n",
         "x:",
@@ -340,6 +346,8 @@ fn run_all(body: &[u8]) {
     let _ = all_errors(body);
     let _ = parse_error(body);
     let _ = is_error_document(body);
+    let _ = parse_assume_role_with_web_identity(body);
+    let _ = parse_sts_error(body);
 }
 
 proptest! {

@@ -3,7 +3,9 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub(crate) mod fault;
+pub(crate) mod logs;
 pub(crate) mod s3_server;
+pub(crate) mod timing;
 
 use async_s3::{Bucket, Client, ClientBuilder, Credentials, ProxyConfig, RetryConfig};
 pub(crate) use s3_server::{ACCESS_KEY, S3Server, SECRET_KEY};

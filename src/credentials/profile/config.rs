@@ -45,7 +45,7 @@ pub(crate) async fn load_profile_config(env: &Env, profile: Option<&str>) -> Res
 }
 
 /// The settings of profile `name` in `set`.
-fn config_of(set: &ProfileSet, name: &str) -> Result<ProfileConfig> {
+pub(super) fn config_of(set: &ProfileSet, name: &str) -> Result<ProfileConfig> {
     let Some(profile) = set.profile(name) else {
         return Ok(ProfileConfig::default());
     };

@@ -168,6 +168,10 @@ impl fmt::Debug for ProfileProvider {
 }
 
 impl ProvideCredentials for ProfileProvider {
+    fn name(&self) -> &'static str {
+        "profile"
+    }
+
     /// Reads the files and resolves the profile.
     ///
     /// # Cancel safety
@@ -177,6 +181,32 @@ impl ProvideCredentials for ProfileProvider {
     fn provide_credentials(&self) -> CredentialsFuture<'_> {
         Box::pin(self.load())
     }
+}
+
+/// Fuzz entry: both shared files parsed and merged, then every setting the crate reads from
+/// each profile (static keys, region, endpoints, attempts, addressing).
+#[cfg(feature = "fuzzing")]
+pub(super) fn fuzz_shared_files(config: &str, credentials: &str) {
+    let set = ProfileSet::merge(
+        parse::parse(config, FileKind::Config),
+        parse::parse(credentials, FileKind::Credentials),
+    );
+    let _ = set.skipped_note();
+    for name in set.profile_names() {
+        let _ = config::config_of(&set, name);
+        if let Some(profile) = set.profile(name) {
+            let _ = static_keys(profile);
+            if let Some(session) = profile.get("sso_session") {
+                let _ = set.sso_session(session);
+            }
+        }
+    }
+}
+
+/// Fuzz entry: the `credential_process` output parser.
+#[cfg(feature = "fuzzing")]
+pub(super) fn fuzz_process_output(stdout: &[u8]) {
+    let _ = process::parse_output("fuzz", stdout);
 }
 
 /// An error of kind `Credentials` whose message starts with the profile.

@@ -268,6 +268,12 @@ impl ProfileSet {
         self.profiles.get(name)
     }
 
+    /// The names of all profiles.
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub(crate) fn profile_names(&self) -> impl Iterator<Item = &str> {
+        self.profiles.keys().map(String::as_str)
+    }
+
     /// The `[services name]` section.
     pub(crate) fn services(&self, name: &str) -> Option<&Section> {
         self.services.get(name)
@@ -522,6 +528,41 @@ mod tests {
             let f = parse(&text, FileKind::Config);
             prop_assert_eq!(f.profiles.get(&name).and_then(|p| p.get(&key)), Some(value.as_str()));
             prop_assert!(f.skipped_lines.is_empty());
+        }
+
+        /// Profiles written to both files come back once each, under their own names, with
+        /// the credentials file's value winning for a key set in both.
+        #[test]
+        fn profiles_of_both_files_merge(
+            in_config in proptest::collection::btree_set("[A-Za-z0-9_.-]{1,10}", 0..5),
+            in_credentials in proptest::collection::btree_set("[A-Za-z0-9_.-]{1,10}", 0..5),
+        ) {
+            let config: String = in_config
+                .iter()
+                .map(|n| format!("[profile {n}]\nregion = config-{n}\nk = c\n"))
+                .collect();
+            let credentials: String = in_credentials
+                .iter()
+                .map(|n| format!("[{n}]\nk = {n}\n"))
+                .collect();
+            let set = ProfileSet::merge(
+                parse(&config, FileKind::Config),
+                parse(&credentials, FileKind::Credentials),
+            );
+            let names: Vec<&str> = set.profile_names().collect();
+            let expected: Vec<&str> = in_config
+                .union(&in_credentials)
+                .map(String::as_str)
+                .collect();
+            prop_assert_eq!(names, expected);
+            for n in &in_config {
+                let expected_region = format!("config-{n}");
+                prop_assert_eq!(set.profile(n).and_then(|p| p.get("region")), Some(expected_region.as_str()));
+            }
+            for n in &in_credentials {
+                prop_assert_eq!(set.profile(n).and_then(|p| p.get("k")), Some(n.as_str()));
+            }
+            prop_assert_eq!(set.skipped_note(), "");
         }
     }
 }

@@ -312,4 +312,68 @@ mod tests {
             assert!(e.to_string().contains("exit status: 127"), "{e}");
         }
     }
+
+    mod properties {
+        use super::*;
+        use crate::credentials::json_strategy::{CANARY, document};
+        use proptest::prelude::*;
+
+        const FIELDS: &[&str] = &[
+            "Version",
+            "AccessKeyId",
+            "SecretAccessKey",
+            "SessionToken",
+            "Expiration",
+            "Other",
+        ];
+
+        /// A time RFC 3339 can write: years 1970 to 9999, whole seconds.
+        fn expiry() -> impl Strategy<Value = SystemTime> {
+            (0u64..253_402_300_800).prop_map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s))
+        }
+
+        fn rfc3339(t: SystemTime) -> String {
+            OffsetDateTime::from(t).format(&Rfc3339).unwrap()
+        }
+
+        proptest! {
+            #[test]
+            fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+                let _ = parse_output("p", &bytes);
+            }
+
+            /// Documents of every shape: no panic, and an error never quotes a secret.
+            #[test]
+            fn errors_never_quote_a_secret(doc in document(FIELDS, &["SecretAccessKey", "SessionToken"])) {
+                if let Err(e) = parse_output("p", &doc) {
+                    let text = format!("{e} {e:?}");
+                    prop_assert!(!text.contains(CANARY), "{}", text);
+                }
+            }
+
+            /// What a credential process writes is what the provider reads.
+            #[test]
+            fn written_documents_read_back(
+                id in "[A-Z0-9]{16,20}",
+                secret in "[A-Za-z0-9/+]{1,40}",
+                token in proptest::option::of("[A-Za-z0-9/+=]{1,60}"),
+                expiry in proptest::option::of(expiry()),
+            ) {
+                let mut doc = serde_json::json!({
+                    "Version": 1, "AccessKeyId": id, "SecretAccessKey": secret,
+                });
+                if let Some(t) = &token {
+                    doc["SessionToken"] = t.clone().into();
+                }
+                if let Some(e) = expiry {
+                    doc["Expiration"] = rfc3339(e).into();
+                }
+                let c = parse_output("p", doc.to_string().as_bytes()).unwrap();
+                prop_assert_eq!(c.access_key_id(), id.as_str());
+                prop_assert_eq!(c.secret_access_key(), secret.as_str());
+                prop_assert_eq!(c.session_token(), token.as_deref());
+                prop_assert_eq!(c.expiry(), expiry);
+            }
+        }
+    }
 }
