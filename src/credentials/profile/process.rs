@@ -14,12 +14,19 @@ use std::process::Stdio;
 use std::time::{Duration, SystemTime};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use tokio::io::AsyncReadExt;
 
 /// How long a credential process may run before it is killed.
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The longest stderr excerpt quoted in an error, in characters.
 const STDERR_EXCERPT: usize = 200;
+
+/// The most stdout a credential process may print: a credentials document is well under 4 KiB.
+const STDOUT_CAP: u64 = 64 * 1024;
+
+/// The most stderr kept (the rest is read and dropped, so the process never blocks on it).
+const STDERR_CAP: u64 = 16 * 1024;
 
 /// Runs `command` for `profile` and parses its output.
 ///
@@ -30,11 +37,54 @@ pub(crate) async fn run(profile: &str, command: &str, timeout: Duration) -> Resu
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
-    let child = cmd
+    let mut child = cmd
         .spawn()
         .map_err(|e| fail(profile, "could not start credential_process").with_source(e))?;
-    let output = match tokio::time::timeout(timeout, child.wait_with_output()).await {
-        Ok(Ok(output)) => output,
+    let (Some(mut stdout), Some(mut stderr)) = (child.stdout.take(), child.stderr.take()) else {
+        return Err(fail(
+            profile,
+            "could not read the output of credential_process",
+        ));
+    };
+    // stdout is read up to a cap (a process that prints without end is stopped, not
+    // buffered); stderr is kept up to a cap and drained past it.
+    let read_stdout = async {
+        let mut out = Vec::new();
+        (&mut stdout)
+            .take(STDOUT_CAP + 1)
+            .read_to_end(&mut out)
+            .await?;
+        if out.len() as u64 > STDOUT_CAP {
+            return Err(std::io::Error::new(std::io::ErrorKind::FileTooLarge, "cap"));
+        }
+        Ok(out)
+    };
+    let read_stderr = async {
+        let mut err = Vec::new();
+        (&mut stderr).take(STDERR_CAP).read_to_end(&mut err).await?;
+        tokio::io::copy(&mut stderr, &mut tokio::io::sink()).await?;
+        Ok::<_, std::io::Error>(err)
+    };
+    // All three at once: a process blocked writing one pipe must not wait for the other.
+    let work = async {
+        match tokio::try_join!(read_stdout, read_stderr, child.wait()) {
+            Ok(output) => Ok(Some(output)),
+            Err(e) if e.kind() == std::io::ErrorKind::FileTooLarge => Ok(None),
+            Err(e) => Err(e),
+        }
+    };
+    // Dropping the child on any early return kills it (`kill_on_drop`).
+    let (stdout, stderr, status) = match tokio::time::timeout(timeout, work).await {
+        Ok(Ok(Some(output))) => output,
+        Ok(Ok(None)) => {
+            return Err(fail(
+                profile,
+                format_args!(
+                    "credential_process printed more than {} KiB and was killed",
+                    STDOUT_CAP / 1024
+                ),
+            ));
+        }
         Ok(Err(e)) => {
             return Err(
                 fail(profile, "could not read the output of credential_process").with_source(e),
@@ -49,6 +99,11 @@ pub(crate) async fn run(profile: &str, command: &str, timeout: Duration) -> Resu
                 ),
             ));
         }
+    };
+    let output = std::process::Output {
+        status,
+        stdout,
+        stderr,
     };
     if !output.status.success() {
         let mut message = format!("credential_process failed ({})", output.status);
@@ -301,6 +356,22 @@ mod tests {
                 .unwrap_err();
             assert!(started.elapsed() < Duration::from_secs(10));
             assert!(e.to_string().contains("did not finish within 0.2 s"), "{e}");
+        }
+
+        #[tokio::test]
+        async fn endless_output_is_cut_off_not_buffered() {
+            let started = std::time::Instant::now();
+            let e = run("dev", "yes SECRETCANARYprocess", Duration::from_secs(20))
+                .await
+                .unwrap_err();
+            assert!(started.elapsed() < Duration::from_secs(10));
+            let text = format!("{e} {e:?}");
+            assert!(text.contains("printed more than 64 KiB"), "{text}");
+            assert!(!text.contains(SECRET), "{text}");
+            // A chatty stderr is drained, not a reason to hang.
+            let cmd = r#"head -c 1000000 /dev/zero >&2; printf '%s' '{"Version":1,"AccessKeyId":"A","SecretAccessKey":"S"}'"#;
+            let c = run("dev", cmd, Duration::from_secs(20)).await.unwrap();
+            assert_eq!(c.access_key_id(), "A");
         }
 
         #[tokio::test]
