@@ -26,22 +26,29 @@ pub enum AddressingStyle {
 ///
 /// A body in memory is hashed once and its SHA-256 signed. A body streamed from a file or a
 /// stream cannot be hashed before it is sent without reading it twice; it is either sent as
-/// `UNSIGNED-PAYLOAD` (the bytes are then protected by TLS and by any checksum) or with
-/// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD` (aws-chunked: 64 KiB chunks, each signed as it goes,
-/// one SHA-256 pass over the data and no second read).
+/// `UNSIGNED-PAYLOAD` (the bytes are then protected by TLS and by any checksum) or
+/// aws-chunked with `STREAMING-AWS4-HMAC-SHA256-PAYLOAD` (64 KiB chunks, each signed as it
+/// goes: one SHA-256 pass over the data and no second read).
+///
+/// Independently of this setting, a checksum asked for on a stream body is computed while
+/// the body is sent and follows it as a trailing header (aws-chunked with a trailer, signed
+/// when streamed bodies are signed, `STREAMING-UNSIGNED-PAYLOAD-TRAILER` otherwise).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum PayloadSigning {
     /// In-memory bodies are signed; streamed bodies are chunk-signed over plain `http://`,
-    /// where nothing else protects them, and sent unsigned over TLS (the default, as the AWS
-    /// SDKs do).
+    /// where nothing else protects them, and sent unsigned over TLS, as the AWS SDKs do (the
+    /// default).
     #[default]
+    Auto,
+    /// In-memory bodies are signed; streamed bodies are sent `UNSIGNED-PAYLOAD` even over
+    /// plain `http://` (for stores that do not accept aws-chunked bodies).
     InMemoryBodies,
     /// Every body is signed: in-memory bodies by their hash, streamed bodies chunk by chunk,
     /// over TLS too.
     Always,
-    /// Send every body as `UNSIGNED-PAYLOAD`, plain `http://` included: least CPU, integrity
-    /// left to TLS and checksums.
+    /// No body is signed, plain `http://` included: least CPU, integrity left to TLS and
+    /// checksums.
     Never,
 }
 
@@ -516,8 +523,7 @@ impl ClientBuilder {
         self
     }
 
-    /// How request bodies are covered by the signature (default:
-    /// [`PayloadSigning::InMemoryBodies`]).
+    /// How request bodies are covered by the signature (default: [`PayloadSigning::Auto`]).
     pub fn payload_signing(mut self, mode: PayloadSigning) -> Self {
         self.payload_signing = mode;
         self

@@ -366,6 +366,16 @@ async fn a_truncated_range_is_resumed_from_the_missing_byte() {
 /// A handler for `object()` whose ranges starting in [3 MiB, 4 MiB) always break off after
 /// 100 KiB of body; `/bkt/throttled` is always 503 SlowDown.
 fn range_3_always_breaks(r: &Recorded, _: &[Recorded]) -> Reply {
+    range_3_breaks_after(r, 100 * 1024)
+}
+
+/// Range 3 breaks off before any body byte.
+fn range_3_breaks_at_once(r: &Recorded, _: &[Recorded]) -> Reply {
+    range_3_breaks_after(r, 0)
+}
+
+/// Serves the object, but every answer starting in range 3 stops after `send` body bytes.
+fn range_3_breaks_after(r: &Recorded, send: usize) -> Reply {
     let obj = object();
     if r.target.starts_with("/bkt/throttled") {
         return Reply::s3_error(503, "SlowDown");
@@ -380,7 +390,7 @@ fn range_3_always_breaks(r: &Recorded, _: &[Recorded]) -> Reply {
             status,
             headers,
             body,
-            send: 100 * 1024,
+            send,
         },
         other => other,
     }
@@ -400,12 +410,12 @@ fn range_3_requests(server: &FaultServer) -> Vec<String> {
 }
 
 /// TEST-PLAN D2 and R1 for downloads: resuming a broken body is a retry like any other. A
-/// range whose body always breaks off is resumed after the client's backoff (exact delays),
-/// each time from its first missing byte, and the download fails once `max_attempts`
-/// requests were made for it, with `attempts()` saying so.
+/// range whose body always breaks off before its first byte is retried after the client's
+/// backoff (exact delays) and the download fails once `max_attempts` requests were made for
+/// it, with `attempts()` saying so and nothing left on disk.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_range_that_keeps_breaking_fails_after_max_attempts() {
-    let server = FaultServer::with_handler(range_3_always_breaks).await;
+    let server = FaultServer::with_handler(range_3_breaks_at_once).await;
     let sleep = RecordingSleep::default();
     let c = support::fault_client_builder(&server)
         .retry(
@@ -426,18 +436,47 @@ async fn a_range_that_keeps_breaking_fails_after_max_attempts() {
         .unwrap_err();
     assert!(err.is_retryable(), "{err:?}");
     assert_eq!(err.attempts(), 3, "{err:?}");
-    // Progress is kept: each resumption starts where the last body broke off.
-    let k = 100 * 1024;
-    let expected: Vec<String> = (0..3)
-        .map(|i| format!("bytes={}-{}", 3 * MIB + i * k, 4 * MIB - 1))
-        .collect();
+    let expected = vec![format!("bytes={}-{}", 3 * MIB, 4 * MIB - 1); 3];
     assert_eq!(range_3_requests(&server), expected);
-    // Backoff before each resumption: half of the 100 ms and 200 ms ceilings.
+    // Backoff before each retry: half of the 100 ms and 200 ms ceilings.
     assert_eq!(
         sleep.delays(),
         [Duration::from_millis(50), Duration::from_millis(100)]
     );
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+/// A body that breaks off after making progress is resumed from its first missing byte, and
+/// the progress renews its attempts: a range cut every 100 KiB is fetched in 11 pieces with
+/// `max_attempts` 3, and the file is the object.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_range_that_breaks_after_progress_is_resumed_to_the_end() {
+    let server = FaultServer::with_handler(range_3_always_breaks).await;
+    let sleep = RecordingSleep::default();
+    let c = support::fault_client_builder(&server)
+        .retry(async_s3::RetryConfig::with_max_attempts(3))
+        .sleep(sleep.clone())
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.bin");
+    c.bucket("bkt")
+        .download("k")
+        .part_size(MIB as u64)
+        .to_path(&out)
+        .await
+        .unwrap();
+    assert!(std::fs::read(&out).unwrap() == object());
+    let k = 100 * 1024;
+    let expected: Vec<String> = (0..11)
+        .map(|i| format!("bytes={}-{}", 3 * MIB + i * k, 4 * MIB - 1))
+        .collect();
+    assert_eq!(range_3_requests(&server), expected);
+    assert_eq!(
+        sleep.delays().len(),
+        10,
+        "every resumption waited its backoff"
+    );
 }
 
 /// The retry budget is shared by requests and body resumptions: once throttling has spent

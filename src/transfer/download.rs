@@ -191,6 +191,7 @@ impl RangeJob {
         loop {
             let mut body = resp.into_stream();
             let mut broke = None;
+            let done_before = done;
             while let Some(chunk) = body.next().await {
                 match chunk {
                     Ok(c) => {
@@ -209,8 +210,12 @@ impl RangeJob {
                     }
                 }
             }
-            if broke.is_none() && done == self.len {
+            // Every byte arrived: an error after the last one changes nothing.
+            if done == self.len {
                 break;
+            }
+            if done > done_before {
+                state.made_progress();
             }
             let e = broke.unwrap_or_else(|| {
                 Error::invalid_response(format!(

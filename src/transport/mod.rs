@@ -649,8 +649,8 @@ fn payload_mode(config: &Config, req: &OpRequest) -> Payload {
     let tls = config.endpoint.scheme == crate::config::Scheme::Https;
     let sign_streams = match config.payload_signing {
         PayloadSigning::Always => true,
-        PayloadSigning::InMemoryBodies => !tls,
-        PayloadSigning::Never => false,
+        PayloadSigning::Auto => !tls,
+        PayloadSigning::InMemoryBodies | PayloadSigning::Never => false,
     };
     if let Some(alg) = req.trailer_checksum {
         return Payload::Chunked(chunked::Framing {
@@ -669,5 +669,96 @@ fn payload_mode(config: &Config, req: &OpRequest) -> Payload {
             trailer: None,
         }),
         None => Payload::Whole(PayloadHash::Unsigned),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checksum::ChecksumAlgorithm as Alg;
+
+    fn mode(endpoint: &str, signing: PayloadSigning, body: Body, trailer: Option<Alg>) -> String {
+        let client = crate::Client::builder()
+            .endpoint(endpoint)
+            .allow_http(true)
+            .credentials(crate::Credentials::new("AKID", "secret"))
+            .payload_signing(signing)
+            .build()
+            .unwrap();
+        let mut req = OpRequest::new("PutObject", http::Method::PUT).body(body);
+        req.trailer_checksum = trailer;
+        match payload_mode(client.config(), &req) {
+            Payload::Whole(PayloadHash::Sha256(_)) => "sha256".to_owned(),
+            Payload::Whole(h) => h.header_value(),
+            Payload::Chunked(f) => format!(
+                "chunked {} {}",
+                if f.signed { "signed" } else { "unsigned" },
+                f.trailer.map_or("-", |a| a.header_name())
+            ),
+        }
+    }
+
+    /// Every combination of scheme, setting, body kind and trailer picks the documented mode.
+    #[test]
+    fn payload_mode_table() {
+        let file = || Body::from_file("/nonexistent");
+        let mem = || Body::from("abc");
+        let (http, https) = ("http://example.com", "https://example.com");
+        use PayloadSigning::*;
+        let cases: &[(&str, PayloadSigning, bool, Option<Alg>, &str)] = &[
+            (http, Auto, true, None, "sha256"),
+            (http, Auto, false, None, "chunked signed -"),
+            (https, Auto, false, None, "UNSIGNED-PAYLOAD"),
+            (https, Auto, true, None, "sha256"),
+            (
+                http,
+                Auto,
+                false,
+                Some(Alg::Crc32c),
+                "chunked signed x-amz-checksum-crc32c",
+            ),
+            (
+                https,
+                Auto,
+                false,
+                Some(Alg::Crc32c),
+                "chunked unsigned x-amz-checksum-crc32c",
+            ),
+            (http, InMemoryBodies, false, None, "UNSIGNED-PAYLOAD"),
+            (http, InMemoryBodies, true, None, "sha256"),
+            (
+                http,
+                InMemoryBodies,
+                false,
+                Some(Alg::Sha1),
+                "chunked unsigned x-amz-checksum-sha1",
+            ),
+            (https, Always, false, None, "chunked signed -"),
+            (
+                https,
+                Always,
+                false,
+                Some(Alg::Crc64Nvme),
+                "chunked signed x-amz-checksum-crc64nvme",
+            ),
+            (https, Always, true, None, "sha256"),
+            (http, Never, true, None, "UNSIGNED-PAYLOAD"),
+            (http, Never, false, None, "UNSIGNED-PAYLOAD"),
+            (
+                http,
+                Never,
+                false,
+                Some(Alg::Crc32),
+                "chunked unsigned x-amz-checksum-crc32",
+            ),
+        ];
+        for (endpoint, signing, in_memory, trailer, want) in cases {
+            let body = if *in_memory { mem() } else { file() };
+            let got = mode(endpoint, *signing, body, *trailer);
+            assert_eq!(
+                &got, want,
+                "{endpoint} {signing:?} in_memory={in_memory} {trailer:?}"
+            );
+        }
     }
 }

@@ -55,6 +55,14 @@ pub(crate) struct RetryState {
 }
 
 impl RetryState {
+    /// The last attempt made progress (a download body delivered bytes before it broke off):
+    /// the attempts so far stop counting toward the limit, so a long body that breaks now
+    /// and then is resumed each time, while one that breaks without progress still ends
+    /// after `max_attempts`. The budget still pays for every retry.
+    pub(crate) fn made_progress(&mut self) {
+        self.extra = self.attempts;
+    }
+
     /// Bookkeeping for a request whose body is read to the end before it counts as a success
     /// (a download range, resumed when its body breaks off).
     pub(crate) fn for_body() -> Self {
