@@ -17,8 +17,8 @@ use sha2::{Digest, Sha256};
 /// stores were fixed to accept first (Cloudflare R2 took it in 2025, before CRC32C and
 /// CRC64NVME); `ContentMd5` is the one every store accepts (it predates the
 /// `x-amz-checksum-*` family) but costs about 1.5 CPU seconds per GiB. Some stores refuse
-/// every `x-amz-checksum-*` header (Backblaze B2 and Google Cloud Storage answered `400` to
-/// them in 2025), which is why no checksum is sent unless one is chosen
+/// every `x-amz-checksum-*` header (Backblaze B2 and Google Cloud Storage did in 2025),
+/// which is why no checksum is sent unless one is chosen
 /// ([`ClientBuilder::request_checksum`](crate::ClientBuilder::request_checksum)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]

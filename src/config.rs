@@ -543,8 +543,8 @@ impl ClientBuilder {
     /// - every `x-amz-checksum-*` header is refused by some store: when the AWS SDKs began
     ///   sending CRC32 by default (January 2025), Backblaze B2 answered
     ///   `400 Unsupported header 'x-amz-checksum-crc32'`, Google Cloud Storage refused the
-    ///   headers, Cloudflare R2 answered `501 NotImplemented` (it added CRC32 in 2025, then
-    ///   other CRCs), and older MinIO, Ceph and Scality releases know none of them;
+    ///   headers, Cloudflare R2 answered `501 NotImplemented` (it added CRC32 later in 2025,
+    ///   other CRCs after), and Ceph only has them since Squid (2024);
     /// - `Content-MD5` is accepted by every store, but MD5 costs about 1.5 CPU seconds per
     ///   GiB on one core, several times what the rest of an upload costs;
     /// - bodies in memory are already verified by the store through the signed SHA-256
