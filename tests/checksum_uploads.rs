@@ -287,6 +287,45 @@ async fn a_completion_reporting_another_checksum_is_an_error() {
     assert_eq!(err.upload_id(), Some("UP1"));
 }
 
+/// A store that ignores `x-amz-checksum-type: FULL_OBJECT` and completes with a composite
+/// CRC32C is checked against the composite form: right is a success, wrong an error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_composite_answer_to_a_full_object_upload_is_checked_as_composite() {
+    let (whole, parts) = three_parts();
+    let mut raw = Vec::new();
+    for p in &parts {
+        raw.extend_from_slice(
+            &crc_fast::checksum(crc_fast::CrcAlgorithm::Crc32Iscsi, p).to_be_bytes()[4..],
+        );
+    }
+    let composite = format!("{}-3", ChecksumAlgorithm::Crc32c.compute(&raw));
+    for (answer, ok) in [(composite.clone(), true), ("AAAAAA==-3".to_owned(), false)] {
+        let server = FaultServer::with_handler(mpu_server(completed_with(
+            Some(("ChecksumCRC32C", answer)),
+            "COMPOSITE",
+        )))
+        .await;
+        let res = support::fault_client_builder(&server)
+            .build()
+            .unwrap()
+            .bucket("bkt")
+            .upload("k")
+            .part_size(5 * MIB as u64)
+            .multipart_threshold(5 * MIB as u64)
+            .checksum(ChecksumAlgorithm::Crc32c)
+            .from_bytes(whole.clone())
+            .await;
+        if ok {
+            assert_eq!(
+                res.unwrap().checksum,
+                Some((ChecksumAlgorithm::Crc32c, composite.clone()))
+            );
+        } else {
+            assert_eq!(res.unwrap_err().kind(), ErrorKind::ChecksumMismatch);
+        }
+    }
+}
+
 /// A composite answer (`…-<parts>`) is checked against the digest of the parts' digests,
 /// computed here from the definition with the sha2 crate; SHA-256 is composite by default.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

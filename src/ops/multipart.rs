@@ -559,7 +559,9 @@ impl MultipartUpload {
         // Combining CRCs needs every part's exact size; 0 means "not known" for all but a
         // single empty part.
         let sizes_known = parts.iter().all(|p| p.size > 0) || parts.len() == 1;
-        let full = (ty != Some(ChecksumType::Composite) && sizes_known)
+        // Both forms are computed (a digest over a few bytes per part), whatever the upload
+        // asked for: a store that ignores `x-amz-checksum-type` answers with the other one.
+        let full = sizes_known
             .then(|| {
                 full_object_from_parts(
                     alg,
@@ -567,9 +569,7 @@ impl MultipartUpload {
                 )
             })
             .flatten();
-        let composite = (ty != Some(ChecksumType::FullObject))
-            .then(|| composite_from_parts(alg, values.iter().copied()))
-            .flatten();
+        let composite = composite_from_parts(alg, values.iter().copied());
         Some(ExpectedChecksums {
             alg,
             ty,
