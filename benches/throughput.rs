@@ -5,7 +5,11 @@
 //! ```text
 //! cargo bench --bench throughput            # 1 GiB, 3 runs of each, medians
 //! ASYNC_S3_BENCH_MIB=256 ASYNC_S3_BENCH_RUNS=5 cargo bench --bench throughput
+//! ASYNC_S3_BENCH_CHECKSUM=crc32c cargo bench --bench throughput   # uploads with a checksum
 //! ```
+//!
+//! `ASYNC_S3_BENCH_CHECKSUM` is the client's request checksum (`crc32`, `crc32c`,
+//! `crc64nvme`, `sha1`, `sha256`, `md5`; unset: none, the default).
 //!
 //! Runs of one workload alternate progress off and on, so drift of the machine hits both.
 //!
@@ -21,7 +25,7 @@
 #[path = "support/sink.rs"]
 mod sink;
 
-use async_s3::{Client, Credentials};
+use async_s3::{ChecksumAlgorithm, Client, Credentials};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -40,6 +44,21 @@ fn runs() -> usize {
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
+}
+
+/// The request checksum named by `ASYNC_S3_BENCH_CHECKSUM`.
+fn checksum() -> Option<ChecksumAlgorithm> {
+    let name = std::env::var("ASYNC_S3_BENCH_CHECKSUM").ok()?;
+    Some(match name.to_ascii_lowercase().as_str() {
+        "crc32" => ChecksumAlgorithm::Crc32,
+        "crc32c" => ChecksumAlgorithm::Crc32c,
+        "crc64nvme" => ChecksumAlgorithm::Crc64Nvme,
+        "sha1" => ChecksumAlgorithm::Sha1,
+        "sha256" => ChecksumAlgorithm::Sha256,
+        "md5" => ChecksumAlgorithm::ContentMd5,
+        "" | "none" => return None,
+        other => panic!("ASYNC_S3_BENCH_CHECKSUM={other}: not a checksum name"),
+    })
 }
 
 fn mib() -> u64 {
@@ -109,10 +128,11 @@ fn orchestrate() {
     .unwrap();
     let addr = line.trim().to_owned();
     println!(
-        "transfer of {} MiB, parts of {} MiB, {} in flight, sink server in a separate process at {addr}",
+        "transfer of {} MiB, parts of {} MiB, {} in flight, request checksum {:?}, sink server in a separate process at {addr}",
         mib(),
         PART >> 20,
-        CONCURRENCY
+        CONCURRENCY,
+        checksum()
     );
     println!(
         "{:<10} {:>9} {:>8} {:>12} {:>14} {:>18}   (medians of {} runs)",
@@ -198,6 +218,7 @@ fn run_client(addr: &str, workload: &str, progress: bool) {
         let client = Client::builder()
             .endpoint(format!("http://{addr}"))
             .credentials(Credentials::new("AKIDBENCH", "bench-secret"))
+            .request_checksum(checksum())
             .build()
             .unwrap();
         let bucket = client.bucket("bench");

@@ -178,6 +178,11 @@ impl Bucket {
         &self.client
     }
 
+    /// The client's default request checksum.
+    pub(crate) fn default_checksum(&self) -> crate::checksum::ChecksumChoice {
+        crate::checksum::ChecksumChoice::inherit(self.client.config().request_checksum)
+    }
+
     /// Sends a request built for this bucket, with the key validated first.
     pub(crate) async fn execute(&self, req: OpRequest) -> Result<Response> {
         self.execute_in(req, &mut RetryState::default()).await

@@ -1,5 +1,6 @@
 //! Client configuration: [`ClientBuilder`] validates everything once and produces a [`Client`].
 
+use crate::checksum::ChecksumAlgorithm;
 use crate::client::Client;
 use crate::credentials::{Credentials, ProvideCredentials};
 use crate::error::{Error, Result};
@@ -332,6 +333,8 @@ pub(crate) struct Config {
     pub(crate) max_error_body: usize,
     pub(crate) root_certificates: Vec<Vec<u8>>,
     pub(crate) proxy: ProxyConfig,
+    /// The checksum uploads carry unless a request chooses otherwise.
+    pub(crate) request_checksum: Option<ChecksumAlgorithm>,
 }
 
 /// Builds a [`Client`]. Every setting has a sensible default except the credentials.
@@ -377,6 +380,8 @@ pub struct ClientBuilder {
     accelerate: bool,
     root_certificates: Vec<Vec<u8>>,
     proxy: ProxyConfig,
+    /// `None`: not set (the default, or what `load_env` finds); `Some(None)`: set to none.
+    request_checksum: Option<Option<ChecksumAlgorithm>>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -388,6 +393,7 @@ impl fmt::Debug for ClientBuilder {
             .field("addressing", &self.addressing)
             .field("retry", &self.retry)
             .field("proxy", &self.proxy)
+            .field("request_checksum", &self.request_checksum)
             .finish_non_exhaustive()
     }
 }
@@ -415,6 +421,7 @@ impl Default for ClientBuilder {
             accelerate: false,
             root_certificates: Vec::new(),
             proxy: ProxyConfig::default(),
+            request_checksum: None,
         }
     }
 }
@@ -608,6 +615,53 @@ impl ClientBuilder {
         self
     }
 
+    /// The checksum every upload carries unless the request chooses another or none
+    /// (`.checksum(..)` on [`put_object`](crate::Bucket::put_object),
+    /// [`create_multipart_upload`](crate::Bucket::create_multipart_upload) and
+    /// [`upload`](crate::Bucket::upload)): `Some(algorithm)`, or `None` for no checksum.
+    ///
+    /// **The default is none**: no `x-amz-checksum-*` or `Content-MD5` header beyond what an
+    /// operation requires (DeleteObjects always sends `Content-MD5`). That is the one choice
+    /// every S3-compatible store accepts at no cost:
+    ///
+    /// - every `x-amz-checksum-*` header is refused by some store: when the AWS SDKs began
+    ///   sending CRC32 by default (January 2025), Backblaze B2 answered
+    ///   `400 Unsupported header 'x-amz-checksum-crc32'`, Google Cloud Storage refused the
+    ///   headers, Cloudflare R2 answered `501 NotImplemented` (it added CRC32 later in 2025,
+    ///   other CRCs after), and Ceph only has them since Squid (2024);
+    /// - `Content-MD5` is accepted by every store, but MD5 costs about 1.5 CPU seconds per
+    ///   GiB on one core, several times what the rest of an upload costs;
+    /// - bodies in memory are already verified by the store through the signed SHA-256
+    ///   payload hash ([`PayloadSigning::InMemoryBodies`]); files and streams are sent
+    ///   unsigned, protected by TLS only unless a checksum is chosen.
+    ///
+    /// On AWS, MinIO and Ceph (Squid and later), `Crc32c` or `Crc64Nvme` cost almost nothing
+    /// (SIMD): the store refuses damaged bodies and keeps the checksum for downloads to
+    /// verify. For Cloudflare R2 choose `Crc32`; for stores that refuse `x-amz-checksum-*`,
+    /// `ContentMd5`. Checksums are always sent as headers, computed before sending (a file
+    /// is read once more for it, from the page cache), never as `aws-chunked` trailers,
+    /// which even fewer stores accept.
+    ///
+    /// A stream body of a single PutObject cannot be checksummed before sending; it goes
+    /// without the client's default (asking for a checksum on that request is an error).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use async_s3::{ChecksumAlgorithm, Client, Credentials};
+    ///
+    /// let client = Client::builder()
+    ///     .credentials(Credentials::new("AKIDEXAMPLE", "secret"))
+    ///     .request_checksum(ChecksumAlgorithm::Crc32c)
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok::<(), async_s3::Error>(())
+    /// ```
+    pub fn request_checksum(mut self, algorithm: impl Into<Option<ChecksumAlgorithm>>) -> Self {
+        self.request_checksum = Some(algorithm.into());
+        self
+    }
+
     /// Fills in what is still unset from the environment and the shared AWS files, the way
     /// the AWS CLI and SDKs do:
     ///
@@ -616,6 +670,10 @@ impl ClientBuilder {
     ///   (or its `services` section for s3), unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`;
     /// - addressing: the profile's `s3` `addressing_style` (`path`, `virtual`, `auto`);
     /// - attempts: `AWS_MAX_ATTEMPTS`, the profile's `max_attempts`;
+    /// - request checksum: `AWS_REQUEST_CHECKSUM_CALCULATION`, the profile's
+    ///   `request_checksum_calculation`: `when_supported` sends CRC32 (the AWS SDKs'
+    ///   default algorithm) on every upload, `when_required` none (see
+    ///   [`request_checksum`](Self::request_checksum));
     /// - credentials: the [default chain](crate::credentials::DefaultChain), cached.
     ///
     /// The profile is `AWS_PROFILE`, else `default`.
@@ -623,7 +681,7 @@ impl ClientBuilder {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) for a malformed
-    /// `AWS_MAX_ATTEMPTS` or addressing style; profile files that exist but cannot be read
+    /// `AWS_MAX_ATTEMPTS`, addressing style or checksum calculation; profile files that exist but cannot be read
     /// give [`ErrorKind::Io`](crate::ErrorKind::Io). Missing files are not errors.
     ///
     /// # Cancel safety
@@ -678,6 +736,27 @@ impl ClientBuilder {
             };
             if let Some(n) = attempts {
                 self.retry = Some(RetryConfig::with_max_attempts(n));
+            }
+        }
+        if self.request_checksum.is_none() {
+            let setting = env
+                .var("AWS_REQUEST_CHECKSUM_CALCULATION")
+                .map(|v| ("AWS_REQUEST_CHECKSUM_CALCULATION", v))
+                .or_else(|| {
+                    profile
+                        .request_checksum_calculation
+                        .map(|v| ("request_checksum_calculation", v))
+                });
+            if let Some((name, v)) = setting {
+                self.request_checksum = Some(match v.trim().to_ascii_lowercase().as_str() {
+                    "when_supported" => Some(ChecksumAlgorithm::Crc32),
+                    "when_required" => None,
+                    _ => {
+                        return Err(Error::invalid_input(format!(
+                            "{name} {v:?} is not when_supported or when_required"
+                        )));
+                    }
+                });
             }
         }
         if self.env_credentials.is_none() {
@@ -768,6 +847,7 @@ impl ClientBuilder {
             max_error_body: 64 * 1024,
             root_certificates: self.root_certificates,
             proxy: self.proxy,
+            request_checksum: self.request_checksum.flatten(),
         };
         Client::from_config(config)
     }
@@ -893,6 +973,68 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(creds.access_key_id(), "AKIDEXPLICIT");
+    }
+
+    /// AWS's `request_checksum_calculation`: `when_supported` is CRC32 on every upload (the
+    /// SDKs' default algorithm), `when_required` none; the builder wins over both sources.
+    #[tokio::test]
+    async fn request_checksum_calculation_from_the_environment_and_profile() {
+        let algorithm = |b: ClientBuilder| {
+            b.credentials(Credentials::new("a", "b"))
+                .build()
+                .unwrap()
+                .config()
+                .request_checksum
+        };
+        assert_eq!(algorithm(ClientBuilder::new()), None);
+        let with = |v: &str| -> Env {
+            Arc::new(MapEnv::default().with("AWS_REQUEST_CHECKSUM_CALCULATION", v))
+        };
+        let b = ClientBuilder::new()
+            .load_from(with("WHEN_SUPPORTED"))
+            .await
+            .unwrap();
+        assert_eq!(algorithm(b), Some(ChecksumAlgorithm::Crc32));
+        let b = ClientBuilder::new()
+            .load_from(with("when_required"))
+            .await
+            .unwrap();
+        assert_eq!(algorithm(b), None);
+        let b = ClientBuilder::new()
+            .request_checksum(ChecksumAlgorithm::Sha256)
+            .load_from(with("when_required"))
+            .await
+            .unwrap();
+        assert_eq!(algorithm(b), Some(ChecksumAlgorithm::Sha256));
+        let b = ClientBuilder::new()
+            .request_checksum(None)
+            .load_from(with("when_supported"))
+            .await
+            .unwrap();
+        assert_eq!(algorithm(b), None);
+        let err = ClientBuilder::new()
+            .load_from(with("always"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
+        assert!(
+            err.to_string().contains("AWS_REQUEST_CHECKSUM_CALCULATION"),
+            "{err}"
+        );
+        // The profile's setting, below the environment variable.
+        let (_dir, env) =
+            profile_files("[default]\nrequest_checksum_calculation = when_supported\n");
+        let b = ClientBuilder::new()
+            .load_from(Arc::new(env.clone()) as Env)
+            .await
+            .unwrap();
+        assert_eq!(algorithm(b), Some(ChecksumAlgorithm::Crc32));
+        let env = env.with("AWS_REQUEST_CHECKSUM_CALCULATION", "when_required");
+        let b = ClientBuilder::new()
+            .load_from(Arc::new(env) as Env)
+            .await
+            .unwrap();
+        assert_eq!(algorithm(b), None);
     }
 
     #[tokio::test]

@@ -45,7 +45,7 @@ mod types;
 mod xml;
 
 pub use body::Body;
-pub use checksum::ChecksumAlgorithm;
+pub use checksum::{ChecksumAlgorithm, ChecksumType};
 pub use client::{Bucket, Client};
 pub use config::{
     AddressingStyle, AsyncSleep, ClientBuilder, Clock, JitterSource, PayloadSigning, ProxyConfig,

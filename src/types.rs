@@ -106,6 +106,8 @@ pub struct PartInfo {
     pub etag: String,
     /// The part's size in bytes (0 when not reported).
     pub size: u64,
+    /// The part's checksum, as sent with it (or as ListParts reports it), S3-encoded.
+    pub checksum: Option<(crate::ChecksumAlgorithm, String)>,
 }
 
 impl PartInfo {
@@ -115,6 +117,27 @@ impl PartInfo {
             part_number,
             etag: etag.into(),
             size: 0,
+            checksum: None,
         }
+    }
+
+    /// The same part with its checksum (needed in the completion list of an upload created
+    /// with a checksum algorithm).
+    #[must_use]
+    pub fn with_checksum(
+        mut self,
+        algorithm: crate::ChecksumAlgorithm,
+        value: impl Into<String>,
+    ) -> Self {
+        self.checksum = Some((algorithm, value.into()));
+        self
+    }
+
+    /// The same part with its size (needed to combine the parts' CRCs into a full-object
+    /// checksum when the part list is built by hand).
+    #[must_use]
+    pub fn with_size(mut self, size: u64) -> Self {
+        self.size = size;
+        self
     }
 }

@@ -25,6 +25,7 @@ pub struct HeadObject {
     key: String,
     if_match: Option<String>,
     if_none_match: Option<String>,
+    checksum_mode: bool,
 }
 
 impl Bucket {
@@ -44,6 +45,7 @@ impl Bucket {
             key: key.into(),
             if_match: None,
             if_none_match: None,
+            checksum_mode: false,
         }
     }
 }
@@ -61,6 +63,13 @@ impl HeadObject {
         self
     }
 
+    /// Asks for the object's stored checksum (`x-amz-checksum-mode: ENABLED`); it arrives
+    /// in [`ObjectMeta::checksum`] and [`ObjectMeta::checksum_type`].
+    pub fn include_checksum(mut self) -> Self {
+        self.checksum_mode = true;
+        self
+    }
+
     async fn send(self) -> Result<ObjectMeta> {
         let mut req = OpRequest::new("HeadObject", Method::HEAD)
             .bucket(&self.bucket.name)
@@ -70,6 +79,9 @@ impl HeadObject {
         }
         if let Some(v) = self.if_none_match {
             req = req.header("if-none-match", v);
+        }
+        if self.checksum_mode {
+            req = req.header("x-amz-checksum-mode", "ENABLED");
         }
         let resp = self.bucket.execute(req).await?;
         ObjectMeta::from_headers(&resp.headers)

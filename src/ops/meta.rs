@@ -37,9 +37,14 @@ pub struct ObjectMeta {
     /// User metadata: the `x-amz-meta-*` headers, names lower-cased without the prefix.
     pub metadata: BTreeMap<String, String>,
     /// The stored checksum the service returned (when asked for with
-    /// `validate_checksum`), and its algorithm; composite checksums of multipart objects end
-    /// in `-<parts>`.
+    /// [`GetObject::validate_checksum`](crate::GetObject::validate_checksum) or
+    /// [`HeadObject::include_checksum`](crate::HeadObject::include_checksum); some stores send
+    /// it unasked), and its algorithm; composite checksums of multipart objects end in
+    /// `-<parts>`.
     pub checksum: Option<(crate::ChecksumAlgorithm, String)>,
+    /// How that checksum was formed (`x-amz-checksum-type`), when the service said:
+    /// [`Composite`](crate::ChecksumType::Composite) ones cannot be checked against the bytes.
+    pub checksum_type: Option<crate::ChecksumType>,
     /// The request id of the answer.
     pub request_id: Option<String>,
 }
@@ -103,6 +108,7 @@ impl ObjectMeta {
             checksum: crate::ChecksumAlgorithm::RESPONSE_ORDER
                 .into_iter()
                 .find_map(|alg| header_string(h, alg.header_name()).map(|v| (alg, v))),
+            checksum_type: header(h, "x-amz-checksum-type").and_then(crate::ChecksumType::parse),
             request_id: request_id(h),
         })
     }

@@ -7,6 +7,7 @@ pub(crate) mod delete_object;
 pub(crate) mod delete_objects;
 pub(crate) mod get_object;
 pub(crate) mod head_object;
+pub(crate) mod integrity;
 pub(crate) mod list_objects;
 pub(crate) mod meta;
 pub(crate) mod multipart;

@@ -2,10 +2,14 @@
 //! or abort. The transfer engine (`Bucket::upload`) drives the same calls automatically.
 
 use super::MAX_XML_BODY;
+use super::integrity::{body_checksum, check_echo};
 use super::meta::{ObjectHeaders, header_string, object_header_setters, request_id};
 use crate::body::Body;
+use crate::checksum::{
+    ChecksumAlgorithm, ChecksumChoice, ChecksumType, composite_from_parts, full_object_from_parts,
+};
 use crate::client::Bucket;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::request::OpRequest;
 use crate::types::PartInfo;
 use crate::xml;
@@ -52,6 +56,8 @@ pub struct CreateMultipartUpload {
     bucket: Bucket,
     key: String,
     headers: ObjectHeaders,
+    checksum: ChecksumChoice,
+    checksum_type: Option<ChecksumType>,
 }
 
 impl Bucket {
@@ -78,10 +84,15 @@ impl Bucket {
             bucket: self.clone(),
             key: key.into(),
             headers: ObjectHeaders::default(),
+            checksum: self.default_checksum(),
+            checksum_type: None,
         }
     }
 
     /// A handle on a multipart upload created earlier (to resume, list, complete or abort it).
+    ///
+    /// The handle does not know the upload's checksum algorithm; for an upload created with
+    /// one, add it with [`MultipartUpload::with_checksum`] before uploading more parts.
     pub fn multipart_upload(
         &self,
         key: impl Into<String>,
@@ -99,6 +110,39 @@ impl CreateMultipartUpload {
         self
     }
 
+    /// The checksum every part carries (`None`: none, whatever the client's default
+    /// [`ClientBuilder::request_checksum`](crate::ClientBuilder::request_checksum) says).
+    ///
+    /// With an `x-amz-checksum-*` algorithm the upload is created with
+    /// `x-amz-checksum-algorithm` and `x-amz-checksum-type`; each
+    /// [`upload_part`](MultipartUpload::upload_part) then computes and sends its part's
+    /// checksum (a file part is read once more for it), and
+    /// [`complete`](MultipartUpload::complete) lists them and checks the object's checksum
+    /// the service reports. With [`ChecksumAlgorithm::ContentMd5`] each part carries
+    /// `Content-MD5`, and there is no object checksum.
+    pub fn checksum(mut self, algorithm: impl Into<Option<ChecksumAlgorithm>>) -> Self {
+        self.checksum = ChecksumChoice::set(algorithm.into());
+        self
+    }
+
+    /// How the parts' checksums make the object's (default: [`ChecksumType::FullObject`]
+    /// for CRCs, [`ChecksumType::Composite`] for SHA-1 and SHA-256, the only kinds S3 offers
+    /// them in).
+    pub fn checksum_type(mut self, ty: ChecksumType) -> Self {
+        self.checksum_type = Some(ty);
+        self
+    }
+
+    pub(crate) fn with_checksum(
+        mut self,
+        checksum: ChecksumChoice,
+        ty: Option<ChecksumType>,
+    ) -> Self {
+        self.checksum = checksum;
+        self.checksum_type = ty;
+        self
+    }
+
     async fn send(self) -> Result<MultipartUpload> {
         let ctx = |e: Error| {
             e.with_context(
@@ -107,7 +151,15 @@ impl CreateMultipartUpload {
                 Some(&self.key),
             )
         };
-        let headers = self.headers.to_headers().map_err(ctx)?;
+        let mut headers = self.headers.to_headers().map_err(ctx)?;
+        let checksum =
+            resolve_checksum(self.checksum.algorithm, self.checksum_type).map_err(ctx)?;
+        if let Some((alg, Some(ty))) = checksum
+            && let Some(name) = alg.amz_name()
+        {
+            headers.push(("x-amz-checksum-algorithm".into(), name.to_owned()));
+            headers.push(("x-amz-checksum-type".into(), ty.header_value().to_owned()));
+        }
         let req = OpRequest::new("CreateMultipartUpload", Method::POST)
             .bucket(&self.bucket.name)
             .key(&self.key)
@@ -120,7 +172,32 @@ impl CreateMultipartUpload {
         let upload_id = xml::parse_initiate_multipart(&body).map_err(|e| {
             ctx(Error::invalid_response("malformed InitiateMultipartUploadResult").with_source(e))
         })?;
-        Ok(MultipartUpload::new(self.bucket, self.key, upload_id))
+        let upload = MultipartUpload::new(self.bucket, self.key, upload_id);
+        Ok(match checksum {
+            Some((alg, ty)) => upload.with_checksum(alg, ty),
+            None => upload,
+        })
+    }
+}
+
+/// Validates an algorithm and kind of multipart checksum, filling in the default kind.
+pub(crate) fn resolve_checksum(
+    alg: Option<ChecksumAlgorithm>,
+    ty: Option<ChecksumType>,
+) -> Result<Option<(ChecksumAlgorithm, Option<ChecksumType>)>> {
+    let Some(alg) = alg else {
+        return Ok(None);
+    };
+    match (ty, alg.default_type()) {
+        (Some(_), None) => Err(Error::invalid_input(
+            "Content-MD5 is checked part by part; there is no object checksum to give a type",
+        )),
+        (Some(ty), Some(_)) if !alg.supports(ty) => Err(Error::invalid_input(format!(
+            "S3 offers no {} checksum with {alg:?}",
+            ty.header_value()
+        ))),
+        (Some(ty), Some(_)) => Ok(Some((alg, Some(ty)))),
+        (None, default) => Ok(Some((alg, default))),
     }
 }
 
@@ -140,6 +217,8 @@ struct Inner {
     bucket: Bucket,
     key: String,
     upload_id: String,
+    /// The checksum every part carries, and how they make the object's.
+    checksum: Option<(ChecksumAlgorithm, Option<ChecksumType>)>,
     parts: Mutex<BTreeMap<u32, PartInfo>>,
 }
 
@@ -149,6 +228,7 @@ impl fmt::Debug for MultipartUpload {
             .field("bucket", &self.inner.bucket.name())
             .field("key", &self.inner.key)
             .field("upload_id", &self.inner.upload_id)
+            .field("checksum", &self.inner.checksum)
             .finish_non_exhaustive()
     }
 }
@@ -165,6 +245,10 @@ pub struct CompleteMultipartUploadOutput {
     pub version_id: Option<String>,
     /// The request id.
     pub request_id: Option<String>,
+    /// The object's checksum as computed from the parts' checksums (the full-object CRC for
+    /// [`ChecksumType::FullObject`], `…-<parts>` for [`ChecksumType::Composite`]); when the
+    /// service reported one, the two were found equal.
+    pub checksum: Option<(ChecksumAlgorithm, String)>,
 }
 
 impl MultipartUpload {
@@ -174,9 +258,32 @@ impl MultipartUpload {
                 bucket,
                 key,
                 upload_id,
+                checksum: None,
                 parts: Mutex::new(BTreeMap::new()),
             }),
         }
+    }
+
+    /// A handle on the same upload whose parts carry `algorithm`'s checksum, for an upload
+    /// resumed with [`Bucket::multipart_upload`] that was created with one (`ty`: how the
+    /// parts make the object's checksum, when known). The new handle starts a fresh record
+    /// of uploaded parts.
+    #[must_use]
+    pub fn with_checksum(&self, algorithm: ChecksumAlgorithm, ty: Option<ChecksumType>) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                bucket: self.inner.bucket.clone(),
+                key: self.inner.key.clone(),
+                upload_id: self.inner.upload_id.clone(),
+                checksum: Some((algorithm, ty)),
+                parts: Mutex::new(BTreeMap::new()),
+            }),
+        }
+    }
+
+    /// The checksum algorithm every part carries, when the upload has one.
+    pub fn checksum_algorithm(&self) -> Option<ChecksumAlgorithm> {
+        self.inner.checksum.map(|(a, _)| a)
     }
 
     /// The upload id.
@@ -208,11 +315,18 @@ impl MultipartUpload {
     /// Uploads part `part_number` (1 to 10,000). Every part but the last must be at least
     /// 5 MiB. Uploading the same number again replaces the part.
     ///
+    /// When the upload has a checksum algorithm, the part's checksum is computed first (a
+    /// file part is read once for it, then streamed from disk again as it is sent) and sent
+    /// with it; the service refuses a part that arrives damaged.
+    ///
     /// # Errors
     ///
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) for a part number out of
-    /// range; [`ErrorKind::InvalidResponse`](crate::ErrorKind::InvalidResponse) when the
-    /// answer has no ETag; otherwise the service's error. The error carries the upload id.
+    /// range, or a stream body when the upload has a checksum;
+    /// [`ErrorKind::InvalidResponse`](crate::ErrorKind::InvalidResponse) when the
+    /// answer has no ETag; [`ErrorKind::ChecksumMismatch`] when the answer reports another
+    /// checksum than the one sent; otherwise the service's error. The error carries the
+    /// upload id.
     ///
     /// # Cancel safety
     ///
@@ -226,7 +340,14 @@ impl MultipartUpload {
         }
         let body = body.into();
         let number = part_number.to_string();
-        let req = OpRequest::new("UploadPart", Method::PUT)
+        let mut checksum = None;
+        let mut size = body.known_len();
+        if let Some((alg, _)) = self.inner.checksum {
+            let (value, len) = body_checksum(&body, alg).await.map_err(&ctx)?;
+            size = Some(len);
+            checksum = Some((alg, value));
+        }
+        let mut req = OpRequest::new("UploadPart", Method::PUT)
             .bucket(self.inner.bucket.name())
             .key(&self.inner.key)
             .query([
@@ -234,15 +355,17 @@ impl MultipartUpload {
                 ("uploadId", self.inner.upload_id.as_str()),
             ])
             .body(body);
-        let size = req.body.known_len();
+        if let Some((alg, value)) = &checksum {
+            req = req.header(alg.header_name(), value.clone());
+        }
         let resp = self.inner.bucket.execute(req).await.map_err(&ctx)?;
+        if let Some((alg, value)) = &checksum {
+            check_echo(&resp.headers, *alg, value).map_err(&ctx)?;
+        }
         let etag = header_string(&resp.headers, "etag")
             .ok_or_else(|| ctx(Error::invalid_response("UploadPart answer has no ETag")))?;
-        let part = PartInfo {
-            part_number,
-            etag,
-            size: size.unwrap_or(0),
-        };
+        let mut part = PartInfo::new(part_number, etag).with_size(size.unwrap_or(0));
+        part.checksum = checksum;
         self.inner
             .parts
             .lock()
@@ -331,6 +454,19 @@ impl MultipartUpload {
     /// (`NoSuchUpload`) because an earlier attempt completed it, the object under the key is
     /// checked (part count in its ETag, and size) and success is reported only if it matches.
     ///
+    /// # Checksums
+    ///
+    /// Parts that carry checksums are listed with them. For a [`ChecksumType::FullObject`]
+    /// upload the object's CRC is combined from the parts' CRCs (in part order, from their
+    /// values and sizes, without reading data) and sent as `x-amz-checksum-<alg>`: a store
+    /// that checks it refuses a mismatch (`BadDigest`) and the upload stays open, to be
+    /// retried or aborted. When the answer reports the object's checksum, it is compared with
+    /// the one computed from the parts (full-object, or composite for a `…-<parts>` value);
+    /// a difference is [`ErrorKind::ChecksumMismatch`]. The service has then already
+    /// completed the upload: the key holds an object that is not what the parts say, and the
+    /// upload id is spent. Nothing is deleted (the key may have held another writer's object
+    /// by then); delete or upload the object again.
+    ///
     /// # Cancel safety
     ///
     /// Dropping the future may leave the object completed or the upload still open.
@@ -361,13 +497,22 @@ impl MultipartUpload {
             ))));
         }
         let body = xml::write_complete_multipart(&parts);
-        let req = OpRequest::new("CompleteMultipartUpload", Method::POST)
+        let sums = self.expected_checksums(&parts);
+        let mut req = OpRequest::new("CompleteMultipartUpload", Method::POST)
             .bucket(self.inner.bucket.name())
             .key(&self.inner.key)
             .query([("uploadId", self.inner.upload_id.as_str())])
             .header("content-type", "application/xml")
             .body(body.into())
             .error_in_200();
+        if let Some(sums) = &sums
+            && sums.ty == Some(ChecksumType::FullObject)
+            && let Some(full) = &sums.full
+        {
+            req = req
+                .header(sums.alg.header_name(), full.clone())
+                .header("x-amz-checksum-type", "FULL_OBJECT");
+        }
         let resp = match self.inner.bucket.execute(req).await {
             Ok(r) => r,
             // A retry found no upload: an earlier attempt may have completed it and only its
@@ -383,11 +528,53 @@ impl MultipartUpload {
         let done = xml::parse_complete_multipart(&body).map_err(|e| {
             ctx(Error::invalid_response("malformed CompleteMultipartUploadResult").with_source(e))
         })?;
+        let checksum = match &sums {
+            Some(sums) => sums.check(done.checksum.as_ref()).map_err(&ctx)?,
+            None => None,
+        };
         Ok(CompleteMultipartUploadOutput {
             etag: done.etag,
             location: done.location,
             version_id,
             request_id: rid,
+            checksum,
+        })
+    }
+
+    /// The object checksums the parts imply, when every part carries a checksum of the
+    /// upload's algorithm (or, for a resumed handle, of one algorithm).
+    fn expected_checksums(&self, parts: &[PartInfo]) -> Option<ExpectedChecksums> {
+        let (alg, ty) = match self.inner.checksum {
+            Some(c) => c,
+            None => (parts.first()?.checksum.as_ref()?.0, None),
+        };
+        alg.amz_name()?;
+        let values = parts
+            .iter()
+            .map(|p| match &p.checksum {
+                Some((a, v)) if *a == alg => Some(v.as_str()),
+                _ => None,
+            })
+            .collect::<Option<Vec<&str>>>()?;
+        // Combining CRCs needs every part's exact size; 0 means "not known" for all but a
+        // single empty part.
+        let sizes_known = parts.iter().all(|p| p.size > 0) || parts.len() == 1;
+        // Both forms are computed (a digest over a few bytes per part), whatever the upload
+        // asked for: a store that ignores `x-amz-checksum-type` answers with the other one.
+        let full = sizes_known
+            .then(|| {
+                full_object_from_parts(
+                    alg,
+                    values.iter().copied().zip(parts.iter().map(|p| p.size)),
+                )
+            })
+            .flatten();
+        let composite = composite_from_parts(alg, values.iter().copied());
+        Some(ExpectedChecksums {
+            alg,
+            ty,
+            full,
+            composite,
         })
     }
 
@@ -413,6 +600,7 @@ impl MultipartUpload {
             location: None,
             version_id: meta.version_id,
             request_id: meta.request_id,
+            checksum: None,
         })
     }
 
@@ -454,6 +642,49 @@ impl MultipartUpload {
                 );
                 Err(ctx(e))
             }
+        }
+    }
+}
+
+/// What the parts' checksums say the object's checksum is.
+struct ExpectedChecksums {
+    alg: ChecksumAlgorithm,
+    /// The kind the upload was created with; `None` for a resumed handle that does not know.
+    ty: Option<ChecksumType>,
+    /// The full-object CRC combined from the parts (CRCs only, part sizes known).
+    full: Option<String>,
+    /// `digest(part digests)-<parts>`.
+    composite: Option<String>,
+}
+
+impl ExpectedChecksums {
+    /// Compares the checksum the service reported (if any) with ours; returns the object's
+    /// checksum as computed here.
+    fn check(
+        &self,
+        reported: Option<&(ChecksumAlgorithm, String)>,
+    ) -> Result<Option<(ChecksumAlgorithm, String)>> {
+        let ours = |composite: bool| {
+            if composite {
+                self.composite.clone()
+            } else {
+                self.full.clone()
+            }
+        };
+        let Some((alg, value)) = reported.filter(|(a, _)| *a == self.alg) else {
+            let composite = self.ty == Some(ChecksumType::Composite) || self.full.is_none();
+            return Ok(ours(composite).map(|v| (self.alg, v)));
+        };
+        let value = value.trim();
+        let composite = value.contains('-');
+        match ours(composite) {
+            Some(want) if want != value => Err(Error::new(ErrorKind::ChecksumMismatch)
+                .with_message(format!(
+                    "the service completed the object with {alg:?} checksum {value}, but the \
+                     parts make {want}; the object under the key is not the one uploaded"
+                ))),
+            Some(want) => Ok(Some((self.alg, want))),
+            None => Ok(None),
         }
     }
 }

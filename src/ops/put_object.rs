@@ -1,8 +1,10 @@
 //! PutObject: upload an object in one request.
 
+use super::integrity::{body_checksum, check_echo};
 use super::meta::{ObjectHeaders, header_string, object_header_setters, request_id};
 use crate::body::Body;
-use crate::checksum::{ChecksumAlgorithm, Hasher};
+use crate::body::BodyKind;
+use crate::checksum::{ChecksumAlgorithm, ChecksumChoice};
 use crate::client::Bucket;
 use crate::error::Result;
 use crate::request::OpRequest;
@@ -17,8 +19,10 @@ use http::Method;
 /// [`ErrorKind::PreconditionFailed`](crate::ErrorKind::PreconditionFailed) when
 /// [`if_none_match_any`](Self::if_none_match_any) was set and the key exists;
 /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) for a bad key or header;
-/// [`ErrorKind::Io`](crate::ErrorKind::Io) when a file body cannot be read; otherwise the
-/// service's error.
+/// [`ErrorKind::Io`](crate::ErrorKind::Io) when a file body cannot be read;
+/// [`ErrorKind::ChecksumMismatch`](crate::ErrorKind::ChecksumMismatch) when the answer
+/// reports another checksum than the one sent; otherwise the service's error (`BadDigest`
+/// when the body arrived damaged and the store checked it).
 ///
 /// # Cancel safety
 ///
@@ -33,7 +37,7 @@ pub struct PutObject {
     headers: ObjectHeaders,
     if_none_match: Option<String>,
     if_match: Option<String>,
-    checksum: Option<ChecksumAlgorithm>,
+    checksum: ChecksumChoice,
 }
 
 /// What PutObject returns.
@@ -46,6 +50,9 @@ pub struct PutObjectOutput {
     pub version_id: Option<String>,
     /// The request id.
     pub request_id: Option<String>,
+    /// The checksum sent with the body, when there was one (for a stream body, whose checksum
+    /// went as a trailer, the value the service reported, if it did).
+    pub checksum: Option<(ChecksumAlgorithm, String)>,
 }
 
 impl Bucket {
@@ -67,7 +74,7 @@ impl Bucket {
             headers: ObjectHeaders::default(),
             if_none_match: None,
             if_match: None,
-            checksum: None,
+            checksum: self.default_checksum(),
         }
     }
 }
@@ -80,6 +87,11 @@ impl PutObject {
         self
     }
 
+    pub(crate) fn with_checksum(mut self, checksum: ChecksumChoice) -> Self {
+        self.checksum = checksum;
+        self
+    }
+
     /// Writes only if no object exists under the key (`If-None-Match: *`).
     pub fn if_none_match_any(mut self) -> Self {
         self.if_none_match = Some("*".to_owned());
@@ -88,14 +100,17 @@ impl PutObject {
 
     /// Sends a checksum of the body for the service to verify (`x-amz-checksum-*` or
     /// `Content-MD5`); a body that arrives damaged is refused (`BadDigest`) instead of stored.
+    /// `None` sends none, whatever the client's default
+    /// ([`ClientBuilder::request_checksum`](crate::ClientBuilder::request_checksum)).
     ///
     /// For a body in memory or a file the checksum is computed before sending (a file is read
-    /// once more) and sent as a header. A stream body is read once only, so its checksum is
-    /// computed while it is sent and follows it as a trailing header (aws-chunked with a
-    /// trailer); `ContentMd5` cannot be sent that way and is an `InvalidInput` error for a
-    /// stream body.
-    pub fn checksum(mut self, algorithm: ChecksumAlgorithm) -> Self {
-        self.checksum = Some(algorithm);
+    /// once more) and sent as a header. A stream body is read once only, so a checksum asked
+    /// for here is computed while it is sent and follows it as a trailing header (aws-chunked
+    /// with a trailer); `ContentMd5` cannot be sent that way and is an `InvalidInput` error
+    /// for a stream body. The client's default is not applied to stream bodies (trailers are
+    /// the form of checksum the fewest S3-compatible stores accept).
+    pub fn checksum(mut self, algorithm: impl Into<Option<ChecksumAlgorithm>>) -> Self {
+        self.checksum = ChecksumChoice::set(algorithm.into());
         self
     }
 
@@ -117,20 +132,28 @@ impl PutObject {
         if let Some(v) = self.if_match {
             headers.push(("if-match".into(), v));
         }
+        let stream = matches!(self.body.kind, BodyKind::Stream { .. });
         let mut trailer = None;
-        match self.checksum {
-            Some(ChecksumAlgorithm::ContentMd5) if !self.body.is_replayable() => {
+        let checksum = match self.checksum.algorithm {
+            // The client's default does not apply to a body that can be read only once.
+            Some(_) if stream && !self.checksum.explicit => None,
+            Some(ChecksumAlgorithm::ContentMd5) if stream => {
                 return Err(ctx(crate::Error::invalid_input(
                     "Content-MD5 must be known before a stream body is sent; choose a CRC, sent after the body",
                 )));
             }
-            Some(alg) if !self.body.is_replayable() => trailer = Some(alg),
-            Some(alg) => {
-                let value = body_checksum(&self.body, alg).await.map_err(ctx)?;
-                headers.push((alg.header_name().into(), value));
+            // Computed on the way, sent as a trailer: what the store echoes is reported.
+            Some(alg) if stream => {
+                trailer = Some(alg);
+                None
             }
-            None => {}
-        }
+            Some(alg) => {
+                let (value, _) = body_checksum(&self.body, alg).await.map_err(ctx)?;
+                headers.push((alg.header_name().into(), value.clone()));
+                Some((alg, value))
+            }
+            None => None,
+        };
         let mut req = OpRequest::new("PutObject", Method::PUT)
             .bucket(&self.bucket.name)
             .key(&self.key)
@@ -141,48 +164,20 @@ impl PutObject {
             req = req.not_idempotent();
         }
         let resp = self.bucket.execute(req).await?;
+        if let Some((alg, sent)) = &checksum {
+            check_echo(&resp.headers, *alg, sent).map_err(ctx)?;
+        }
+        let checksum = checksum.or_else(|| {
+            let alg = trailer?;
+            Some((alg, header_string(&resp.headers, alg.header_name())?))
+        });
         Ok(PutObjectOutput {
             etag: header_string(&resp.headers, "etag"),
             version_id: header_string(&resp.headers, "x-amz-version-id"),
             request_id: request_id(&resp.headers),
+            checksum,
         })
     }
 }
 
 super::into_future!(PutObject => PutObjectOutput);
-
-/// The checksum of a replayable body (a file is read for it).
-pub(crate) async fn body_checksum(body: &Body, alg: ChecksumAlgorithm) -> Result<String> {
-    use crate::body::BodyKind;
-    use tokio::io::{AsyncReadExt, AsyncSeekExt};
-    match &body.kind {
-        BodyKind::Bytes(b) => Ok(alg.compute(b)),
-        BodyKind::File { path, offset, len } => {
-            let io = |e| crate::Error::io(format!("cannot read {}", path.display()), e);
-            let mut f = tokio::fs::File::open(path).await.map_err(io)?;
-            let size = f.metadata().await.map_err(io)?.len();
-            let mut left = len.unwrap_or(size.saturating_sub(*offset));
-            f.seek(std::io::SeekFrom::Start(*offset))
-                .await
-                .map_err(io)?;
-            let mut h = Hasher::new(alg);
-            let mut buf = vec![0u8; 256 * 1024];
-            while left > 0 {
-                let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
-                let n = f.read(&mut buf[..want]).await.map_err(io)?;
-                if n == 0 {
-                    return Err(crate::Error::invalid_input(format!(
-                        "{} ended before the body's length",
-                        path.display()
-                    )));
-                }
-                h.update(&buf[..n]);
-                left -= n as u64;
-            }
-            Ok(h.finish())
-        }
-        BodyKind::Stream { .. } => Err(crate::Error::invalid_input(
-            "a stream body cannot be checksummed before sending; use the transfer engine",
-        )),
-    }
-}

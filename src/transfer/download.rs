@@ -5,6 +5,7 @@
 use super::plan::ranges;
 use super::progress::{CancelHandle, Progress, Tracker, callback, cancelled};
 use super::{DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE};
+use crate::checksum::{ChecksumAlgorithm, ChecksumType, Hasher, combine_crcs};
 use crate::client::{Bucket, RetryState};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::get_object::GetObjectOutput;
@@ -34,12 +35,16 @@ use tokio::task::{JoinHandle, JoinSet};
 /// [`max_attempts`](crate::RetryConfig::max_attempts) (a body that keeps breaking ends in the
 /// error, with [`Error::attempts`] counting every request made for that range).
 ///
+/// With [`validate_checksum`](Self::validate_checksum), the whole object is checked against
+/// its stored full-object checksum (see there).
+///
 /// # Errors
 ///
 /// [`ErrorKind::ObjectChanged`] when the object was replaced during the download (nothing is
 /// left behind); [`ErrorKind::NotFound`]; [`ErrorKind::InvalidResponse`] for answers that do
 /// not match the request; [`ErrorKind::Io`] when the destination cannot be written;
-/// [`ErrorKind::Cancelled`] after [`CancelHandle::cancel`].
+/// [`ErrorKind::ChecksumMismatch`] when the bytes do not match the stored checksum (nothing
+/// is left behind); [`ErrorKind::Cancelled`] after [`CancelHandle::cancel`].
 ///
 /// # Cancel safety
 ///
@@ -54,6 +59,7 @@ pub struct Download {
     concurrency: usize,
     tracker: Tracker,
     cancel: CancelHandle,
+    validate: bool,
 }
 
 /// What a download to a file returns.
@@ -66,6 +72,14 @@ pub struct DownloadOutput {
     pub etag: Option<String>,
     /// How many ranged requests were made (resumptions not counted).
     pub ranges: u32,
+    /// The object's stored checksum, when [`Download::validate_checksum`] asked for it and
+    /// the store has one.
+    pub checksum: Option<(ChecksumAlgorithm, String)>,
+    /// Whether the whole file was checked against that checksum (and matched). `false`
+    /// without validation, without a stored checksum, for composite checksums of multipart
+    /// objects (`…-<parts>`), and for SHA-1 and SHA-256, which cannot be combined from
+    /// ranges fetched in parallel.
+    pub checksum_verified: bool,
 }
 
 impl Bucket {
@@ -86,6 +100,7 @@ impl Bucket {
             concurrency: DEFAULT_CONCURRENCY,
             tracker: Tracker::default(),
             cancel: CancelHandle::default(),
+            validate: false,
         }
     }
 }
@@ -98,6 +113,68 @@ struct Discovered {
     first: Option<Started>,
     /// Length of the first range.
     first_len: u64,
+    /// The stored checksum, when the first answer covered the whole object and carried one.
+    checksum: Option<StoredChecksum>,
+}
+
+/// An object's stored checksum and how it can be checked.
+#[derive(Debug, Clone)]
+struct StoredChecksum {
+    alg: ChecksumAlgorithm,
+    value: String,
+    check: Check,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Check {
+    /// A full-object CRC: combined from per-range CRCs, whatever the destination.
+    Crc,
+    /// A full-object SHA: only where the bytes pass in order (streams, writers).
+    InOrder,
+    /// A composite checksum: it cannot be checked against the bytes.
+    Never,
+}
+
+impl StoredChecksum {
+    fn new((alg, value): (ChecksumAlgorithm, String), ty: Option<ChecksumType>) -> Self {
+        let check = if value.contains('-') || ty == Some(ChecksumType::Composite) {
+            Check::Never
+        } else if alg.is_crc() {
+            Check::Crc
+        } else {
+            Check::InOrder
+        };
+        Self { alg, value, check }
+    }
+
+    fn mismatch(&self, got: &str) -> Error {
+        Error::new(ErrorKind::ChecksumMismatch).with_message(format!(
+            "the downloaded bytes have {:?} checksum {got}, the object's stored checksum is {}",
+            self.alg, self.value
+        ))
+    }
+
+    /// Compares the per-range CRCs, combined in range order, with the stored CRC.
+    fn verify_ranges(&self, done: &Finished, count: usize) -> Result<()> {
+        let pieces = (0..count)
+            .map(|i| done.get(&i).and_then(|d| d.crc))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| Error::invalid_response("a range's checksum went missing"))?;
+        let got = combine_crcs(self.alg, pieces)
+            .ok_or_else(|| Error::invalid_response("not a CRC checksum"))?;
+        if got == self.value.trim() {
+            Ok(())
+        } else {
+            Err(self.mismatch(&got))
+        }
+    }
+}
+
+/// What one range task hands back: its buffer when it filled one, and the CRC of its bytes
+/// (value, length) when the download verifies one.
+struct RangeDone {
+    buf: Option<BytesMut>,
+    crc: Option<(u64, u64)>,
 }
 
 /// A response already received for a range, and the retry bookkeeping that got it.
@@ -106,21 +183,40 @@ type Started = (GetObjectOutput, RetryState);
 /// File writes are batched to this size: each write is a blocking-pool round trip.
 const FILE_BATCH: usize = 1 << 20;
 
-/// Where one range's bytes go.
-enum Sink {
+/// Where one range's bytes go, and the running CRC of what went there (each byte is
+/// written once, in order, whatever resumption happened).
+struct Sink {
+    to: Target,
+    crc: Option<Hasher>,
+}
+
+enum Target {
     /// A file positioned at the range's offset, and bytes not yet written to it.
     File(tokio::fs::File, BytesMut),
     Buf(BytesMut, usize),
 }
 
 impl Sink {
-    fn file(f: tokio::fs::File) -> Self {
-        Sink::File(f, BytesMut::new())
+    fn file(f: tokio::fs::File, crc: Option<ChecksumAlgorithm>) -> Self {
+        Sink {
+            to: Target::File(f, BytesMut::new()),
+            crc: crc.map(Hasher::new),
+        }
+    }
+
+    fn buf(b: BytesMut, crc: Option<ChecksumAlgorithm>) -> Self {
+        Sink {
+            to: Target::Buf(b, 0),
+            crc: crc.map(Hasher::new),
+        }
     }
 
     async fn write(&mut self, chunk: &[u8]) -> Result<()> {
-        match self {
-            Sink::File(f, pending) => {
+        if let Some(h) = &mut self.crc {
+            h.update(chunk);
+        }
+        match &mut self.to {
+            Target::File(f, pending) => {
                 pending.extend_from_slice(chunk);
                 if pending.len() < FILE_BATCH {
                     return Ok(());
@@ -131,7 +227,7 @@ impl Sink {
                 pending.clear();
                 Ok(())
             }
-            Sink::Buf(b, pos) => {
+            Target::Buf(b, pos) => {
                 let end = *pos + chunk.len();
                 if end > b.len() {
                     return Err(Error::invalid_response(
@@ -145,19 +241,21 @@ impl Sink {
         }
     }
 
-    async fn finish(self) -> Result<Option<BytesMut>> {
-        match self {
-            Sink::File(mut f, pending) => {
+    async fn finish(self) -> Result<RangeDone> {
+        let crc = self.crc.as_ref().and_then(Hasher::crc_piece);
+        let buf = match self.to {
+            Target::File(mut f, pending) => {
                 f.write_all(&pending)
                     .await
                     .map_err(|e| Error::io("cannot write the download", e))?;
                 f.flush()
                     .await
                     .map_err(|e| Error::io("cannot write the download", e))?;
-                Ok(None)
+                None
             }
-            Sink::Buf(b, _) => Ok(Some(b)),
-        }
+            Target::Buf(b, _) => Some(b),
+        };
+        Ok(RangeDone { buf, crc })
     }
 }
 
@@ -176,7 +274,7 @@ struct RangeJob {
 impl RangeJob {
     /// Fetches the range into `sink`, resuming after a broken body through the client's
     /// retry policy; `first` is a response already received for this range.
-    async fn run(self, mut sink: Sink, first: Option<Started>) -> Result<Option<BytesMut>> {
+    async fn run(self, mut sink: Sink, first: Option<Started>) -> Result<RangeDone> {
         let client = self.bucket.client();
         let (mut resp, mut state) = match first {
             Some(started) => started,
@@ -295,6 +393,23 @@ impl Download {
         self
     }
 
+    /// Verifies the whole object against its stored checksum (`x-amz-checksum-mode:
+    /// ENABLED`, which a few stores refuse, hence opt-in).
+    ///
+    /// The checksum comes from the first answer when it covers the whole object, otherwise
+    /// from a HEAD pinned to the same ETag (S3 sends no whole-object checksum with a partial
+    /// range). A full-object CRC (CRC32, CRC32C, CRC64NVME) is checked on every destination:
+    /// each range's CRC is computed as its bytes arrive and the CRCs are combined in offset
+    /// order, so nothing is read twice; a file is renamed into place only after the check.
+    /// A full-object SHA-1 or SHA-256 cannot be combined from parallel ranges: streams and
+    /// writers, whose bytes pass in order, check it; files and memory do not
+    /// ([`DownloadOutput::checksum_verified`] says so). Composite checksums of multipart
+    /// uploads (`…-<parts>`) cannot be checked against the bytes at all.
+    pub fn validate_checksum(mut self) -> Self {
+        self.validate = true;
+        self
+    }
+
     /// A handle that cancels this download.
     pub fn cancel_handle(&self) -> CancelHandle {
         self.cancel.clone()
@@ -305,13 +420,21 @@ impl Download {
     }
 
     async fn discover(&self) -> Result<Discovered> {
+        let get = || {
+            let req = self.bucket.get_object(self.key.clone());
+            if self.validate {
+                req.validate_checksum()
+            } else {
+                req
+            }
+        };
+        let stored = |meta: &crate::ObjectMeta| {
+            meta.checksum
+                .clone()
+                .map(|c| StoredChecksum::new(c, meta.checksum_type))
+        };
         let mut state = RetryState::for_body();
-        let first = self
-            .bucket
-            .get_object(self.key.clone())
-            .range(0..self.part_size)
-            .send_in(&mut state)
-            .await;
+        let first = get().range(0..self.part_size).send_in(&mut state).await;
         match first {
             Ok(resp) => {
                 let size = resp.content_range.and_then(|cr| cr.total).ok_or_else(|| {
@@ -319,16 +442,21 @@ impl Download {
                 })?;
                 let etag = resp.meta.etag.clone();
                 let first_len = resp.meta.size;
+                // A checksum on a partial range is not the whole object's (it may be a part's).
+                let checksum = (self.validate && first_len == size)
+                    .then(|| stored(&resp.meta))
+                    .flatten();
                 Ok(Discovered {
                     size,
                     etag,
                     first: Some((resp, state)),
                     first_len,
+                    checksum,
                 })
             }
             // An empty object has no byte 0: S3 answers 416. Confirm with a plain GET.
             Err(e) if e.kind() == ErrorKind::InvalidRange => {
-                let resp = self.bucket.get_object(self.key.clone()).await?;
+                let resp = get().await?;
                 if resp.meta.size != 0 {
                     return Err(Error::invalid_response(
                         "416 for byte 0 of a non-empty object",
@@ -336,6 +464,7 @@ impl Download {
                 }
                 Ok(Discovered {
                     size: 0,
+                    checksum: self.validate.then(|| stored(&resp.meta)).flatten(),
                     etag: resp.meta.etag,
                     first: None,
                     first_len: 0,
@@ -343,6 +472,34 @@ impl Download {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// The stored checksum to verify against, when validation is on: from the first answer,
+    /// else from a HEAD pinned to the first answer's ETag.
+    /// (Takes the discovery's pieces rather than `&Discovered`, whose first body is not
+    /// `Sync`, so the future stays `Send`.)
+    async fn stored_checksum(
+        &self,
+        etag: Option<String>,
+        found: Option<StoredChecksum>,
+    ) -> Result<Option<StoredChecksum>> {
+        if !self.validate || found.is_some() {
+            return Ok(found);
+        }
+        let mut head = self.bucket.head_object(self.key.clone()).include_checksum();
+        if let Some(etag) = &etag {
+            head = head.if_match(etag.clone());
+        }
+        let meta = head.await.map_err(object_changed)?;
+        if etag.is_some() && meta.etag != etag {
+            return Err(Error::new(ErrorKind::ObjectChanged).with_message(format!(
+                "the object was replaced during the download (ETag {:?}, then {:?})",
+                etag, meta.etag
+            )));
+        }
+        Ok(meta
+            .checksum
+            .map(|c| StoredChecksum::new(c, meta.checksum_type)))
     }
 
     fn job(&self, d: &Discovered, offset: u64, len: u64) -> RangeJob {
@@ -396,6 +553,13 @@ impl Download {
         drop(file);
 
         let mut d = d;
+        let stored = self
+            .stored_checksum(d.etag.clone(), d.checksum.take())
+            .await?;
+        let crc = stored
+            .as_ref()
+            .filter(|s| s.check == Check::Crc)
+            .map(|s| s.alg);
         let first = d.first.take();
         let sem = Arc::new(Semaphore::new(self.concurrency));
         let mut tasks: JoinSet<RangeResult> = JoinSet::new();
@@ -421,15 +585,22 @@ impl Download {
             count += 1;
             tasks.spawn(async move {
                 let _permit = permit;
-                (index, job.run(Sink::file(file), first).await)
+                (index, job.run(Sink::file(file, crc), first).await)
             });
         }
         join_all(&mut tasks, &mut finished).await?;
+        // Checked before the rename: a mismatch leaves the destination untouched and drops
+        // (removes) the temporary file.
+        if let Some(s) = stored.as_ref().filter(|_| crc.is_some()) {
+            s.verify_ranges(&finished, count as usize)?;
+        }
         temp.commit(path).await?;
         Ok(DownloadOutput {
             size: d.size,
             etag: d.etag,
             ranges: count,
+            checksum_verified: crc.is_some(),
+            checksum: stored.map(|s| (s.alg, s.value)),
         })
     }
 
@@ -450,6 +621,13 @@ impl Download {
     async fn to_bytes_inner(&self) -> Result<Bytes> {
         let mut d = self.discover().await?;
         Self::check_pinnable(&d)?;
+        let stored = self
+            .stored_checksum(d.etag.clone(), d.checksum.take())
+            .await?;
+        let crc = stored
+            .as_ref()
+            .filter(|s| s.check == Check::Crc)
+            .map(|s| s.alg);
         let size = usize::try_from(d.size)
             .map_err(|_| Error::invalid_input("the object does not fit in memory"))?;
         // One allocation, split into disjoint regions that the tasks fill in place.
@@ -476,15 +654,19 @@ impl Download {
             count += 1;
             tasks.spawn(async move {
                 let _permit = permit;
-                (index, job.run(Sink::Buf(region, 0), first).await)
+                (index, job.run(Sink::buf(region, crc), first).await)
             });
         }
         join_all(&mut tasks, &mut done).await?;
+        if let Some(s) = stored.as_ref().filter(|_| crc.is_some()) {
+            s.verify_ranges(&done, count)?;
+        }
         let mut out = BytesMut::new();
         for index in 0..count {
             // Regions are contiguous and in order, so this re-joins without copying.
             let region = done
                 .remove(&index)
+                .and_then(|d| d.buf)
                 .ok_or_else(|| Error::invalid_response(format!("range {index} went missing")))?;
             out.unsplit(region);
         }
@@ -501,7 +683,9 @@ impl Download {
     /// `concurrency` ranges ahead of the consumer and no further: a slow consumer holds at
     /// most `concurrency × part size` bytes in memory.
     ///
-    /// Awaiting makes the discovery request; the stream does the rest.
+    /// Awaiting makes the discovery request; the stream does the rest. With
+    /// [`validate_checksum`](Self::validate_checksum), the chunks are hashed as they are
+    /// yielded and a mismatch is the last item.
     ///
     /// # Errors
     ///
@@ -510,6 +694,12 @@ impl Download {
         let ctx = self.ctx();
         let mut d = self.discover().await.map_err(&ctx)?;
         Self::check_pinnable(&d).map_err(&ctx)?;
+        let verify = self
+            .stored_checksum(d.etag.clone(), d.checksum.take())
+            .await
+            .map_err(&ctx)?
+            .filter(|s| s.check != Check::Never)
+            .map(|s| (Hasher::new(s.alg), s));
         let first = d.first.take();
         let mut jobs: VecDeque<(RangeJob, Option<Started>)> = VecDeque::new();
         if d.first_len > 0 {
@@ -524,17 +714,18 @@ impl Download {
             concurrency: self.concurrency,
             cancelled: Box::pin(self.cancel.clone().cancelled_owned()),
             failed: false,
+            verify,
         };
         s.refill();
         Ok(s)
     }
 }
 
-/// What a range task returns: its index, and its buffer when it fills one.
-type RangeResult = (usize, Result<Option<BytesMut>>);
+/// What a range task returns: its index, and what it hands back.
+type RangeResult = (usize, Result<RangeDone>);
 
-/// The finished ranges of a download into memory, by range index.
-type Finished = std::collections::HashMap<usize, BytesMut>;
+/// The finished ranges of a download, by range index.
+type Finished = std::collections::HashMap<usize, RangeDone>;
 
 impl Download {
     /// Downloads into `writer` in order, through the same bounded window as
@@ -604,9 +795,7 @@ fn keep(
     finished: &mut Finished,
 ) -> Result<()> {
     let (index, r) = res.map_err(join_error)?;
-    if let Some(buf) = r? {
-        finished.insert(index, buf);
-    }
+    finished.insert(index, r?);
     Ok(())
 }
 
@@ -617,8 +806,8 @@ fn join_error(e: tokio::task::JoinError) -> Error {
 }
 
 fn task_result(
-    res: std::result::Result<Result<Option<BytesMut>>, tokio::task::JoinError>,
-) -> Result<Option<BytesMut>> {
+    res: std::result::Result<Result<RangeDone>, tokio::task::JoinError>,
+) -> Result<RangeDone> {
     res.map_err(join_error)?
 }
 
@@ -637,12 +826,14 @@ impl<T> Drop for AbortOnDrop<T> {
 #[must_use = "streams do nothing unless polled"]
 pub struct DownloadStream {
     jobs: VecDeque<(RangeJob, Option<Started>)>,
-    window: VecDeque<AbortOnDrop<Result<Option<BytesMut>>>>,
+    window: VecDeque<AbortOnDrop<Result<RangeDone>>>,
     concurrency: usize,
     /// Resolves when the transfer is cancelled; polled first, so a cancel wakes the stream
     /// even while the front range stalls.
     cancelled: Pin<Box<dyn Future<Output = ()> + Send>>,
     failed: bool,
+    /// The running checksum of the chunks yielded so far, and the stored one.
+    verify: Option<(Hasher, StoredChecksum)>,
 }
 
 impl fmt::Debug for DownloadStream {
@@ -661,7 +852,7 @@ impl DownloadStream {
             };
             let len = job.len as usize;
             self.window.push_back(AbortOnDrop(tokio::spawn(async move {
-                job.run(Sink::Buf(BytesMut::zeroed(len), 0), first).await
+                job.run(Sink::buf(BytesMut::zeroed(len), None), first).await
             })));
         }
     }
@@ -680,14 +871,26 @@ impl Stream for DownloadStream {
             return Poll::Ready(Some(Err(cancelled())));
         }
         let Some(front) = self.window.front_mut() else {
+            // The end: the bytes yielded, in order, against the stored checksum.
+            if let Some((h, stored)) = self.verify.take() {
+                let got = h.finish();
+                if got != stored.value.trim() {
+                    self.failed = true;
+                    return Poll::Ready(Some(Err(stored.mismatch(&got))));
+                }
+            }
             return Poll::Ready(None);
         };
         let res = std::task::ready!(Pin::new(&mut front.0).poll(cx));
         self.window.pop_front();
         match task_result(res) {
-            Ok(buf) => {
+            Ok(done) => {
                 self.refill();
-                Poll::Ready(Some(Ok(buf.unwrap_or_default().freeze())))
+                let chunk = done.buf.unwrap_or_default().freeze();
+                if let Some((h, _)) = &mut self.verify {
+                    h.update(&chunk);
+                }
+                Poll::Ready(Some(Ok(chunk)))
             }
             Err(e) => {
                 self.failed = true;

@@ -5,10 +5,11 @@ use super::plan::{MAX_PARTS, UploadPlan};
 use super::progress::{CancelHandle, Progress, Tracker, callback, cancelled};
 use super::{DEFAULT_CONCURRENCY, DEFAULT_MULTIPART_THRESHOLD, DEFAULT_PART_SIZE};
 use crate::body::Body;
+use crate::checksum::{ChecksumAlgorithm, ChecksumChoice, ChecksumType};
 use crate::client::Bucket;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::meta::{ObjectHeaders, object_header_setters};
-use crate::ops::multipart::MultipartUpload;
+use crate::ops::multipart::{MultipartUpload, resolve_checksum};
 use crate::types::PartInfo;
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
@@ -34,6 +35,13 @@ type ChunkStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send + 's
 /// `concurrency × part size` (plus the threshold for streams) whatever the object's size:
 /// files are read at each part's offset, never whole.
 ///
+/// With a [`checksum`](Self::checksum) (or the client's default), every part carries its
+/// checksum and the completion checks the object's (see
+/// [`MultipartUpload::complete_with`]). A file part is read once for its checksum and then
+/// streamed from disk again as it is sent: a second read from the page cache costs less
+/// than holding `concurrency` parts in memory, and memory stays what it is without a
+/// checksum. Parts of streams are in memory already and are hashed there.
+///
 /// # Errors
 ///
 /// Whatever failed (a part, the completion, reading the source), with the upload id attached
@@ -57,6 +65,8 @@ pub struct Upload {
     concurrency: usize,
     tracker: Tracker,
     cancel: CancelHandle,
+    checksum: ChecksumChoice,
+    checksum_type: Option<ChecksumType>,
 }
 
 /// What an upload returns.
@@ -73,6 +83,10 @@ pub struct UploadOutput {
     pub parts: u32,
     /// The multipart upload id, when multipart was used.
     pub upload_id: Option<String>,
+    /// The object's checksum as sent (single request) or as computed from the parts'
+    /// checksums (multipart: the full-object CRC, or the composite `…-<parts>`), when the
+    /// upload had one; a store that reported the object's checksum agreed with it.
+    pub checksum: Option<(ChecksumAlgorithm, String)>,
 }
 
 impl Bucket {
@@ -102,6 +116,8 @@ impl Bucket {
             concurrency: DEFAULT_CONCURRENCY,
             tracker: Tracker::default(),
             cancel: CancelHandle::default(),
+            checksum: self.default_checksum(),
+            checksum_type: None,
         }
     }
 }
@@ -181,6 +197,20 @@ impl Upload {
         self
     }
 
+    /// The checksum the object (or each part) is sent with; `None` for none, whatever the
+    /// client's default ([`ClientBuilder::request_checksum`](crate::ClientBuilder::request_checksum)).
+    pub fn checksum(mut self, algorithm: impl Into<Option<ChecksumAlgorithm>>) -> Self {
+        self.checksum = ChecksumChoice::set(algorithm.into());
+        self
+    }
+
+    /// How a multipart upload's parts make the object's checksum (default: full-object for
+    /// CRCs, so that downloads can verify it; composite for SHA-1 and SHA-256).
+    pub fn checksum_type(mut self, ty: ChecksumType) -> Self {
+        self.checksum_type = Some(ty);
+        self
+    }
+
     /// A handle that cancels this upload.
     pub fn cancel_handle(&self) -> CancelHandle {
         self.cancel.clone()
@@ -231,6 +261,10 @@ impl Upload {
     async fn run(self, source: Source) -> Result<UploadOutput> {
         let bucket = self.bucket.name.clone();
         let key = self.key.clone();
+        // An impossible algorithm and type is refused before anything is sent.
+        if let Err(e) = resolve_checksum(self.checksum.algorithm, self.checksum_type) {
+            return Err(e.with_context("Upload", Some(&bucket), Some(&key)));
+        }
         let result = match source {
             Source::Path(p) => self.run_path(p).await,
             Source::Bytes(b) => {
@@ -284,7 +318,8 @@ impl Upload {
         let put = self
             .bucket
             .put_object(self.key.clone(), body)
-            .with_headers(self.headers.clone());
+            .with_headers(self.headers.clone())
+            .with_checksum(self.checksum);
         let out = tokio::select! {
             biased;
             () = self.cancel.cancelled() => return Err(cancelled()),
@@ -297,6 +332,7 @@ impl Upload {
             size,
             parts: 0,
             upload_id: None,
+            checksum: out.checksum,
         })
     }
 
@@ -307,7 +343,8 @@ impl Upload {
         let create = self
             .bucket
             .create_multipart_upload(self.key.clone())
-            .with_headers(self.headers.clone());
+            .with_headers(self.headers.clone())
+            .with_checksum(self.checksum, self.checksum_type);
         let mut guard = CreateGuard(Some(tokio::spawn(create.into_future())));
         let created = match guard.0.as_mut() {
             Some(handle) => handle.await,
@@ -350,6 +387,7 @@ impl Upload {
                     size,
                     parts: upload.uploaded_parts().len() as u32,
                     upload_id: Some(upload.upload_id().to_owned()),
+                    checksum: done.checksum,
                 })
             }
             Err(e) => {

@@ -372,7 +372,10 @@ impl Transport {
             sign_headers.push(("content-encoding", &content_encoding));
             if let Some(alg) = framing.trailer {
                 sign_headers.push(("x-amz-trailer", alg.header_name()));
-                sign_headers.push(("x-amz-sdk-checksum-algorithm", alg.sdk_name()));
+                // Content-MD5 is never a trailer (put_object refuses it for streams).
+                if let Some(name) = alg.amz_name() {
+                    sign_headers.push(("x-amz-sdk-checksum-algorithm", name));
+                }
             }
         }
         for (n, v) in &req.headers {

@@ -2,6 +2,7 @@
 
 use super::XmlError;
 use super::reader::{Elem, XmlReader, non_empty, parse_bool, parse_u32, parse_u64};
+use crate::checksum::{ChecksumAlgorithm, ChecksumType};
 use crate::types::PartInfo;
 
 /// What CompleteMultipartUpload reports about the assembled object.
@@ -11,6 +12,10 @@ pub(crate) struct CompleteResult {
     pub(crate) etag: Option<String>,
     /// The URL of the object, as the server gave it.
     pub(crate) location: Option<String>,
+    /// The object's checksum (`ChecksumCRC32C` etc.), when the server reported one.
+    pub(crate) checksum: Option<(ChecksumAlgorithm, String)>,
+    /// `ChecksumType`, when the server reported it.
+    pub(crate) checksum_type: Option<ChecksumType>,
 }
 
 /// One page of a ListParts response.
@@ -58,7 +63,15 @@ pub(crate) fn parse_complete_multipart(body: &[u8]) -> Result<CompleteResult, Xm
         match child.name() {
             b"ETag" => out.etag = non_empty(r.text(&child)?),
             b"Location" => out.location = non_empty(r.text(&child)?),
-            _ => {}
+            b"ChecksumType" => out.checksum_type = ChecksumType::parse(&r.text(&child)?),
+            name => {
+                if let Some(alg) = ChecksumAlgorithm::from_xml_element(name)
+                    && let Some(v) = non_empty(r.text(&child)?)
+                    && out.checksum.is_none()
+                {
+                    out.checksum = Some((alg, v));
+                }
+            }
         }
     }
     r.finish()?;
@@ -100,12 +113,19 @@ fn parse_part<'a>(r: &mut XmlReader<'a>, part: &Elem<'a>) -> Result<PartInfo, Xm
     let mut number = None;
     let mut etag = None;
     let mut size = 0;
+    let mut checksum = None;
     while let Some(c) = r.next_child(part)? {
         match c.name() {
             b"PartNumber" => number = Some(parse_u32(&r.text(&c)?, "PartNumber")?),
             b"ETag" => etag = non_empty(r.text(&c)?),
             b"Size" => size = parse_u64(&r.text(&c)?, "Size")?,
-            _ => {}
+            name => {
+                if let Some(alg) = ChecksumAlgorithm::from_xml_element(name)
+                    && let Some(v) = non_empty(r.text(&c)?)
+                {
+                    checksum = Some((alg, v));
+                }
+            }
         }
     }
     let mut info = PartInfo::new(
@@ -113,6 +133,7 @@ fn parse_part<'a>(r: &mut XmlReader<'a>, part: &Elem<'a>) -> Result<PartInfo, Xm
         etag.unwrap_or_default(),
     );
     info.size = size;
+    info.checksum = checksum;
     Ok(info)
 }
 
@@ -163,6 +184,19 @@ mod tests {
             done.location.as_deref(),
             Some("http://Example-Bucket.s3.region.amazonaws.com/Example-Object")
         );
+    }
+
+    #[test]
+    fn complete_with_a_checksum() {
+        let doc = "<CompleteMultipartUploadResult><ETag>\"x-2\"</ETag>\
+            <ChecksumCRC64NVME>AAAAAAAAAAA=</ChecksumCRC64NVME>\
+            <ChecksumType>FULL_OBJECT</ChecksumType></CompleteMultipartUploadResult>";
+        let done = parse_complete_multipart(doc.as_bytes()).unwrap();
+        assert_eq!(
+            done.checksum,
+            Some((ChecksumAlgorithm::Crc64Nvme, "AAAAAAAAAAA=".to_owned()))
+        );
+        assert_eq!(done.checksum_type, Some(ChecksumType::FullObject));
     }
 
     #[test]
@@ -227,6 +261,20 @@ mod tests {
         assert_eq!(page.parts[1].part_number, 3);
         assert_eq!(page.parts[1].size, 10_485_760);
         assert_eq!(page.parts[1].etag, "\"aaaa18db4cc2f85cedef654fccc4a4x8\"");
+        assert_eq!(page.parts[0].checksum, None);
+        let page = parse_list_parts(
+            b"<ListPartsResult><Part><PartNumber>1</PartNumber><ETag>e</ETag>\
+              <ChecksumSHA256>n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=</ChecksumSHA256>\
+              <Size>5</Size></Part></ListPartsResult>",
+        )
+        .unwrap();
+        assert_eq!(
+            page.parts[0].checksum,
+            Some((
+                ChecksumAlgorithm::Sha256,
+                "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=".to_owned()
+            ))
+        );
     }
 
     #[test]

@@ -68,10 +68,11 @@ pub(crate) fn write_create_bucket(location: Option<&str>) -> String {
     out
 }
 
-/// Builds a `<CompleteMultipartUpload>` body listing each part's number and ETag, in the
-/// order given (S3 requires ascending part numbers; ordering is the caller's job).
+/// Builds a `<CompleteMultipartUpload>` body listing each part's number, ETag and checksum
+/// (`<ChecksumCRC32C>` etc., when the part has one other than `Content-MD5`), in the order
+/// given (S3 requires ascending part numbers; ordering is the caller's job).
 pub(crate) fn write_complete_multipart(parts: &[PartInfo]) -> String {
-    let capacity = 100 + parts.iter().map(|p| p.etag.len() + 80).sum::<usize>();
+    let capacity = 100 + parts.iter().map(|p| p.etag.len() + 160).sum::<usize>();
     let mut out = String::with_capacity(capacity);
     out.push_str("<CompleteMultipartUpload xmlns=\"");
     out.push_str(S3_NAMESPACE);
@@ -84,7 +85,15 @@ pub(crate) fn write_complete_multipart(parts: &[PartInfo]) -> String {
             part.part_number
         );
         escape_into(&mut out, &part.etag);
-        out.push_str("</ETag></Part>");
+        out.push_str("</ETag>");
+        if let Some((alg, value)) = &part.checksum
+            && let Some(element) = alg.xml_element()
+        {
+            let _ = write!(out, "<{element}>");
+            escape_into(&mut out, value);
+            let _ = write!(out, "</{element}>");
+        }
+        out.push_str("</Part>");
     }
     out.push_str("</CompleteMultipartUpload>");
     out
@@ -257,6 +266,18 @@ mod tests {
              <Part><PartNumber>1</PartNumber><ETag>&quot;a54357aff0632cce46d942af68356b38&quot;\
              </ETag></Part><Part><PartNumber>2</PartNumber><ETag>\
              &quot;0c78aef83f66abc1fa1e8477f296d394&quot;</ETag></Part></CompleteMultipartUpload>"
+        );
+        let with_sums = [
+            PartInfo::new(1, "\"e1\"").with_checksum(crate::ChecksumAlgorithm::Crc32c, "yZRlqg=="),
+            PartInfo::new(2, "\"e2\"").with_checksum(crate::ChecksumAlgorithm::ContentMd5, "x"),
+        ];
+        assert_eq!(
+            write_complete_multipart(&with_sums),
+            "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\
+             <Part><PartNumber>1</PartNumber><ETag>&quot;e1&quot;</ETag>\
+             <ChecksumCRC32C>yZRlqg==</ChecksumCRC32C></Part>\
+             <Part><PartNumber>2</PartNumber><ETag>&quot;e2&quot;</ETag></Part>\
+             </CompleteMultipartUpload>"
         );
         assert_eq!(
             write_complete_multipart(&[]),

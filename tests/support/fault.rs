@@ -30,6 +30,33 @@ impl Recorded {
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
+
+    /// The payload: the body, with an aws-chunked encoding (chunk headers, signatures,
+    /// trailers) taken off.
+    pub(crate) fn payload(&self) -> Vec<u8> {
+        if !self
+            .header("content-encoding")
+            .is_some_and(|v| v.starts_with("aws-chunked"))
+        {
+            return self.body.clone();
+        }
+        let (mut wire, mut data) = (&self.body[..], Vec::new());
+        loop {
+            let eol = wire
+                .windows(2)
+                .position(|w| w == b"\r\n")
+                .expect("a chunk header");
+            let head = std::str::from_utf8(&wire[..eol]).expect("an ASCII chunk header");
+            let size = head.split(';').next().unwrap_or_default();
+            let size = usize::from_str_radix(size, 16).expect("a hex chunk size");
+            wire = &wire[eol + 2..];
+            if size == 0 {
+                return data;
+            }
+            data.extend_from_slice(&wire[..size]);
+            wire = &wire[size + 2..];
+        }
+    }
 }
 
 /// What to answer.

@@ -20,14 +20,17 @@ pub(crate) struct Env {
 
 /// A client for `server` with the right keys.
 pub(crate) fn client_for(server: &S3Server) -> Client {
+    client_builder_for(server).build().unwrap()
+}
+
+/// A client builder for `server` with the right keys, for tests that add settings.
+pub(crate) fn client_builder_for(server: &S3Server) -> ClientBuilder {
     Client::builder()
         .endpoint(server.endpoint())
         .region("us-east-1")
         .credentials(Credentials::new(ACCESS_KEY, SECRET_KEY))
         // Test traffic stays on loopback whatever proxy the environment names.
         .proxy(ProxyConfig::None)
-        .build()
-        .unwrap()
 }
 
 /// Starts a server, creates bucket `name` through the client.

@@ -19,6 +19,8 @@ pub(crate) struct ProfileConfig {
     pub(crate) addressing_style: Option<String>,
     /// `max_attempts`.
     pub(crate) max_attempts: Option<u32>,
+    /// `request_checksum_calculation`, as written (`when_supported`, `when_required`).
+    pub(crate) request_checksum_calculation: Option<String>,
 }
 
 /// Reads the settings of `profile` (else `AWS_PROFILE`, else `default`) from the shared
@@ -74,6 +76,9 @@ pub(super) fn config_of(set: &ProfileSet, name: &str) -> Result<ProfileConfig> {
         endpoint_url: endpoint_url.map(str::to_owned),
         addressing_style: profile.sub("s3", "addressing_style").map(str::to_owned),
         max_attempts,
+        request_checksum_calculation: profile
+            .get("request_checksum_calculation")
+            .map(str::to_owned),
     })
 }
 
@@ -107,6 +112,7 @@ mod tests {
                 endpoint_url: Some("http://global:9000".into()),
                 addressing_style: Some("path".into()),
                 max_attempts: Some(5),
+                request_checksum_calculation: None,
             }
         );
     }
