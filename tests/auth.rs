@@ -178,14 +178,29 @@ async fn secrets_never_reach_the_logs() {
         .await
         .unwrap()
         .url;
+    // A file body over http: aws-chunked, a signature per chunk.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f");
+    std::fs::write(&path, vec![7u8; 100_000]).unwrap();
+    b.put_object("file", async_s3::Body::from_file(&path))
+        .await
+        .unwrap();
 
-    // Everything secret the client produced: the canaries, each signature sent, the presigned
-    // URL's signature.
+    // Everything secret the client produced: the canaries, each signature sent (chunk
+    // signatures included), the presigned URL's signature.
     let mut secrets = vec![SECRET_CANARY.to_owned(), TOKEN_CANARY.to_owned()];
     for r in server.requests() {
         let auth = r.header("authorization").unwrap();
         secrets.push(auth.rsplit("Signature=").next().unwrap().to_owned());
+        let body = String::from_utf8_lossy(&r.body).into_owned();
+        for piece in body.split("chunk-signature=").skip(1) {
+            secrets.push(piece[..64].to_owned());
+        }
     }
+    assert!(
+        secrets.len() > 14,
+        "the chunk signatures of the file upload are among them"
+    );
     secrets.push(url.rsplit("X-Amz-Signature=").next().unwrap().to_owned());
     assert!(secrets.len() > 10);
     for text in [format!("{err}"), format!("{err:?}")] {

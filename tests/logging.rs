@@ -98,7 +98,7 @@ async fn a_throttled_request_logs_every_attempt_and_retry() {
 async fn budget_exhaustion_and_clock_skew_are_warnings() {
     let logs = LogCapture::default();
     let _guard = logs.install();
-    let server = FaultServer::start(vec![Reply::s3_error(500, "InternalError")]).await;
+    let server = FaultServer::with_handler(|_, _| Reply::s3_error(500, "InternalError")).await;
     let c = support::fault_client_builder(&server)
         .retry(RetryConfig::with_max_attempts(5).with_budget(5))
         .sleep(RecordingSleep::default())
@@ -114,6 +114,17 @@ async fn budget_exhaustion_and_clock_skew_are_warnings() {
     assert!(warning.message().contains("budget"), "{}", warning.text());
     assert_eq!(warning.field("attempt"), Some("2"));
     assert_eq!(warning.field("reason"), Some("InternalError"));
+    // While the budget stays spent, later requests do not warn again (one warning per storm).
+    for _ in 0..3 {
+        let err = c.bucket("bkt").get_object("k").await.unwrap_err();
+        assert_eq!(err.attempts(), 1);
+    }
+    let warnings = logs
+        .events_of("async_s3::retry")
+        .into_iter()
+        .filter(|e| e.level == Level::WARN)
+        .count();
+    assert_eq!(warnings, 1);
 
     // The server lives 20 minutes ahead of the client's clock.
     let date = time::OffsetDateTime::now_utc() + time::Duration::minutes(20);

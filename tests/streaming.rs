@@ -162,7 +162,10 @@ async fn wire_format_of_each_mode() {
     );
     assert_eq!(h(0, "content-encoding"), "aws-chunked,gzip");
     assert_eq!(h(0, "x-amz-decoded-content-length"), "70000");
-    assert_eq!(h(0, "content-length"), reqs[0].body.len().to_string());
+    // 64 KiB + 4,464 bytes: two signed chunks, the empty last one and the closing CRLF
+    // (5 + 81 + 2 + 65,536 + 2) + (4 + 81 + 2 + 4,464 + 2) + (1 + 81 + 2) + 2.
+    assert_eq!(h(0, "content-length"), "70265");
+    assert_eq!(reqs[0].body.len(), 70_265);
     assert!(reqs[0].body.len() > body.len());
     assert!(
         String::from_utf8_lossy(&reqs[0].body).starts_with("10000;chunk-signature="),
@@ -194,10 +197,16 @@ async fn wire_format_of_each_mode() {
         10,
     );
     let err = bucket.put_object("short", short).await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Transport);
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err:?}");
+    assert!(!err.is_retryable());
     assert!(
-        format!("{err:?}").contains("ended after 3 of the 10 bytes"),
-        "{err:?}"
+        err.to_string().contains("ended after 3 of the 10 bytes"),
+        "{err}"
+    );
+    assert_eq!(
+        err.attempts(),
+        1,
+        "a body of the wrong length is not sent again"
     );
     assert_eq!(
         server.requests().len(),

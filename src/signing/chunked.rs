@@ -39,7 +39,7 @@ const EMPTY_SHA256_HEX: &[u8; 64] =
 ///     ],
 /// };
 /// let seed = signer.sign_headers(&creds, time, &request, &PayloadHash::StreamingSigned);
-/// let mut chunks = signer.chunk_signer(&creds, time, &seed);
+/// let mut chunks = signer.chunk_signer(&creds, &seed);
 /// let first: [u8; 32] = Sha256::digest(vec![b'a'; 65536]).into();
 /// assert_eq!(
 ///     chunks.sign_chunk(&first),

@@ -75,8 +75,8 @@ pub enum PayloadHash {
     /// headers (a checksum computed while the body is sent).
     StreamingSignedTrailer,
     /// `STREAMING-UNSIGNED-PAYLOAD-TRAILER`: aws-chunked without chunk signatures, followed by
-    /// trailing headers (a checksum); for TLS connections, where the payload needs no
-    /// signature.
+    /// trailing headers (a checksum), for when the payload is not signed (over TLS, or when
+    /// payload signing is turned off).
     StreamingUnsignedTrailer,
 }
 
@@ -653,14 +653,13 @@ impl Signer {
     }
 
     /// Starts the chain of chunk signatures of an aws-chunked body, from the headers
-    /// [`sign_headers`](Self::sign_headers) returned for the request at the same `time`.
-    pub fn chunk_signer(
-        &self,
-        creds: &Credentials,
-        time: SystemTime,
-        seed: &SignedHeaders,
-    ) -> ChunkSigner {
-        let amz_date = AmzDate::new(time);
+    /// [`sign_headers`](Self::sign_headers) returned for the request (its signature is the
+    /// seed, its `x-amz-date` the time every chunk is signed at).
+    pub fn chunk_signer(&self, creds: &Credentials, seed: &SignedHeaders) -> ChunkSigner {
+        let amz_date = AmzDate::parse(&seed.amz_date).unwrap_or_else(|| {
+            // `SignedHeaders` are only made by `sign_headers`, whose date always parses.
+            AmzDate::new(SystemTime::UNIX_EPOCH)
+        });
         let scope = credential_scope(&amz_date, &self.region, &self.service);
         ChunkSigner::new(
             self.keyed_mac(creds, &amz_date),

@@ -289,6 +289,16 @@ fn amz_date_formats_utc_and_drops_subseconds() {
     assert_eq!(d.as_str(), "20130524T130405Z");
     assert_eq!(d.date(), "20130524");
     assert_eq!(AmzDate::new(UNIX_EPOCH).as_str(), "19700101T000000Z");
+    assert_eq!(AmzDate::parse(d.as_str()), Some(d));
+    for bad in [
+        "",
+        "20130524T130405",
+        "20130524X130405Z",
+        "2013052aT130405Z",
+        "20130524T130405ZZ",
+    ] {
+        assert_eq!(AmzDate::parse(bad), None, "{bad}");
+    }
 }
 
 #[test]
@@ -855,7 +865,7 @@ fn aws_chunked_examples() {
         seed.signature(),
         "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9"
     );
-    let mut chunks = signer.chunk_signer(&example_creds(), time, &seed);
+    let mut chunks = signer.chunk_signer(&example_creds(), &seed);
     let got: Vec<String> = chunk_hashes
         .iter()
         .map(|h| chunks.sign_chunk(h).to_owned())
@@ -889,7 +899,7 @@ fn aws_chunked_examples() {
         seed.signature(),
         "106e2a8a18243abcf37539882f36619c00e2dfc72633413f02d3b74544bfeb8e"
     );
-    let mut chunks = signer.chunk_signer(&example_creds(), time, &seed);
+    let mut chunks = signer.chunk_signer(&example_creds(), &seed);
     let got: Vec<String> = chunk_hashes
         .iter()
         .map(|h| chunks.sign_chunk(h).to_owned())

@@ -24,6 +24,13 @@ impl AmzDate {
         AmzDate(b)
     }
 
+    /// Reads a timestamp in the `x-amz-date` format back (`YYYYMMDD'T'HHMMSS'Z'`).
+    pub(crate) fn parse(text: &str) -> Option<Self> {
+        let b: [u8; 16] = text.as_bytes().try_into().ok()?;
+        let digits = b[..8].iter().chain(&b[9..15]).all(u8::is_ascii_digit);
+        (digits && b[8] == b'T' && b[15] == b'Z').then_some(AmzDate(b))
+    }
+
     /// The full timestamp, e.g. `20130524T000000Z`.
     pub fn as_str(&self) -> &str {
         // Only ASCII digits, 'T' and 'Z' are ever written.

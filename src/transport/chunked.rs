@@ -27,7 +27,9 @@ fn checksum_value_len(alg: ChecksumAlgorithm) -> u64 {
         ChecksumAlgorithm::Crc32 | ChecksumAlgorithm::Crc32c => 8,
         ChecksumAlgorithm::Crc64Nvme => 12,
         ChecksumAlgorithm::Sha1 => 28,
-        ChecksumAlgorithm::Sha256 | ChecksumAlgorithm::ContentMd5 => 44,
+        ChecksumAlgorithm::Sha256 => 44,
+        // Never a trailer (put_object refuses it for streams); 16 bytes in base64.
+        ChecksumAlgorithm::ContentMd5 => 24,
     }
 }
 
@@ -80,23 +82,18 @@ pub(crate) struct AwsChunked<S> {
     pending_len: usize,
     /// Framed output ready to go.
     out: VecDeque<Bytes>,
-    /// The bytes the input must yield (the encoded length was announced from it), and the
-    /// bytes it yielded so far.
-    expected: u64,
-    seen: u64,
     finished: bool,
 }
 
 impl<S> AwsChunked<S> {
+    /// `inner` must yield exactly the length the encoded length was computed from (it is
+    /// wrapped in [`ExactLen`]).
     pub(crate) fn new(
         inner: S,
-        expected: u64,
         signer: Option<ChunkSigner>,
         trailer: Option<ChecksumAlgorithm>,
     ) -> Self {
         Self {
-            expected,
-            seen: 0,
             inner,
             signer,
             checksum: trailer.map(|a| (a, Hasher::new(a))),
@@ -169,14 +166,79 @@ impl<S> AwsChunked<S> {
     }
 }
 
-impl<S> AwsChunked<S> {
+/// A body that yielded another number of bytes than it announced: the caller's mistake
+/// (or a file changed while it was sent), not the network's.
+#[derive(Debug)]
+pub(crate) struct WrongLength(pub(crate) String);
+
+impl std::fmt::Display for WrongLength {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for WrongLength {}
+
+/// A body stream held to the length it announced: more bytes, or an end before the last one,
+/// is a [`WrongLength`] error instead of a malformed request.
+pub(crate) struct ExactLen<S> {
+    inner: S,
+    expected: u64,
+    seen: u64,
+    failed: bool,
+}
+
+impl<S> ExactLen<S> {
+    pub(crate) fn new(inner: S, expected: u64) -> Self {
+        Self {
+            inner,
+            expected,
+            seen: 0,
+            failed: false,
+        }
+    }
+
     fn fail(&mut self, msg: String) -> Poll<Option<std::io::Result<Bytes>>> {
-        self.finished = true;
-        self.out.clear();
+        self.failed = true;
         Poll::Ready(Some(Err(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
-            msg,
+            WrongLength(msg),
         ))))
+    }
+}
+
+impl<S> Stream for ExactLen<S>
+where
+    S: Stream<Item = std::io::Result<Bytes>> + Unpin,
+{
+    type Item = std::io::Result<Bytes>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        if this.failed {
+            return Poll::Ready(None);
+        }
+        match Pin::new(&mut this.inner).poll_next(cx) {
+            Poll::Ready(Some(Ok(b))) => {
+                this.seen += b.len() as u64;
+                if this.seen > this.expected {
+                    let msg = format!(
+                        "the body yielded more than the {} bytes it announced",
+                        this.expected
+                    );
+                    return this.fail(msg);
+                }
+                Poll::Ready(Some(Ok(b)))
+            }
+            Poll::Ready(None) if this.seen != this.expected => {
+                let msg = format!(
+                    "the body ended after {} of the {} bytes it announced",
+                    this.seen, this.expected
+                );
+                this.fail(msg)
+            }
+            other => other,
+        }
     }
 }
 
@@ -195,21 +257,17 @@ where
             if this.finished {
                 return Poll::Ready(None);
             }
+            // One chunk is framed (hashed and signed) per turn, so a large input item is not
+            // hashed in one go on the runtime's thread.
+            if this.pending_len >= CHUNK_SIZE {
+                this.emit_chunk(CHUNK_SIZE);
+                continue;
+            }
             match Pin::new(&mut this.inner).poll_next(cx) {
                 Poll::Ready(Some(Ok(b))) => {
-                    this.seen += b.len() as u64;
-                    if this.seen > this.expected {
-                        return this.fail(format!(
-                            "the body yielded more than the {} bytes announced",
-                            this.expected
-                        ));
-                    }
                     if !b.is_empty() {
                         this.pending_len += b.len();
                         this.pending.push_back(b);
-                    }
-                    while this.pending_len >= CHUNK_SIZE {
-                        this.emit_chunk(CHUNK_SIZE);
                     }
                 }
                 Poll::Ready(Some(Err(e))) => {
@@ -218,12 +276,6 @@ where
                     return Poll::Ready(Some(Err(e)));
                 }
                 Poll::Ready(None) => {
-                    if this.seen != this.expected {
-                        return this.fail(format!(
-                            "the body ended after {} of the {} bytes announced",
-                            this.seen, this.expected
-                        ));
-                    }
                     if this.pending_len > 0 {
                         let n = this.pending_len;
                         this.emit_chunk(n);
@@ -259,11 +311,10 @@ mod tests {
                 &req,
                 &crate::signing::PayloadHash::StreamingSigned,
             );
-            signer.chunk_signer(&creds, t, &seed)
+            signer.chunk_signer(&creds, &seed)
         });
-        let len = input.iter().map(|b| b.len() as u64).sum();
         let inner = futures_util::stream::iter(input.into_iter().map(Ok));
-        let s = AwsChunked::new(inner, len, signer, framing.trailer);
+        let s = AwsChunked::new(inner, signer, framing.trailer);
         let parts: Vec<std::io::Result<Bytes>> = s.collect().await;
         parts
             .into_iter()

@@ -110,6 +110,9 @@ async fn read_limited(mut r: reqwest::Response, limit: usize, idle: Duration) ->
 
 /// Maps a reqwest error to ours, walking the sources for the real cause.
 fn transport_error(e: &reqwest::Error, idempotent: bool) -> Error {
+    if let Some(msg) = wrong_length(e) {
+        return Error::invalid_input(msg);
+    }
     let kind = if e.is_timeout() {
         ErrorKind::Timeout
     } else {
@@ -131,6 +134,27 @@ fn transport_error(e: &reqwest::Error, idempotent: bool) -> Error {
         .with_message(detail)
         .with_retryable(retryable)
         .with_source(WithoutUrl(chain_text(e)))
+}
+
+/// The message of a [`chunked::WrongLength`] in the error's chain: a body that did not keep
+/// to its length is the caller's error, not a transport failure, and is not retried.
+fn wrong_length(e: &reqwest::Error) -> Option<String> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(err) = cur {
+        if let Some(w) = err.downcast_ref::<chunked::WrongLength>() {
+            return Some(w.0.clone());
+        }
+        // An `io::Error` hides what it wraps from `source()`.
+        if let Some(w) = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+            .and_then(|inner| inner.downcast_ref::<chunked::WrongLength>())
+        {
+            return Some(w.0.clone());
+        }
+        cur = err.source();
+    }
+    None
 }
 
 /// The error chain as one line, without the URL (which may carry query parameters).
@@ -403,15 +427,9 @@ impl Transport {
                     (false, _) => PayloadHash::StreamingUnsignedTrailer,
                 };
                 let signed = signer.sign_headers(&creds, now, &signable, &mode);
-                let chunk_signer = framing
-                    .signed
-                    .then(|| signer.chunk_signer(&creds, now, &signed));
-                let stream = chunked::AwsChunked::new(
-                    body.into_stream(),
-                    len,
-                    chunk_signer,
-                    framing.trailer,
-                );
+                let chunk_signer = framing.signed.then(|| signer.chunk_signer(&creds, &signed));
+                let stream =
+                    chunked::AwsChunked::new(body.into_stream(), chunk_signer, framing.trailer);
                 (signed, reqwest::Body::wrap_stream(stream))
             }
         };
@@ -615,7 +633,8 @@ async fn request_body(body: &Body) -> Result<(Source, u64, Activity)> {
             let reader = tokio_util::io::ReaderStream::with_capacity(file.take(len), 256 * 1024);
             let activity = Activity::new(len);
             let s = Tracked {
-                inner: reader,
+                // A file that shrinks while it is sent ends early: an error, not a short body.
+                inner: chunked::ExactLen::new(reader, len),
                 activity: activity.clone(),
             };
             Ok((Source::Chunks(Box::pin(s)), len, activity))
@@ -630,7 +649,7 @@ async fn request_body(body: &Body) -> Result<(Source, u64, Activity)> {
                 })?;
             let activity = Activity::new(*len);
             let s = Tracked {
-                inner: s,
+                inner: chunked::ExactLen::new(s, *len),
                 activity: activity.clone(),
             };
             Ok((Source::Chunks(Box::pin(s)), *len, activity))

@@ -77,6 +77,9 @@ impl RetryState {
 /// way to wait. Every retry, of a request or of a broken download body, is decided here.
 #[derive(Debug)]
 pub(crate) struct Policy {
+    /// Set while the budget is spent and that was logged at `warn`: a throttling storm
+    /// logs one warning, not one per request.
+    budget_warned: std::sync::atomic::AtomicBool,
     max_attempts: u32,
     backoff: Backoff,
     budget: Budget,
@@ -86,6 +89,7 @@ pub(crate) struct Policy {
 impl Policy {
     pub(crate) fn new(config: &Config) -> Self {
         Self {
+            budget_warned: std::sync::atomic::AtomicBool::new(false),
             max_attempts: config.retry.max_attempts,
             backoff: Backoff::new(config.retry, config.jitter.clone()),
             budget: Budget::new(config.retry.budget),
@@ -123,15 +127,26 @@ impl Policy {
         }
         // The client-wide budget pays for the retry, or there is none.
         let Some(cost) = self.budget.withdraw(e.is_timeout()) else {
-            tracing::warn!(
-                target: "async_s3::retry",
-                operation = e.operation(),
-                attempt = state.attempts,
-                reason = %Reason(e),
-                "not retrying: the client's retry budget is spent"
-            );
+            if self.budget_warned.swap(true, Ordering::Relaxed) {
+                tracing::debug!(
+                    target: "async_s3::retry",
+                    operation = e.operation(),
+                    attempt = state.attempts,
+                    reason = %Reason(e),
+                    "not retrying: the client's retry budget is spent"
+                );
+            } else {
+                tracing::warn!(
+                    target: "async_s3::retry",
+                    operation = e.operation(),
+                    attempt = state.attempts,
+                    reason = %Reason(e),
+                    "not retrying: the client's retry budget is spent"
+                );
+            }
             return false;
         };
+        self.budget_warned.store(false, Ordering::Relaxed);
         state.last_cost = cost;
         let delay = self
             .backoff
