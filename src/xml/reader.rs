@@ -252,7 +252,7 @@ fn append<'a>(out: &mut Cow<'a, str>, piece: Cow<'a, str>) -> Result<(), XmlErro
         return Err(XmlError::TextTooLarge);
     }
     match out {
-        Cow::Borrowed(b) if b.is_empty() => *out = piece,
+        Cow::Borrowed("") => *out = piece,
         Cow::Borrowed(b) => {
             // Text split by references (`&quot;abc&quot;`, as every ETag in a listing is):
             // allocate once with room for the usual rest instead of growing piece by piece.
