@@ -127,7 +127,9 @@ impl Aws {
             .region(Region::new(REGION))
             .endpoint_url(format!("http://{addr}"))
             .force_path_style(true)
-            .credentials_provider(Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "bench"))
+            .credentials_provider(Credentials::new(
+                ACCESS_KEY, SECRET_KEY, None, None, "bench",
+            ))
             .http_client(aws_smithy_http_client::Builder::new().build_http());
         if !default_checksums {
             conf = conf.request_checksum_calculation(RequestChecksumCalculation::WhenRequired);
@@ -411,8 +413,9 @@ impl RustS3 {
             region: REGION.to_owned(),
             endpoint: format!("http://{addr}"),
         };
-        let creds = s3::creds::Credentials::new(Some(ACCESS_KEY), Some(SECRET_KEY), None, None, None)
-            .expect("credentials");
+        let creds =
+            s3::creds::Credentials::new(Some(ACCESS_KEY), Some(SECRET_KEY), None, None, None)
+                .expect("credentials");
         let bucket = s3::Bucket::new(BUCKET, region, creds)
             .expect("rust-s3")
             .with_path_style();
@@ -532,17 +535,22 @@ impl RawHyper {
     fn new(addr: &str) -> Self {
         let mut conn = hyper_util::client::legacy::connect::HttpConnector::new();
         conn.set_nodelay(true);
-        let client = hyper_util::client::legacy::Client::builder(
-            hyper_util::rt::TokioExecutor::new(),
-        )
-        .build(conn);
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build(conn);
         RawHyper {
             client,
             base: format!("http://{addr}/{BUCKET}"),
         }
     }
 
-    async fn send(client: HyperClient, method: http::Method, uri: String, body: Bytes, range: Option<String>) -> (http::HeaderMap, Bytes) {
+    async fn send(
+        client: HyperClient,
+        method: http::Method,
+        uri: String,
+        body: Bytes,
+        range: Option<String>,
+    ) -> (http::HeaderMap, Bytes) {
         use http_body_util::BodyExt;
         let mut req = http::Request::builder().method(method).uri(uri);
         if let Some(r) = range {
@@ -552,7 +560,10 @@ impl RawHyper {
         let resp = client.request(req).await.expect("raw hyper");
         assert!(resp.status().is_success(), "status {}", resp.status());
         let (parts, body) = resp.into_parts();
-        (parts.headers, body.collect().await.expect("body").to_bytes())
+        (
+            parts.headers,
+            body.collect().await.expect("body").to_bytes(),
+        )
     }
 }
 
@@ -567,7 +578,14 @@ impl BenchClient for RawHyper {
     fn get(&self, key: String) -> Fut<'_, usize> {
         Box::pin(async move {
             let uri = format!("{}/{key}", self.base);
-            let (_, b) = RawHyper::send(self.client.clone(), http::Method::GET, uri, Bytes::new(), None).await;
+            let (_, b) = RawHyper::send(
+                self.client.clone(),
+                http::Method::GET,
+                uri,
+                Bytes::new(),
+                None,
+            )
+            .await;
             b.len()
         })
     }
@@ -575,7 +593,14 @@ impl BenchClient for RawHyper {
     fn list_page(&self) -> Fut<'_, usize> {
         Box::pin(async move {
             let uri = format!("{}?list-type=2", self.base);
-            let (_, b) = RawHyper::send(self.client.clone(), http::Method::GET, uri, Bytes::new(), None).await;
+            let (_, b) = RawHyper::send(
+                self.client.clone(),
+                http::Method::GET,
+                uri,
+                Bytes::new(),
+                None,
+            )
+            .await;
             assert!(!b.is_empty());
             1000 // not parsed: the baseline has no XML logic
         })
@@ -594,7 +619,9 @@ impl BenchClient for RawHyper {
                 let (client, uri) = (client.clone(), uri.clone());
                 Box::pin(async move {
                     let range = Some(format!("bytes={s}-{e}"));
-                    RawHyper::send(client, http::Method::GET, uri, Bytes::new(), range).await.1
+                    RawHyper::send(client, http::Method::GET, uri, Bytes::new(), range)
+                        .await
+                        .1
                 })
             })
             .await;
@@ -611,20 +638,32 @@ impl BenchClient for RawHyper {
         let (client, uri) = (self.client.clone(), format!("{}/{key}", self.base));
         Box::pin(async move {
             let create = format!("{uri}?uploads");
-            RawHyper::send(client.clone(), http::Method::POST, create, Bytes::new(), None).await;
+            RawHyper::send(
+                client.clone(),
+                http::Method::POST,
+                create,
+                Bytes::new(),
+                None,
+            )
+            .await;
             let (c, u) = (client.clone(), uri.clone());
             let parts = multipart_parts(&path, size, move |n, data| {
                 let (c, u) = (c.clone(), u.clone());
                 Box::pin(async move {
                     let uri = format!("{u}?partNumber={n}&uploadId=SINK");
                     let (h, _) = RawHyper::send(c, http::Method::PUT, uri, data, None).await;
-                    h.get("etag").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned()
+                    h.get("etag")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_owned()
                 })
             })
             .await;
             let mut xml = String::from("<CompleteMultipartUpload>");
             for (n, e) in parts {
-                xml.push_str(&format!("<Part><PartNumber>{n}</PartNumber><ETag>{e}</ETag></Part>"));
+                xml.push_str(&format!(
+                    "<Part><PartNumber>{n}</PartNumber><ETag>{e}</ETag></Part>"
+                ));
             }
             xml.push_str("</CompleteMultipartUpload>");
             let complete = format!("{uri}?uploadId=SINK");

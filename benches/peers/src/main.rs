@@ -13,12 +13,12 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+#[path = "../../support/ours.rs"]
+mod ours;
 #[path = "../../support/sink.rs"]
 mod sink;
 #[path = "../../support/workloads.rs"]
 mod workloads;
-#[path = "../../support/ours.rs"]
-mod ours;
 
 mod clients;
 
@@ -168,7 +168,11 @@ fn ratios(results: &[(Workload, Vec<Cell>)], clients: &[&str]) {
             );
         } else {
             let r = ours.cpu_us_per_op() / best.cpu_us_per_op();
-            let limit = if wl.kind == Kind::List { 1.0 / 3.0 } else { 0.4 };
+            let limit = if wl.kind == Kind::List {
+                1.0 / 3.0
+            } else {
+                0.4
+            };
             println!(
                 "  {:<58} CPU/op {:.2}x of {peer} [target <= {:.2}x: {}]",
                 wl.describe(),
