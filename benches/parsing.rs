@@ -22,7 +22,7 @@ fn list(c: &mut Criterion) {
     let mut group = c.benchmark_group("xml");
     group.throughput(Throughput::Elements(1000));
     group.bench_function("list_objects_v2_1000_keys", |b| {
-        b.iter(|| parse_list_objects_v2(black_box(&page)))
+        b.iter(|| parse_list_objects_v2(black_box(&page)));
     });
     group.finish();
 }
@@ -31,17 +31,17 @@ fn planning(c: &mut Criterion) {
     let mut group = c.benchmark_group("plan");
     // A 1 GiB upload in 8 MiB parts, and a 5 TiB one whose part size must grow.
     group.bench_function("upload_1gib", |b| {
-        b.iter(|| plan_upload(black_box(1 << 30), black_box(8 << 20)))
+        b.iter(|| plan_upload(black_box(1 << 30), black_box(8 << 20)));
     });
     group.bench_function("upload_5tib_grown", |b| {
-        b.iter(|| plan_upload(black_box(5 << 40), black_box(8 << 20)))
+        b.iter(|| plan_upload(black_box(5 << 40), black_box(8 << 20)));
     });
     // Every range of a 1 GiB download in 8 MiB parts (128 ranges).
     group.bench_function("download_ranges_1gib", |b| {
         b.iter(|| {
             plan_ranges(black_box(8 << 20), black_box(1 << 30), black_box(8 << 20))
                 .fold(0u64, |acc, (o, l)| acc ^ o ^ l)
-        })
+        });
     });
     group.finish();
 }
