@@ -27,6 +27,8 @@
 //! bodies are `Bytes` or files re-read from disk, so a retry sends the identical bytes.
 
 mod base64;
+#[doc(hidden)]
+pub mod bench_api;
 mod body;
 mod checksum;
 mod client;

@@ -1,6 +1,8 @@
 //! A sink S3 server for benchmarks: in memory, no signature check, keep-alive, TCP_NODELAY.
 //! GET (with Range) is served from one preallocated buffer, PUT bodies are read and dropped,
-//! multipart calls are accepted. It measures the client, not a store.
+//! multipart calls are accepted, ListObjectsV2 answers one prebuilt 1000-key page. The key
+//! `big` is the whole buffer; every other key is its first 4 KiB. It measures the client,
+//! not a store.
 
 #![allow(dead_code)]
 
@@ -39,6 +41,9 @@ pub(crate) async fn start(object: Bytes) -> SocketAddr {
     addr
 }
 
+/// Every object's modification time.
+const LAST_MODIFIED: &str = "Wed, 01 May 2024 12:00:00 GMT";
+
 fn etag() -> &'static str {
     "\"0123456789abcdef0123456789abcdef\""
 }
@@ -48,6 +53,11 @@ async fn handle(
     object: Bytes,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let query = req.uri().query().unwrap_or("").to_owned();
+    let object = if req.uri().path().ends_with("/big") {
+        object
+    } else {
+        object.slice(..object.len().min(4096))
+    };
     let method = req.method().clone();
     let range = req
         .headers()
@@ -62,24 +72,27 @@ async fn handle(
         }
     }
     let resp = match method.as_str() {
-        "GET" if query.contains("list-type=2") => xml(list_page()),
+        "GET" if query.contains("list-type=2") => xml(list_page_cached()),
         "GET" => {
             let total = object.len();
             match range.as_deref().and_then(|r| parse_range(r, total)) {
                 Some((s, e)) => Response::builder()
                     .status(206)
                     .header("etag", etag())
+                    .header("last-modified", LAST_MODIFIED)
                     .header("content-range", format!("bytes {s}-{e}/{total}"))
                     .body(Full::new(object.slice(s..=e))),
                 None => Response::builder()
                     .status(200)
                     .header("etag", etag())
+                    .header("last-modified", LAST_MODIFIED)
                     .body(Full::new(object)),
             }
             .expect("response")
         }
         "HEAD" => Response::builder()
             .header("etag", etag())
+            .header("last-modified", LAST_MODIFIED)
             .header("content-length", object.len())
             .body(Full::new(Bytes::new()))
             .expect("response"),
@@ -98,10 +111,10 @@ async fn handle(
     Ok(resp)
 }
 
-fn xml(s: String) -> Response<Full<Bytes>> {
+fn xml(s: impl Into<Bytes>) -> Response<Full<Bytes>> {
     Response::builder()
         .header("content-type", "application/xml")
-        .body(Full::new(Bytes::from(s)))
+        .body(Full::new(s.into()))
         .expect("response")
 }
 
@@ -114,6 +127,12 @@ fn parse_range(h: &str, total: usize) -> Option<(usize, usize)> {
         b.parse().ok()?
     };
     (s < total).then(|| (s, e.min(total - 1)))
+}
+
+/// [`list_page`], built once.
+fn list_page_cached() -> Bytes {
+    static PAGE: std::sync::OnceLock<Bytes> = std::sync::OnceLock::new();
+    PAGE.get_or_init(|| Bytes::from(list_page())).clone()
 }
 
 /// A 1000-key ListObjectsV2 page (not truncated).

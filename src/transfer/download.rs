@@ -191,15 +191,17 @@ struct Sink {
 }
 
 enum Target {
-    /// A file positioned at the range's offset, and bytes not yet written to it.
-    File(tokio::fs::File, BytesMut),
+    /// A file positioned at the range's offset (lent to the blocking pool while a batch is
+    /// written), and the received chunks not yet written, with their total length. The
+    /// chunks are written as they came (one vectored write), never copied into a buffer.
+    File(Option<std::fs::File>, Vec<Bytes>, usize),
     Buf(BytesMut, usize),
 }
 
 impl Sink {
-    fn file(f: tokio::fs::File, crc: Option<ChecksumAlgorithm>) -> Self {
+    fn file(f: std::fs::File, crc: Option<ChecksumAlgorithm>) -> Self {
         Sink {
-            to: Target::File(f, BytesMut::new()),
+            to: Target::File(Some(f), Vec::new(), 0),
             crc: crc.map(Hasher::new),
         }
     }
@@ -211,20 +213,18 @@ impl Sink {
         }
     }
 
-    async fn write(&mut self, chunk: &[u8]) -> Result<()> {
+    async fn write(&mut self, chunk: Bytes) -> Result<()> {
         if let Some(h) = &mut self.crc {
-            h.update(chunk);
+            h.update(&chunk);
         }
         match &mut self.to {
-            Target::File(f, pending) => {
-                pending.extend_from_slice(chunk);
-                if pending.len() < FILE_BATCH {
-                    return Ok(());
+            Target::File(file, pending, len) => {
+                *len += chunk.len();
+                pending.push(chunk);
+                if *len >= FILE_BATCH {
+                    write_batch(file, pending).await?;
+                    *len = 0;
                 }
-                f.write_all(pending)
-                    .await
-                    .map_err(|e| Error::io("cannot write the download", e))?;
-                pending.clear();
                 Ok(())
             }
             Target::Buf(b, pos) => {
@@ -234,7 +234,7 @@ impl Sink {
                         "a range sent more bytes than asked for",
                     ));
                 }
-                b[*pos..end].copy_from_slice(chunk);
+                b[*pos..end].copy_from_slice(&chunk);
                 *pos = end;
                 Ok(())
             }
@@ -244,19 +244,53 @@ impl Sink {
     async fn finish(self) -> Result<RangeDone> {
         let crc = self.crc.as_ref().and_then(Hasher::crc_piece);
         let buf = match self.to {
-            Target::File(mut f, pending) => {
-                f.write_all(&pending)
-                    .await
-                    .map_err(|e| Error::io("cannot write the download", e))?;
-                f.flush()
-                    .await
-                    .map_err(|e| Error::io("cannot write the download", e))?;
+            Target::File(mut file, mut pending, _) => {
+                write_batch(&mut file, &mut pending).await?;
                 None
             }
             Target::Buf(b, _) => Some(b),
         };
         Ok(RangeDone { buf, crc })
     }
+}
+
+/// Writes `chunks` at the file's position on the blocking pool, and empties the list.
+async fn write_batch(file: &mut Option<std::fs::File>, chunks: &mut Vec<Bytes>) -> Result<()> {
+    if chunks.is_empty() {
+        return Ok(());
+    }
+    let io = |e| Error::io("cannot write the download", e);
+    let mut f = file
+        .take()
+        .ok_or_else(|| io(std::io::Error::other("an earlier write failed")))?;
+    let batch = std::mem::take(chunks);
+    let (f, mut batch, written) = tokio::task::spawn_blocking(move || {
+        let written = write_all_chunks(&mut f, &batch);
+        (f, batch, written)
+    })
+    .await
+    .map_err(|e| io(std::io::Error::other(e)))?;
+    written.map_err(io)?;
+    *file = Some(f);
+    batch.clear();
+    *chunks = batch; // keep the list's allocation for the next batch
+    Ok(())
+}
+
+/// `write_all` for a list of chunks, with vectored writes.
+fn write_all_chunks(f: &mut std::fs::File, chunks: &[Bytes]) -> std::io::Result<()> {
+    use std::io::{IoSlice, Write};
+    let mut slices: Vec<IoSlice<'_>> = chunks.iter().map(|c| IoSlice::new(c)).collect();
+    let mut rest = &mut slices[..];
+    while !rest.is_empty() {
+        match f.write_vectored(rest) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut rest, n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// One range to fetch.
@@ -293,14 +327,15 @@ impl RangeJob {
             while let Some(chunk) = body.next().await {
                 match chunk {
                     Ok(c) => {
-                        if done + c.len() as u64 > self.len {
+                        let n = c.len() as u64;
+                        if done + n > self.len {
                             return Err(Error::invalid_response(
                                 "a range sent more bytes than asked for",
                             ));
                         }
-                        sink.write(&c).await?;
-                        done += c.len() as u64;
-                        self.tracker.add(c.len() as u64, Some(self.size));
+                        sink.write(c).await?;
+                        done += n;
+                        self.tracker.add(n, Some(self.size));
                     }
                     Err(e) => {
                         broke = Some(e);
@@ -581,6 +616,7 @@ impl Download {
             file.seek(std::io::SeekFrom::Start(offset))
                 .await
                 .map_err(|e| Error::io("cannot seek in the download", e))?;
+            let file = file.into_std().await;
             let index = count as usize;
             count += 1;
             tasks.spawn(async move {

@@ -16,6 +16,7 @@ pub(crate) use dir::key_to_relative_path;
 pub use dir::{DownloadPrefix, DownloadPrefixOutput};
 pub use download::{Download, DownloadOutput, DownloadStream};
 pub use plan::{MAX_PART_SIZE, MIN_PART_SIZE};
+pub(crate) use plan::{UploadPlan, ranges};
 pub use progress::{CancelHandle, Progress};
 pub use upload::{Upload, UploadOutput};
 

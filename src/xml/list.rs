@@ -33,7 +33,15 @@ pub(crate) fn parse_list_objects_v2(body: &[u8]) -> Result<ListPage, XmlError> {
             }
             b"IsTruncated" => page.is_truncated = parse_bool(&r.text(&child)?, "IsTruncated")?,
             b"NextContinuationToken" => page.next_continuation_token = non_empty(r.text(&child)?),
-            b"KeyCount" => page.key_count = Some(parse_u64(&r.text(&child)?, "KeyCount")?),
+            b"KeyCount" => {
+                let count = parse_u64(&r.text(&child)?, "KeyCount")?;
+                page.key_count = Some(count);
+                // S3 sends it before the keys: room for them at once (at most a page's worth,
+                // whatever a server claims).
+                let room = usize::try_from(count.min(1000)).unwrap_or(0);
+                page.objects
+                    .reserve(room.saturating_sub(page.objects.len()));
+            }
             b"EncodingType" => url_encoded = r.text(&child)?.trim().eq_ignore_ascii_case("url"),
             _ => {}
         }

@@ -19,6 +19,9 @@ const MAX_NAME_IN_ERROR: usize = 64;
 pub(crate) struct XmlReader<'a> {
     /// The underlying tokenizer, borrowing from the (UTF-8 validated) body.
     inner: Reader<&'a [u8]>,
+    /// The body, validated as UTF-8 once: text events are sliced out of it again rather than
+    /// validated a second time.
+    src: &'a str,
     /// How many elements are open at the tokenizer's position.
     depth: usize,
 }
@@ -46,6 +49,7 @@ impl<'a> XmlReader<'a> {
         let text = std::str::from_utf8(body).map_err(|_| XmlError::NotUtf8)?;
         let mut cursor = Self {
             inner: Reader::from_str(text),
+            src: text,
             depth: 0,
         };
         loop {
@@ -146,7 +150,10 @@ impl<'a> XmlReader<'a> {
         }
         loop {
             match self.read()? {
-                Event::Text(t) => append(&mut out, t.xml10_content().map_err(|e| decode_err(&e))?)?,
+                Event::Text(t) => match self.borrowed_text(&t) {
+                    Some(piece) => append(&mut out, Cow::Borrowed(piece))?,
+                    None => append(&mut out, t.xml10_content().map_err(|e| decode_err(&e))?)?,
+                },
                 Event::CData(c) => {
                     append(&mut out, c.xml10_content().map_err(|e| decode_err(&e))?)?;
                 }
@@ -164,6 +171,19 @@ impl<'a> XmlReader<'a> {
                 Event::Empty(_) | Event::Comment(_) | Event::PI(_) | Event::DocType(_) => {}
             }
         }
+    }
+
+    /// The text of an event as a slice of the already validated body, when it borrows from the
+    /// body and needs no line-ending normalization (no `\r`): the common case, which then
+    /// skips quick-xml's second UTF-8 validation. `None` sends the caller to `xml10_content`.
+    fn borrowed_text(&self, raw: &[u8]) -> Option<&'a str> {
+        if raw.contains(&b'\r') {
+            return None;
+        }
+        let start = (raw.as_ptr() as usize).checked_sub(self.src.as_ptr() as usize)?;
+        // `get` checks the bounds and the character boundaries: a slice that is not part of
+        // the body, or not on a boundary, falls back.
+        self.src.get(start..start.checked_add(raw.len())?)
     }
 
     /// Checks that only whitespace, comments and processing instructions follow the root.
@@ -222,15 +242,26 @@ fn is_blank(text: &[u8]) -> bool {
         .all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
 }
 
+/// Extra capacity given to a text value when it first needs its own buffer: enough for an
+/// ETag (32 hex digits, a multipart suffix and the closing quote) in one allocation.
+const TEXT_SLACK: usize = 48;
+
 /// Appends a decoded piece of text, enforcing [`MAX_TEXT`] and borrowing when possible.
 fn append<'a>(out: &mut Cow<'a, str>, piece: Cow<'a, str>) -> Result<(), XmlError> {
     if out.len() + piece.len() > MAX_TEXT {
         return Err(XmlError::TextTooLarge);
     }
-    if out.is_empty() {
-        *out = piece;
-    } else {
-        out.to_mut().push_str(&piece);
+    match out {
+        Cow::Borrowed("") => *out = piece,
+        Cow::Borrowed(b) => {
+            // Text split by references (`&quot;abc&quot;`, as every ETag in a listing is):
+            // allocate once with room for the usual rest instead of growing piece by piece.
+            let mut owned = String::with_capacity(b.len() + piece.len() + TEXT_SLACK);
+            owned.push_str(b);
+            owned.push_str(&piece);
+            *out = Cow::Owned(owned);
+        }
+        Cow::Owned(o) => o.push_str(&piece),
     }
     Ok(())
 }
@@ -492,6 +523,16 @@ mod tests {
         );
         assert!(parse_date("2009-10-12", "d").is_err());
         assert!(parse_date("yesterday", "d").is_err());
+    }
+
+    #[test]
+    fn text_reuses_the_body_and_normalizes_line_ends() {
+        let (mut r, root) =
+            XmlReader::open(b"<r><a>x&amp;y\r\nz</a><b>caf\xc3\xa9</b></r>").unwrap();
+        let a = r.next_child(&root).unwrap().unwrap();
+        assert_eq!(r.text(&a).unwrap(), "x&y\nz");
+        let b = r.next_child(&root).unwrap().unwrap();
+        assert!(matches!(r.text(&b).unwrap(), Cow::Borrowed("caf\u{e9}")));
     }
 
     #[test]

@@ -1,0 +1,50 @@
+//! Pure costs of listing and transfer planning: parsing one 1000-key ListObjectsV2 page (the
+//! page the sink server answers, so the throughput bench's `list` workload is this plus HTTP),
+//! and cutting uploads and downloads into parts.
+//!
+//! ```text
+//! cargo bench --bench parsing
+//! ```
+
+#![allow(missing_docs, dead_code)]
+
+#[path = "support/sink.rs"]
+mod sink;
+
+use async_s3::bench_api::{parse_list_objects_v2, plan_ranges, plan_upload};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use std::hint::black_box;
+
+fn list(c: &mut Criterion) {
+    let page = sink::list_page().into_bytes();
+    let parsed = parse_list_objects_v2(&page).expect("the sink's page parses");
+    assert_eq!(parsed.objects.len(), 1000);
+    let mut group = c.benchmark_group("xml");
+    group.throughput(Throughput::Elements(1000));
+    group.bench_function("list_objects_v2_1000_keys", |b| {
+        b.iter(|| parse_list_objects_v2(black_box(&page)));
+    });
+    group.finish();
+}
+
+fn planning(c: &mut Criterion) {
+    let mut group = c.benchmark_group("plan");
+    // A 1 GiB upload in 8 MiB parts, and a 5 TiB one whose part size must grow.
+    group.bench_function("upload_1gib", |b| {
+        b.iter(|| plan_upload(black_box(1 << 30), black_box(8 << 20)));
+    });
+    group.bench_function("upload_5tib_grown", |b| {
+        b.iter(|| plan_upload(black_box(5 << 40), black_box(8 << 20)));
+    });
+    // Every range of a 1 GiB download in 8 MiB parts (128 ranges).
+    group.bench_function("download_ranges_1gib", |b| {
+        b.iter(|| {
+            plan_ranges(black_box(8 << 20), black_box(1 << 30), black_box(8 << 20))
+                .fold(0u64, |acc, (o, l)| acc ^ o ^ l)
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, list, planning);
+criterion_main!(benches);
