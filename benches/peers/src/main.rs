@@ -76,7 +76,8 @@ fn main() {
     println!("Signed PUTs hash the body with SHA-256; unsigned ones send UNSIGNED-PAYLOAD");
     println!("(async-s3: PayloadSigning::Never, aws-sdk-s3: disable_payload_signing,");
     println!("object_store: with_unsigned_payload; rust-s3 has no such mode). async-s3 streams");
-    println!("file parts from disk and sends them unsigned in both upload rows. Peers download");
+    println!("file parts from disk; over http its signed row sends them aws-chunked, each 64 KiB");
+    println!("chunk signed (STREAMING-AWS4-HMAC-SHA256-PAYLOAD, one SHA-256 pass). Peers download");
     println!("and upload through the same driver (8 ranges or parts of 8 MiB in flight, each on");
     println!("a task of its own, written at / read from its offset); async-s3 uses its transfer");
     println!("engine (Bucket::download / Bucket::upload).");
