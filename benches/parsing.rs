@@ -11,7 +11,7 @@
 #[path = "support/sink.rs"]
 mod sink;
 
-use async_s3::bench_api::{parse_list_objects_v2, plan_ranges, plan_upload};
+use async_s3::__bench::{parse_list_objects_v2, plan_ranges, plan_upload};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 

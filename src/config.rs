@@ -632,18 +632,20 @@ impl ClientBuilder {
     /// - `Content-MD5` is accepted by every store, but MD5 costs about 1.5 CPU seconds per
     ///   GiB on one core, several times what the rest of an upload costs;
     /// - bodies in memory are already verified by the store through the signed SHA-256
-    ///   payload hash ([`PayloadSigning::InMemoryBodies`]); files and streams are sent
-    ///   unsigned, protected by TLS only unless a checksum is chosen.
+    ///   payload hash; files and streams are chunk-signed over plain http and sent unsigned
+    ///   over TLS ([`PayloadSigning::Auto`]), protected by TLS only unless a checksum is
+    ///   chosen.
     ///
     /// On AWS, MinIO and Ceph (Squid and later), `Crc32c` or `Crc64Nvme` cost almost nothing
     /// (SIMD): the store refuses damaged bodies and keeps the checksum for downloads to
     /// verify. For Cloudflare R2 choose `Crc32`; for stores that refuse `x-amz-checksum-*`,
-    /// `ContentMd5`. Checksums are always sent as headers, computed before sending (a file
-    /// is read once more for it, from the page cache), never as `aws-chunked` trailers,
-    /// which even fewer stores accept.
+    /// `ContentMd5`. This default is sent as a header, computed before sending (a file is read
+    /// once more for it, from the page cache), never as an `aws-chunked` trailer, which even
+    /// fewer stores accept.
     ///
-    /// A stream body of a single PutObject cannot be checksummed before sending; it goes
-    /// without the client's default (asking for a checksum on that request is an error).
+    /// A stream body of a single PutObject cannot be checksummed before sending, so it goes
+    /// without the client's default; a checksum asked for on that request is computed while
+    /// the body is sent and follows it as a trailer (`ContentMd5` cannot, and is an error).
     ///
     /// # Example
     ///

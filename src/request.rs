@@ -29,6 +29,9 @@ pub(crate) struct OpRequest {
     /// A checksum of the body to compute while sending it and send as a trailing header
     /// (aws-chunked): for stream bodies, which cannot be read twice.
     pub(crate) trailer_checksum: Option<crate::checksum::ChecksumAlgorithm>,
+    /// The trailing checksum's value, once the body was sent: the operation compares it with
+    /// what the service echoes.
+    pub(crate) trailer_sent: std::sync::Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl OpRequest {
@@ -44,6 +47,7 @@ impl OpRequest {
             error_in_200: false,
             idempotent: true,
             trailer_checksum: None,
+            trailer_sent: std::sync::Arc::default(),
         }
     }
 

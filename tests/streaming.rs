@@ -277,3 +277,34 @@ async fn a_retried_chunked_body_is_resigned_with_identical_bytes() {
         "every chunk re-signed"
     );
 }
+
+/// A stream body's trailing checksum is checked against the one the service echoes: a store
+/// that reports another checksum (it stored other bytes) is not a success; one that echoes
+/// ours is, and the output carries the value sent.
+#[tokio::test]
+async fn a_trailer_echoed_back_different_is_a_checksum_error() {
+    let body = data(100_000, 2);
+    let right = ChecksumAlgorithm::Crc32c.compute(&body);
+    let wrong = ChecksumAlgorithm::Crc32c.compute(b"other bytes");
+    let server = FaultServer::start(vec![
+        ok().header("x-amz-checksum-crc32c", &wrong),
+        ok().header("x-amz-checksum-crc32c", &right),
+    ])
+    .await;
+    let bucket = support::fault_client_builder(&server)
+        .build()
+        .unwrap()
+        .bucket("bkt");
+    let err = bucket
+        .put_object("k", stream_body(&body, 30_000))
+        .checksum(ChecksumAlgorithm::Crc32c)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ChecksumMismatch, "{err:?}");
+    let out = bucket
+        .put_object("k", stream_body(&body, 30_000))
+        .checksum(ChecksumAlgorithm::Crc32c)
+        .await
+        .unwrap();
+    assert_eq!(out.checksum, Some((ChecksumAlgorithm::Crc32c, right)));
+}

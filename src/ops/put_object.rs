@@ -50,8 +50,8 @@ pub struct PutObjectOutput {
     pub version_id: Option<String>,
     /// The request id.
     pub request_id: Option<String>,
-    /// The checksum sent with the body, when there was one (for a stream body, whose checksum
-    /// went as a trailer, the value the service reported, if it did).
+    /// The checksum sent with the body, when there was one (for a stream body, the value
+    /// computed while it was sent and sent as a trailer).
     pub checksum: Option<(ChecksumAlgorithm, String)>,
 }
 
@@ -160,6 +160,7 @@ impl PutObject {
             .headers(headers)
             .body(self.body);
         req.trailer_checksum = trailer;
+        let trailer_sent = req.trailer_sent.clone();
         if conditional {
             req = req.not_idempotent();
         }
@@ -167,10 +168,24 @@ impl PutObject {
         if let Some((alg, sent)) = &checksum {
             check_echo(&resp.headers, *alg, sent).map_err(ctx)?;
         }
-        let checksum = checksum.or_else(|| {
-            let alg = trailer?;
-            Some((alg, header_string(&resp.headers, alg.header_name())?))
-        });
+        // A checksum sent as a trailer is checked against the echo like any other.
+        let checksum = match (checksum, trailer) {
+            (Some(c), _) => Some(c),
+            (None, Some(alg)) => {
+                let sent = trailer_sent
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take()
+                    .ok_or_else(|| {
+                        ctx(crate::Error::invalid_response(
+                            "the trailing checksum was never computed",
+                        ))
+                    })?;
+                check_echo(&resp.headers, alg, &sent).map_err(ctx)?;
+                Some((alg, sent))
+            }
+            (None, None) => None,
+        };
         Ok(PutObjectOutput {
             etag: header_string(&resp.headers, "etag"),
             version_id: header_string(&resp.headers, "x-amz-version-id"),

@@ -256,10 +256,14 @@ impl Sink {
 
 /// Writes `chunks` at the file's position on the blocking pool, and empties the list.
 async fn write_batch(file: &mut Option<std::fs::File>, chunks: &mut Vec<Bytes>) -> Result<()> {
+    let io = |e| Error::io("cannot write the download", e);
+    // A sink whose earlier write failed stays failed, even with nothing left to write.
+    if file.is_none() {
+        return Err(io(std::io::Error::other("an earlier write failed")));
+    }
     if chunks.is_empty() {
         return Ok(());
     }
-    let io = |e| Error::io("cannot write the download", e);
     let mut f = file
         .take()
         .ok_or_else(|| io(std::io::Error::other("an earlier write failed")))?;

@@ -13,6 +13,7 @@ use futures_core::Stream;
 use sha2::{Digest, Sha256};
 use std::collections::VecDeque;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 /// The size of every chunk but the last: 64 KiB, as the AWS SDKs use (S3 wants at least 8 KiB).
@@ -83,6 +84,8 @@ pub(crate) struct AwsChunked<S> {
     /// Framed output ready to go.
     out: VecDeque<Bytes>,
     finished: bool,
+    /// Where the trailing checksum's value is left for the operation.
+    sent: Arc<Mutex<Option<String>>>,
 }
 
 impl<S> AwsChunked<S> {
@@ -92,8 +95,10 @@ impl<S> AwsChunked<S> {
         inner: S,
         signer: Option<ChunkSigner>,
         trailer: Option<ChecksumAlgorithm>,
+        sent: Arc<Mutex<Option<String>>>,
     ) -> Self {
         Self {
+            sent,
             inner,
             signer,
             checksum: trailer.map(|a| (a, Hasher::new(a))),
@@ -151,7 +156,9 @@ impl<S> AwsChunked<S> {
         }
         end.push_str("\r\n");
         if let Some((alg, h)) = self.checksum.take() {
-            let line = format!("{}:{}", alg.header_name(), h.finish());
+            let value = h.finish();
+            let line = format!("{}:{value}", alg.header_name());
+            *self.sent.lock().unwrap_or_else(|e| e.into_inner()) = Some(value);
             end.push_str(&line);
             end.push_str("\r\n");
             if let Some(signer) = self.signer.as_mut() {
@@ -314,7 +321,7 @@ mod tests {
             signer.chunk_signer(&creds, &seed)
         });
         let inner = futures_util::stream::iter(input.into_iter().map(Ok));
-        let s = AwsChunked::new(inner, signer, framing.trailer);
+        let s = AwsChunked::new(inner, signer, framing.trailer, Arc::default());
         let parts: Vec<std::io::Result<Bytes>> = s.collect().await;
         parts
             .into_iter()

@@ -428,8 +428,12 @@ impl Transport {
                 };
                 let signed = signer.sign_headers(&creds, now, &signable, &mode);
                 let chunk_signer = framing.signed.then(|| signer.chunk_signer(&creds, &signed));
-                let stream =
-                    chunked::AwsChunked::new(body.into_stream(), chunk_signer, framing.trailer);
+                let stream = chunked::AwsChunked::new(
+                    body.into_stream(),
+                    chunk_signer,
+                    framing.trailer,
+                    req.trailer_sent.clone(),
+                );
                 (signed, reqwest::Body::wrap_stream(stream))
             }
         };
