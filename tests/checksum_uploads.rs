@@ -299,6 +299,11 @@ async fn a_completion_reporting_another_checksum_is_an_error() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ChecksumMismatch, "{err:?}");
     assert_eq!(err.upload_id(), Some("UP1"));
+    // The object exists once Complete answered: the engine has nothing to abort.
+    assert!(
+        server.requests().iter().all(|r| r.method != "DELETE"),
+        "no abort after a completed upload"
+    );
 }
 
 /// A store that ignores `x-amz-checksum-type: FULL_OBJECT` and completes with a composite

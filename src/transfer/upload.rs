@@ -375,7 +375,15 @@ impl Upload {
         size: u64,
     ) -> Result<UploadOutput> {
         let result = match result {
-            Ok(()) => upload.complete().await,
+            Ok(()) => match upload.complete().await {
+                // The service completed the object but reported another checksum: there is
+                // no upload left to abort (see `MultipartUpload::complete_with`).
+                Err(e) if e.kind() == ErrorKind::ChecksumMismatch => {
+                    guard.disarm();
+                    return Err(e.with_upload_id(upload.upload_id()));
+                }
+                other => other,
+            },
             Err(e) => Err(e),
         };
         match result {
