@@ -198,7 +198,7 @@ async fn a_composite_checksum_is_reported_unverified() {
 /// A whole-object SHA-256 cannot be combined from parallel ranges: files are not verified
 /// (and say so); ordered destinations hash the bytes in order and are.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sha256_is_verified_on_ordered_destinations_only() {
+async fn sha256_is_verified_on_ordered_destinations_and_in_memory() {
     let obj = data(3 * MIB + 1, 5);
     let good = ChecksumAlgorithm::Sha256.compute(&obj);
     let bad = ChecksumAlgorithm::Sha256.compute(&obj[1..]);
@@ -234,6 +234,11 @@ async fn sha256_is_verified_on_ordered_destinations_only() {
         .to_writer(&mut Vec::new())
         .await
         .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ChecksumMismatch, "{err:?}");
+    // In memory the whole object is at hand: it is hashed once and checked.
+    let got = down(&good_server).to_bytes().await.unwrap();
+    assert!(got == obj);
+    let err = down(&bad_server).to_bytes().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ChecksumMismatch, "{err:?}");
 }
 

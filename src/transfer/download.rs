@@ -441,8 +441,8 @@ impl Download {
     /// each range's CRC is computed as its bytes arrive and the CRCs are combined in offset
     /// order, so nothing is read twice; a file is renamed into place only after the check.
     /// A full-object SHA-1 or SHA-256 cannot be combined from parallel ranges: streams and
-    /// writers, whose bytes pass in order, check it; files and memory do not
-    /// ([`DownloadOutput::checksum_verified`] says so). Composite checksums of multipart
+    /// writers, whose bytes pass in order, check it, and so does memory (hashed once when
+    /// whole); files do not ([`DownloadOutput::checksum_verified`] says so). Composite checksums of multipart
     /// uploads (`…-<parts>`) cannot be checked against the bytes at all.
     pub fn validate_checksum(mut self) -> Self {
         self.validate = true;
@@ -716,7 +716,19 @@ impl Download {
                 out.len()
             )));
         }
-        Ok(out.freeze())
+        let out = out.freeze();
+        // A full-object SHA cannot be combined from the ranges, but the whole object is in
+        // memory: hash it once, off the runtime's threads.
+        if let Some(s) = stored.filter(|s| s.check == Check::InOrder) {
+            let (bytes, alg) = (out.clone(), s.alg);
+            let got = tokio::task::spawn_blocking(move || alg.compute(&bytes))
+                .await
+                .map_err(|e| Error::io("the checksum task failed", std::io::Error::other(e)))?;
+            if got != s.value.trim() {
+                return Err(s.mismatch(&got));
+            }
+        }
+        Ok(out)
     }
 
     /// Downloads as an ordered stream of chunks (one per range), fetching up to
