@@ -4,11 +4,10 @@ use crate::checksum::ChecksumAlgorithm;
 use crate::client::Client;
 use crate::credentials::{Credentials, ProvideCredentials};
 use crate::error::{Error, Result};
+use crate::runtime::{AsyncSleep, Clock, JitterSource, SystemClock};
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 /// How bucket names appear in request URLs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -108,64 +107,6 @@ impl RetryConfig {
             ..self
         }
     }
-}
-
-/// A source of the current time, for signing. Tests inject a fixed or shifted clock.
-pub trait Clock: fmt::Debug + Send + Sync + 'static {
-    /// The current time.
-    fn now(&self) -> SystemTime;
-}
-
-/// The system clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> SystemTime {
-        SystemTime::now()
-    }
-}
-
-/// The future an [`AsyncSleep`] returns.
-pub type SleepFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
-
-/// How the client waits before a retry (set with [`ClientBuilder::sleep`]).
-///
-/// The default is tokio's timer, called directly. Tests inject an implementation that records
-/// the delays asked for and returns at once, so backoff can be checked exactly without
-/// sleeping. Read and idle timeouts keep using tokio's timer.
-///
-/// # Example
-///
-/// ```
-/// use async_s3::{AsyncSleep, SleepFuture};
-/// use std::sync::{Arc, Mutex};
-/// use std::time::Duration;
-///
-/// /// Records every delay and does not wait.
-/// #[derive(Debug, Default, Clone)]
-/// struct Recording(Arc<Mutex<Vec<Duration>>>);
-///
-/// impl AsyncSleep for Recording {
-///     fn sleep(&self, duration: Duration) -> SleepFuture {
-///         self.0.lock().unwrap().push(duration);
-///         Box::pin(std::future::ready(()))
-///     }
-/// }
-/// ```
-pub trait AsyncSleep: fmt::Debug + Send + Sync + 'static {
-    /// A future that completes once `duration` has passed.
-    fn sleep(&self, duration: Duration) -> SleepFuture;
-}
-
-/// Random numbers for the backoff's jitter (set with [`ClientBuilder::jitter`]).
-///
-/// The delay before a retry is `ceiling × value / 2⁶⁴`, where `ceiling` is the attempt's
-/// backoff ceiling (see [`RetryConfig`]): a source that always returns `1 << 63` makes every
-/// delay exactly half its ceiling. The default is a small xorshift generator seeded per client.
-pub trait JitterSource: fmt::Debug + Send + Sync + 'static {
-    /// A value uniformly distributed over all of `u64`.
-    fn next_u64(&self) -> u64;
 }
 
 /// URL scheme of the endpoint.

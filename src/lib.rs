@@ -42,6 +42,7 @@ mod error;
 pub mod fuzzing;
 mod ops;
 mod request;
+mod runtime;
 pub mod signing;
 mod transfer;
 mod transport;
@@ -51,10 +52,7 @@ mod xml;
 pub use body::Body;
 pub use checksum::{ChecksumAlgorithm, ChecksumType};
 pub use client::{Bucket, Client};
-pub use config::{
-    AddressingStyle, AsyncSleep, ClientBuilder, Clock, JitterSource, PayloadSigning, ProxyConfig,
-    RetryConfig, SleepFuture, SystemClock,
-};
+pub use config::{AddressingStyle, ClientBuilder, PayloadSigning, ProxyConfig, RetryConfig};
 pub use credentials::{Credentials, CredentialsFuture, ProvideCredentials};
 pub use error::{Error, ErrorKind, Result};
 pub use ops::bucket_ops::{CreateBucket, CreateBucketOutput, ListBuckets};
@@ -70,6 +68,7 @@ pub use ops::multipart::{
 };
 pub use ops::presign::{Presign, PresignedRequest};
 pub use ops::put_object::{PutObject, PutObjectOutput};
+pub use runtime::{AsyncSleep, Clock, JitterSource, SleepFuture, SystemClock};
 pub use transfer::{
     CancelHandle, DEFAULT_CONCURRENCY, DEFAULT_MULTIPART_THRESHOLD, DEFAULT_PART_SIZE, Download,
     DownloadOutput, DownloadPrefix, DownloadPrefixOutput, DownloadStream, MAX_PART_SIZE,

@@ -3,8 +3,8 @@
 //! still valid.
 
 use super::{Credentials, CredentialsFuture, ProvideCredentials};
-use crate::config::{Clock, SystemClock};
 use crate::error::Result;
+use crate::runtime::{Clock, SystemClock};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};

@@ -8,7 +8,7 @@
 use super::env::{Env, ProcessEnv};
 use super::{Credentials, CredentialsFuture, ProvideCredentials};
 use crate::error::{Error, Result};
-use crate::transport::SimpleHttp;
+use crate::transport::simple::SimpleHttp;
 use serde::Deserialize;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};

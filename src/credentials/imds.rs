@@ -5,7 +5,7 @@ use super::container::{JsonCredentials, server_text, shared_http};
 use super::env::{Env, ProcessEnv};
 use super::{Credentials, CredentialsFuture, ProvideCredentials};
 use crate::error::{Error, Result};
-use crate::transport::{SimpleHttp, SimpleResponse};
+use crate::transport::simple::{SimpleHttp, SimpleResponse};
 use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

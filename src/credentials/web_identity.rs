@@ -6,7 +6,7 @@ use super::env::{Env, ProcessEnv};
 use super::{Credentials, CredentialsFuture, ProvideCredentials};
 use crate::error::{Error, Result};
 use crate::signing::encode_query_component;
-use crate::transport::SimpleHttp;
+use crate::transport::simple::SimpleHttp;
 use crate::xml::{self, XmlError};
 use bytes::Bytes;
 use std::fmt;

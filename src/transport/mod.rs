@@ -4,7 +4,7 @@
 mod chunked;
 mod idle;
 mod retry;
-mod simple;
+pub(crate) mod simple;
 
 use crate::body::{Body, BodyKind};
 use crate::config::{Config, PayloadSigning, ProxyConfig};
@@ -19,7 +19,6 @@ use std::pin::Pin;
 use std::time::Duration;
 
 pub(crate) use retry::RetryState;
-pub(crate) use simple::{SimpleHttp, SimpleResponse};
 
 /// A response body stream.
 pub(crate) type ByteStream =

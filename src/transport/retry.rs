@@ -1,7 +1,8 @@
 //! The retry decision and the backoff schedule, in one place.
 
-use crate::config::{AsyncSleep, Config, JitterSource, RetryConfig};
+use crate::config::{Config, RetryConfig};
 use crate::error::Error;
+use crate::runtime::{AsyncSleep, JitterSource};
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
