@@ -171,11 +171,14 @@ impl Error {
             .with_source(source)
     }
 
-    /// An error answered by the service: classified from the status and S3 error code.
+    /// An error answered by the service: classified from the status and S3 error code, and
+    /// retryable when the status or the code says the failure is transient.
     pub(crate) fn from_response(status: u16, s3: Option<S3ErrorBody>) -> Self {
         let code = s3.as_ref().and_then(|b| b.code.as_deref());
         let kind = classify(status, code);
+        let retryable = is_retryable_status(status) || code_retry(code) == CodeRetry::Transient;
         let mut e = Self::new(kind);
+        e.inner.retryable = retryable;
         e.inner.status = Some(status);
         e.inner.s3 = s3;
         e
@@ -294,41 +297,82 @@ impl Error {
     }
 }
 
-/// Maps a status and S3 code to a kind. One table for the whole crate.
+/// How the retry decision treats an S3 error code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CodeRetry {
+    /// Not worth another attempt by itself (the status may still make it transient).
+    No,
+    /// A transient failure: try again after the backoff.
+    Transient,
+    /// Our clock is off: sign again at once with the offset learned from the answer.
+    ClockSkew,
+    /// The credentials expired early: fetch new ones and sign again at once.
+    ExpiredCredentials,
+}
+
+/// Every S3 error code the crate treats specially: the kind it maps to (`None`: the status
+/// decides) and what a retry makes of it. The one table for classification and retries.
+const CODES: &[(&str, Option<ErrorKind>, CodeRetry)] = {
+    use CodeRetry::{ClockSkew, ExpiredCredentials, No, Transient};
+    use ErrorKind::{
+        AccessDenied, Conflict, InvalidRange, NotFound, PreconditionFailed, Throttled,
+    };
+    &[
+        ("NoSuchKey", Some(NotFound), No),
+        ("NoSuchBucket", Some(NotFound), No),
+        ("NoSuchUpload", Some(NotFound), No),
+        ("NoSuchVersion", Some(NotFound), No),
+        ("NotFound", Some(NotFound), No),
+        ("AccessDenied", Some(AccessDenied), No),
+        ("SignatureDoesNotMatch", Some(AccessDenied), No),
+        ("InvalidAccessKeyId", Some(AccessDenied), No),
+        ("InvalidToken", Some(AccessDenied), No),
+        ("AllAccessDisabled", Some(AccessDenied), No),
+        ("AccountProblem", Some(AccessDenied), No),
+        ("RequestTimeTooSkewed", Some(AccessDenied), ClockSkew),
+        ("ExpiredToken", Some(AccessDenied), ExpiredCredentials),
+        ("ExpiredTokenException", None, ExpiredCredentials),
+        ("TokenRefreshRequired", None, ExpiredCredentials),
+        ("SlowDown", Some(Throttled), Transient),
+        ("Throttling", Some(Throttled), Transient),
+        ("ThrottlingException", Some(Throttled), Transient),
+        ("RequestLimitExceeded", Some(Throttled), Transient),
+        ("TooManyRequestsException", Some(Throttled), Transient),
+        ("RequestThrottled", Some(Throttled), Transient),
+        ("BandwidthLimitExceeded", Some(Throttled), Transient),
+        ("InternalError", None, Transient),
+        ("RequestTimeout", None, Transient),
+        ("ServiceUnavailable", None, Transient),
+        ("PreconditionFailed", Some(PreconditionFailed), No),
+        ("InvalidRange", Some(InvalidRange), No),
+        ("BucketAlreadyExists", Some(Conflict), No),
+        ("BucketAlreadyOwnedByYou", Some(Conflict), No),
+        ("BucketNotEmpty", Some(Conflict), No),
+        ("OperationAborted", Some(Conflict), No),
+        ("ConditionalRequestConflict", Some(Conflict), No),
+    ]
+};
+
+/// The kind and retry class of `code`, from [`CODES`].
+fn code_row(code: Option<&str>) -> (Option<ErrorKind>, CodeRetry) {
+    code.and_then(|c| CODES.iter().find(|(name, _, _)| *name == c))
+        .map_or((None, CodeRetry::No), |&(_, kind, retry)| (kind, retry))
+}
+
+/// How a retry treats the S3 error code `code` (`No` for none or an unknown one).
+pub(crate) fn code_retry(code: Option<&str>) -> CodeRetry {
+    code_row(code).1
+}
+
+/// Statuses worth another attempt whatever the code: server errors and throttling.
+fn is_retryable_status(status: u16) -> bool {
+    matches!(status, 429 | 500 | 502 | 503 | 504)
+}
+
+/// Maps a status and S3 code to a kind: the code's row when it has a kind, else the status.
 fn classify(status: u16, code: Option<&str>) -> ErrorKind {
-    match code {
-        Some("NoSuchKey" | "NoSuchBucket" | "NoSuchUpload" | "NoSuchVersion" | "NotFound") => {
-            return ErrorKind::NotFound;
-        }
-        Some(
-            "AccessDenied"
-            | "SignatureDoesNotMatch"
-            | "InvalidAccessKeyId"
-            | "InvalidToken"
-            | "ExpiredToken"
-            | "AllAccessDisabled"
-            | "AccountProblem"
-            | "RequestTimeTooSkewed",
-        ) => return ErrorKind::AccessDenied,
-        Some(
-            "SlowDown"
-            | "Throttling"
-            | "ThrottlingException"
-            | "RequestLimitExceeded"
-            | "TooManyRequestsException"
-            | "RequestThrottled"
-            | "BandwidthLimitExceeded",
-        ) => return ErrorKind::Throttled,
-        Some("PreconditionFailed") => return ErrorKind::PreconditionFailed,
-        Some("InvalidRange") => return ErrorKind::InvalidRange,
-        Some(
-            "BucketAlreadyExists"
-            | "BucketAlreadyOwnedByYou"
-            | "BucketNotEmpty"
-            | "OperationAborted"
-            | "ConditionalRequestConflict",
-        ) => return ErrorKind::Conflict,
-        _ => {}
+    if let (Some(kind), _) = code_row(code) {
+        return kind;
     }
     match status {
         304 => ErrorKind::NotModified,
@@ -444,6 +488,45 @@ mod tests {
         assert_eq!(classify(404, None), ErrorKind::NotFound);
         assert_eq!(classify(500, None), ErrorKind::Service);
         assert_eq!(classify(400, Some("InvalidArgument")), ErrorKind::Service);
+    }
+
+    /// The one table answers both questions; ServiceUnavailable is transient whatever the
+    /// status, and its kind follows the status.
+    #[test]
+    fn codes_and_statuses_decide_retries() {
+        let code = |c: &str| {
+            Some(S3ErrorBody {
+                code: Some(c.into()),
+                ..S3ErrorBody::default()
+            })
+        };
+        assert!(Error::from_response(503, None).is_retryable());
+        assert!(!Error::from_response(404, None).is_retryable());
+        assert!(Error::from_response(400, code("SlowDown")).is_retryable());
+        assert!(Error::from_response(200, code("InternalError")).is_retryable());
+        assert!(!Error::from_response(403, code("AccessDenied")).is_retryable());
+        let e = Error::from_response(500, code("ServiceUnavailable"));
+        assert!(e.is_retryable());
+        assert_eq!(e.kind(), ErrorKind::Service);
+        assert_eq!(
+            Error::from_response(503, code("ServiceUnavailable")).kind(),
+            ErrorKind::Throttled
+        );
+        assert_eq!(
+            code_retry(Some("RequestTimeTooSkewed")),
+            CodeRetry::ClockSkew
+        );
+        assert_eq!(
+            code_retry(Some("ExpiredToken")),
+            CodeRetry::ExpiredCredentials
+        );
+        assert_eq!(
+            code_retry(Some("TokenRefreshRequired")),
+            CodeRetry::ExpiredCredentials
+        );
+        assert_eq!(code_retry(Some("NoSuchKey")), CodeRetry::No);
+        assert_eq!(code_retry(None), CodeRetry::No);
+        assert!(!Error::from_response(403, code("RequestTimeTooSkewed")).is_retryable());
     }
 
     #[test]

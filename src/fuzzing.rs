@@ -27,7 +27,7 @@ pub fn headers(text: &str) {
         assert!(cr.start <= cr.end);
         assert!(cr.total.is_none_or(|t| cr.end < t));
     }
-    let _ = crate::ops::meta::http_date(text);
+    let _ = crate::headers::http_date(text);
     let mut h = http::HeaderMap::new();
     if let Ok(v) = http::HeaderValue::from_str(text) {
         for name in [

@@ -36,10 +36,12 @@ mod checksum;
 mod client;
 mod config;
 pub mod credentials;
+mod endpoint;
 mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+mod headers;
 mod ops;
 mod request;
 mod runtime;
@@ -51,9 +53,10 @@ mod xml;
 
 pub use body::Body;
 pub use checksum::{ChecksumAlgorithm, ChecksumType};
-pub use client::{Bucket, Client};
-pub use config::{AddressingStyle, ClientBuilder, PayloadSigning, ProxyConfig, RetryConfig};
+pub use client::{Bucket, Client, ClientBuilder};
+pub use config::{PayloadSigning, ProxyConfig, RetryConfig};
 pub use credentials::{Credentials, CredentialsFuture, ProvideCredentials};
+pub use endpoint::AddressingStyle;
 pub use error::{Error, ErrorKind, Result};
 pub use ops::bucket_ops::{CreateBucket, CreateBucketOutput, ListBuckets};
 pub use ops::copy_object::{CopyObject, CopyObjectOutput};

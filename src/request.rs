@@ -2,7 +2,7 @@
 //! transport signs and sends (once per attempt). Pure: no I/O here.
 
 use crate::body::Body;
-use crate::config::{AddressingStyle, Endpoint};
+use crate::endpoint::{AddressingStyle, Endpoint, Scheme};
 use crate::error::{Error, Result};
 use crate::signing::{CanonicalQuery, encode_path};
 use http::Method;
@@ -28,10 +28,8 @@ pub(crate) struct OpRequest {
     pub(crate) idempotent: bool,
     /// A checksum of the body to compute while sending it and send as a trailing header
     /// (aws-chunked): for stream bodies, which cannot be read twice.
+    /// Its value comes back on the response ([`Response::trailer_checksum`](crate::transport::Response)).
     pub(crate) trailer_checksum: Option<crate::checksum::ChecksumAlgorithm>,
-    /// The trailing checksum's value, once the body was sent: the operation compares it with
-    /// what the service echoes.
-    pub(crate) trailer_sent: std::sync::Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl OpRequest {
@@ -47,7 +45,6 @@ impl OpRequest {
             error_in_200: false,
             idempotent: true,
             trailer_checksum: None,
-            trailer_sent: std::sync::Arc::default(),
         }
     }
 
@@ -128,7 +125,7 @@ pub(crate) fn target(
         Some(p) => format!("{}:{p}", endpoint.host),
         None => endpoint.host.clone(),
     };
-    let https = endpoint.scheme == crate::config::Scheme::Https;
+    let https = endpoint.scheme == Scheme::Https;
     let mut path =
         String::with_capacity(1 + bucket.map_or(0, str::len) + key.map_or(0, |k| k.len() * 3));
     let Some(bucket) = bucket else {

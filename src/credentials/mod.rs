@@ -155,6 +155,17 @@ impl Credentials {
     }
 }
 
+/// The view the signer takes: the keys and the session token, borrowed.
+impl<'a> From<&'a Credentials> for crate::signing::SigningCredentials<'a> {
+    fn from(c: &'a Credentials) -> Self {
+        crate::signing::SigningCredentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            c.session_token(),
+        )
+    }
+}
+
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Credentials")

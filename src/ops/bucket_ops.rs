@@ -1,9 +1,9 @@
 //! Bucket operations: ListBuckets, CreateBucket, DeleteBucket, HeadBucket.
 
 use super::MAX_XML_BODY;
-use super::meta::{header_string, request_id};
 use crate::client::{Bucket, Client};
 use crate::error::{Error, Result};
+use crate::headers::{header_string, request_id};
 use crate::request::OpRequest;
 use crate::types::BucketInfo;
 use crate::xml;

@@ -1,8 +1,9 @@
 //! CopyObject: copy an object server-side, keeping or replacing its metadata.
 
-use super::meta::{ObjectHeaders, header_string, object_header_setters, request_id};
+use super::meta::{ObjectHeaders, object_header_setters};
 use crate::client::Bucket;
 use crate::error::{Error, Result};
+use crate::headers::{header_string, request_id};
 use crate::request::{OpRequest, validate_key};
 use crate::signing::encode_path;
 use crate::xml;

@@ -1,8 +1,8 @@
 //! DeleteObject: remove one object.
 
-use super::meta::{header, header_string, request_id};
 use crate::client::Bucket;
 use crate::error::Result;
+use crate::headers::{header, header_string, request_id};
 use crate::request::OpRequest;
 use http::Method;
 

@@ -1,9 +1,9 @@
 //! DeleteObjects: remove up to 1000 objects in one request, with per-key results.
 
 use super::MAX_XML_BODY;
-use super::meta::request_id;
 use crate::client::Bucket;
 use crate::error::{Error, Result};
+use crate::headers::request_id;
 use crate::request::OpRequest;
 use crate::types::{DeleteObjectError, DeletedObject};
 use crate::xml;

@@ -1,11 +1,13 @@
 //! GetObject: download an object or a byte range of it, whole or as a stream.
 
-use super::meta::{ObjectMeta, format_http_date, header};
+use super::meta::ObjectMeta;
 use crate::checksum::{ChecksumAlgorithm, Hasher};
-use crate::client::{Bucket, RetryState};
+use crate::client::Bucket;
 use crate::error::{Error, Result};
+use crate::headers::{format_http_date, header};
 use crate::request::OpRequest;
 use crate::transport::ByteStream;
+use crate::transport::RetryState;
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
 use http::Method;

@@ -1,10 +1,10 @@
 //! Request checksums shared by the upload operations: computing one over a body before it is
 //! sent, and checking what the service echoes back.
 
-use super::meta::header;
 use crate::body::{Body, BodyKind};
 use crate::checksum::{ChecksumAlgorithm, Hasher};
 use crate::error::{Error, ErrorKind, Result};
+use crate::headers::header;
 use http::HeaderMap;
 use std::io::{Read, Seek};
 

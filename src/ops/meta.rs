@@ -1,13 +1,12 @@
 //! Object metadata from response headers, and the user-settable headers of uploads.
 
 use crate::error::{Error, Result};
+use crate::headers::{header, header_string, http_date, request_id};
 use crate::request::validate_header_value;
 use http::HeaderMap;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::time::SystemTime;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc2822;
 
 /// An object's metadata, from the headers of a HEAD or GET answer.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -47,34 +46,6 @@ pub struct ObjectMeta {
     pub checksum_type: Option<crate::ChecksumType>,
     /// The request id of the answer.
     pub request_id: Option<String>,
-}
-
-pub(crate) fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    h.get(name).and_then(|v| v.to_str().ok())
-}
-
-pub(crate) fn header_string(h: &HeaderMap, name: &str) -> Option<String> {
-    header(h, name).map(str::to_owned)
-}
-
-pub(crate) fn request_id(h: &HeaderMap) -> Option<String> {
-    header_string(h, "x-amz-request-id")
-}
-
-/// Parses an HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`).
-pub(crate) fn http_date(s: &str) -> Option<SystemTime> {
-    OffsetDateTime::parse(s, &Rfc2822)
-        .ok()
-        .map(SystemTime::from)
-}
-
-/// Formats an HTTP date.
-pub(crate) fn format_http_date(t: SystemTime) -> String {
-    let t = OffsetDateTime::from(t);
-    let fmt = time::macros::format_description!(
-        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
-    );
-    t.format(&fmt).unwrap_or_default()
 }
 
 impl ObjectMeta {
@@ -257,6 +228,7 @@ pub(crate) use object_header_setters;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::headers::format_http_date;
 
     #[test]
     fn http_dates_round_trip() {

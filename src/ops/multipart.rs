@@ -3,13 +3,14 @@
 
 use super::MAX_XML_BODY;
 use super::integrity::{body_checksum, check_echo};
-use super::meta::{ObjectHeaders, header_string, object_header_setters, request_id};
+use super::meta::{ObjectHeaders, object_header_setters};
 use crate::body::Body;
 use crate::checksum::{
     ChecksumAlgorithm, ChecksumChoice, ChecksumType, composite_from_parts, full_object_from_parts,
 };
 use crate::client::Bucket;
 use crate::error::{Error, ErrorKind, Result};
+use crate::headers::{header_string, request_id};
 use crate::request::OpRequest;
 use crate::types::PartInfo;
 use crate::xml;

@@ -2,8 +2,8 @@
 
 use crate::client::Bucket;
 use crate::error::{Error, Result};
-use crate::request::{target, validate_header_value};
-use crate::signing::{CanonicalQuery, SignableRequest};
+use crate::request::validate_header_value;
+use crate::signing::CanonicalQuery;
 use http::Method;
 use std::time::Duration;
 
@@ -154,32 +154,20 @@ impl Presign {
                 "query parameter {n} is set by the signer"
             ))));
         }
-        let client = self.bucket.client();
-        let config = client.config();
-        let creds = config
-            .credentials
-            .provide_credentials()
+        let query = CanonicalQuery::new(self.query.iter().map(|(k, v)| (k, v)));
+        let url = self
+            .bucket
+            .client()
+            .transport()
+            .presign(
+                self.method.as_str(),
+                (&self.bucket.name, &self.key),
+                &query,
+                &self.headers,
+                self.expires_in.as_secs(),
+            )
             .await
             .map_err(ctx)?;
-        let t = target(
-            &config.endpoint,
-            config.addressing,
-            Some(&self.bucket.name),
-            Some(&self.key),
-        );
-        let query = CanonicalQuery::new(self.query.iter().map(|(k, v)| (k, v)));
-        let mut headers: Vec<(&str, &str)> = vec![("host", t.host.as_str())];
-        headers.extend(self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
-        let req = SignableRequest {
-            method: self.method.as_str(),
-            path: &t.path,
-            query: query.as_str(),
-            headers: &headers,
-        };
-        let qs = client
-            .signer()
-            .presign_query(&creds, client.now(), self.expires_in.as_secs(), &req)
-            .map_err(|e| ctx(Error::invalid_input(e.to_string())))?;
         Ok(PresignedRequest {
             method: match self.method {
                 Method::GET => "GET",
@@ -187,12 +175,7 @@ impl Presign {
                 Method::HEAD => "HEAD",
                 _ => "DELETE",
             },
-            url: format!(
-                "{}://{}{}?{qs}",
-                config.endpoint.scheme.as_str(),
-                t.host,
-                t.path
-            ),
+            url,
             headers: self.headers,
         })
     }

@@ -1,12 +1,13 @@
 //! PutObject: upload an object in one request.
 
 use super::integrity::{body_checksum, check_echo};
-use super::meta::{ObjectHeaders, header_string, object_header_setters, request_id};
+use super::meta::{ObjectHeaders, object_header_setters};
 use crate::body::Body;
 use crate::body::BodyKind;
 use crate::checksum::{ChecksumAlgorithm, ChecksumChoice};
 use crate::client::Bucket;
 use crate::error::Result;
+use crate::headers::{header_string, request_id};
 use crate::request::OpRequest;
 use http::Method;
 
@@ -160,7 +161,6 @@ impl PutObject {
             .headers(headers)
             .body(self.body);
         req.trailer_checksum = trailer;
-        let trailer_sent = req.trailer_sent.clone();
         if conditional {
             req = req.not_idempotent();
         }
@@ -172,15 +172,11 @@ impl PutObject {
         let checksum = match (checksum, trailer) {
             (Some(c), _) => Some(c),
             (None, Some(alg)) => {
-                let sent = trailer_sent
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .take()
-                    .ok_or_else(|| {
-                        ctx(crate::Error::invalid_response(
-                            "the trailing checksum was never computed",
-                        ))
-                    })?;
+                let sent = resp.trailer_checksum.clone().ok_or_else(|| {
+                    ctx(crate::Error::invalid_response(
+                        "the trailing checksum was never computed",
+                    ))
+                })?;
                 check_echo(&resp.headers, alg, &sent).map_err(ctx)?;
                 Some((alg, sent))
             }

@@ -2,7 +2,8 @@
 //! encoding, normalization, presign-expiry, session-token, key-cache and redaction rules.
 
 use super::*;
-use std::time::{Duration, UNIX_EPOCH};
+use crate::Credentials;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
 const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";

@@ -6,6 +6,7 @@
 //! preceded by its header. The encoded length is known before sending
 //! ([`encoded_len`]), so the request carries a `Content-Length` like any other.
 
+use super::errors::WrongLength;
 use crate::checksum::{ChecksumAlgorithm, Hasher};
 use crate::signing::ChunkSigner;
 use bytes::Bytes;
@@ -13,7 +14,6 @@ use futures_core::Stream;
 use sha2::{Digest, Sha256};
 use std::collections::VecDeque;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 /// The size of every chunk but the last: 64 KiB, as the AWS SDKs use (S3 wants at least 8 KiB).
@@ -84,8 +84,9 @@ pub(crate) struct AwsChunked<S> {
     /// Framed output ready to go.
     out: VecDeque<Bytes>,
     finished: bool,
-    /// Where the trailing checksum's value is left for the operation.
-    sent: Arc<Mutex<Option<String>>>,
+    /// Where the trailing checksum's value goes once computed: the attempt puts it on the
+    /// response, for the operation to compare with the service's echo.
+    sent: Option<tokio::sync::oneshot::Sender<String>>,
 }
 
 impl<S> AwsChunked<S> {
@@ -95,7 +96,7 @@ impl<S> AwsChunked<S> {
         inner: S,
         signer: Option<ChunkSigner>,
         trailer: Option<ChecksumAlgorithm>,
-        sent: Arc<Mutex<Option<String>>>,
+        sent: Option<tokio::sync::oneshot::Sender<String>>,
     ) -> Self {
         Self {
             sent,
@@ -158,7 +159,10 @@ impl<S> AwsChunked<S> {
         if let Some((alg, h)) = self.checksum.take() {
             let value = h.finish();
             let line = format!("{}:{value}", alg.header_name());
-            *self.sent.lock().unwrap_or_else(|e| e.into_inner()) = Some(value);
+            if let Some(tx) = self.sent.take() {
+                // The attempt may be gone already (cancelled): nobody needs the value then.
+                let _ = tx.send(value);
+            }
             end.push_str(&line);
             end.push_str("\r\n");
             if let Some(signer) = self.signer.as_mut() {
@@ -172,19 +176,6 @@ impl<S> AwsChunked<S> {
         self.out.push_back(Bytes::from(end));
     }
 }
-
-/// A body that yielded another number of bytes than it announced: the caller's mistake
-/// (or a file changed while it was sent), not the network's.
-#[derive(Debug)]
-pub(crate) struct WrongLength(pub(crate) String);
-
-impl std::fmt::Display for WrongLength {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for WrongLength {}
 
 /// A body stream held to the length it announced: more bytes, or an end before the last one,
 /// is a [`WrongLength`] error instead of a malformed request.
@@ -321,7 +312,7 @@ mod tests {
             signer.chunk_signer(&creds, &seed)
         });
         let inner = futures_util::stream::iter(input.into_iter().map(Ok));
-        let s = AwsChunked::new(inner, signer, framing.trailer, Arc::default());
+        let s = AwsChunked::new(inner, signer, framing.trailer, None);
         let parts: Vec<std::io::Result<Bytes>> = s.collect().await;
         parts
             .into_iter()

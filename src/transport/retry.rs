@@ -1,37 +1,15 @@
-//! The retry decision and the backoff schedule, in one place.
+//! The retry decision and the backoff schedule, in one place: [`Policy::decide`] says
+//! whether and how a failed attempt is tried again, from the error (its retryable flag and its
+//! code's row in the error table), the attempts made, the shared budget and the backoff.
 
-use crate::config::{Config, RetryConfig};
-use crate::error::Error;
+use crate::config::RetryConfig;
+use crate::error::{CodeRetry, Error, code_retry};
 use crate::runtime::{AsyncSleep, JitterSource};
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-
-/// Statuses worth another attempt: server errors and throttling.
-pub(crate) fn is_retryable_status(status: u16) -> bool {
-    matches!(status, 429 | 500 | 502 | 503 | 504)
-}
-
-/// S3 error codes worth another attempt, whatever the status.
-pub(crate) fn is_retryable_code(code: Option<&str>) -> bool {
-    matches!(
-        code,
-        Some(
-            "InternalError"
-                | "RequestTimeout"
-                | "SlowDown"
-                | "Throttling"
-                | "ThrottlingException"
-                | "RequestLimitExceeded"
-                | "RequestThrottled"
-                | "TooManyRequestsException"
-                | "BandwidthLimitExceeded"
-                | "ServiceUnavailable"
-        )
-    )
-}
 
 /// What a retry costs from the budget, and what a timeout's retry costs.
 const RETRY_COST: u32 = 5;
@@ -87,33 +65,70 @@ pub(crate) struct Policy {
     sleep: Sleeper,
 }
 
+/// What to do after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// The error is final.
+    Stop,
+    /// Sign and send again at once, without backoff or budget: the clock offset was just
+    /// learned, or (`refresh_credentials`) the credentials must be fetched anew first.
+    Resign {
+        /// Drop the cached credentials before signing again.
+        refresh_credentials: bool,
+    },
+    /// Wait this long, then try again; the budget has paid for it.
+    Backoff(Duration),
+}
+
 impl Policy {
-    pub(crate) fn new(config: &Config) -> Self {
+    pub(crate) fn new(
+        retry: RetryConfig,
+        sleep: Option<Arc<dyn AsyncSleep>>,
+        jitter: Option<Arc<dyn JitterSource>>,
+    ) -> Self {
         Self {
             budget_warned: std::sync::atomic::AtomicBool::new(false),
-            max_attempts: config.retry.max_attempts,
-            backoff: Backoff::new(config.retry, config.jitter.clone()),
-            budget: Budget::new(config.retry.budget),
-            sleep: match &config.sleep {
-                Some(s) => Sleeper::Custom(s.clone()),
+            max_attempts: retry.max_attempts,
+            backoff: Backoff::new(retry, jitter),
+            budget: Budget::new(retry.budget),
+            sleep: match sleep {
+                Some(s) => Sleeper::Custom(s),
                 None => Sleeper::Tokio,
             },
         }
     }
 
-    /// Whether the failure `e` of attempt `state.attempts` is tried again. When it is, the
-    /// budget pays for the retry and this waits out the backoff (or the server's hint, within
-    /// the cap) before returning `true`. `replayable` is false for bodies that can be sent
-    /// only once: then the first attempt is the only one.
-    pub(crate) async fn pause_before_retry(
-        &self,
-        state: &mut RetryState,
-        e: &Error,
-        replayable: bool,
-    ) -> bool {
+    /// The one retry decision, for the failure `e` of attempt `state.attempts`.
+    ///
+    /// A clock-skew or expired-credentials code gets one immediate extra attempt per request
+    /// (not counted toward `max_attempts`; `attempts()` still reports every request sent).
+    /// Otherwise a retryable error is tried again while attempts remain and the client-wide
+    /// budget can pay; the delay is the full-jitter backoff or the server's hint, within the
+    /// cap. `replayable` is false for bodies that can be sent only once: then the first
+    /// attempt is the only one.
+    pub(crate) fn decide(&self, state: &mut RetryState, e: &Error, replayable: bool) -> Verdict {
+        match code_retry(e.s3_code()) {
+            // The clock offset was learned from the answer: sign again (TEST-PLAN R4).
+            CodeRetry::ClockSkew if !state.skew_fixed && replayable => {
+                state.skew_fixed = true;
+                state.extra += 1;
+                return Verdict::Resign {
+                    refresh_credentials: false,
+                };
+            }
+            // Credentials expired early: fetch new ones once (TEST-PLAN R5).
+            CodeRetry::ExpiredCredentials if !state.creds_refreshed && replayable => {
+                state.creds_refreshed = true;
+                state.extra += 1;
+                return Verdict::Resign {
+                    refresh_credentials: true,
+                };
+            }
+            _ => {}
+        }
         let max_attempts = if replayable { self.max_attempts } else { 1 };
         if !e.is_retryable() {
-            return false;
+            return Verdict::Stop;
         }
         if state.attempts.saturating_sub(state.extra) >= max_attempts {
             tracing::debug!(
@@ -124,7 +139,7 @@ impl Policy {
                 max_attempts,
                 "not retrying: attempts spent"
             );
-            return false;
+            return Verdict::Stop;
         }
         // The client-wide budget pays for the retry, or there is none.
         let Some(cost) = self.budget.withdraw(e.is_timeout()) else {
@@ -145,7 +160,7 @@ impl Policy {
                     "not retrying: the client's retry budget is spent"
                 );
             }
-            return false;
+            return Verdict::Stop;
         };
         self.budget_warned.store(false, Ordering::Relaxed);
         state.last_cost = cost;
@@ -160,8 +175,26 @@ impl Policy {
             delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
             "retrying"
         );
+        Verdict::Backoff(delay)
+    }
+
+    /// Waits before a retry, with the client's sleep.
+    pub(crate) async fn sleep(&self, delay: Duration) {
         self.sleep.sleep(delay).await;
-        true
+    }
+
+    /// The decision for a failure found after the response arrived (a download body that
+    /// broke off): `true` once the backoff has been waited out and the retry paid from the
+    /// budget, `false` when the error is final.
+    pub(crate) async fn pause_before_retry(&self, state: &mut RetryState, e: &Error) -> bool {
+        match self.decide(state, e, true) {
+            Verdict::Stop => false,
+            Verdict::Resign { .. } => true,
+            Verdict::Backoff(delay) => {
+                self.sleep(delay).await;
+                true
+            }
+        }
     }
 
     /// The request succeeded: its last retry's cost goes back to the budget.
@@ -427,10 +460,75 @@ mod tests {
 
     #[test]
     fn classification() {
-        assert!(is_retryable_status(503));
-        assert!(!is_retryable_status(404));
-        assert!(is_retryable_code(Some("SlowDown")));
-        assert!(!is_retryable_code(Some("AccessDenied")));
-        assert!(!is_retryable_code(None));
+        // Retryable statuses and codes come from the error table (error.rs).
+        assert!(Error::from_response(503, None).is_retryable());
+        assert!(!Error::from_response(404, None).is_retryable());
+        let code = |c: &str| {
+            Some(crate::types::S3ErrorBody {
+                code: Some(c.into()),
+                ..Default::default()
+            })
+        };
+        assert!(Error::from_response(400, code("SlowDown")).is_retryable());
+        assert!(!Error::from_response(400, code("AccessDenied")).is_retryable());
+        assert!(!Error::from_response(400, None).is_retryable());
+    }
+
+    /// Skew and expired credentials get one immediate re-signing each, only for replayable
+    /// bodies; then the ordinary rules apply.
+    #[test]
+    fn decide_resigns_once_for_skew_and_expired_credentials() {
+        let policy = Policy::new(RetryConfig::with_max_attempts(1), None, None);
+        let code = |c: &str, status| {
+            Error::from_response(
+                status,
+                Some(crate::types::S3ErrorBody {
+                    code: Some(c.into()),
+                    ..Default::default()
+                }),
+            )
+        };
+        let skew = code("RequestTimeTooSkewed", 403);
+        let mut state = RetryState {
+            attempts: 1,
+            ..RetryState::default()
+        };
+        assert_eq!(
+            policy.decide(&mut state, &skew, true),
+            Verdict::Resign {
+                refresh_credentials: false
+            }
+        );
+        state.attempts += 1;
+        assert_eq!(policy.decide(&mut state, &skew, true), Verdict::Stop);
+        let expired = code("ExpiredToken", 400);
+        assert_eq!(
+            policy.decide(&mut state, &expired, true),
+            Verdict::Resign {
+                refresh_credentials: true
+            }
+        );
+        let mut once = RetryState {
+            attempts: 1,
+            ..RetryState::default()
+        };
+        assert_eq!(policy.decide(&mut once, &expired, false), Verdict::Stop);
+        // A transient error with attempts left backs off; with none left it stops.
+        let policy = Policy::new(
+            RetryConfig::with_max_attempts(2),
+            None,
+            Some(Arc::new(Fixed(0))),
+        );
+        let mut state = RetryState {
+            attempts: 1,
+            ..RetryState::default()
+        };
+        let slow = code("SlowDown", 503);
+        assert_eq!(
+            policy.decide(&mut state, &slow, true),
+            Verdict::Backoff(Duration::ZERO)
+        );
+        state.attempts = 2;
+        assert_eq!(policy.decide(&mut state, &slow, true), Verdict::Stop);
     }
 }

@@ -1,7 +1,8 @@
 //! Plain, unsigned HTTP requests for the credential providers (instance metadata, container
 //! credentials, STS): the only way `credentials/` reaches the network, so reqwest stays here.
 
-use super::chain_text;
+use super::errors::{WithoutUrl, chain_text, transport_error};
+use super::read::read_limited;
 use crate::error::{Error, ErrorKind, Result};
 use bytes::Bytes;
 use std::time::Duration;
@@ -37,7 +38,7 @@ impl SimpleHttp {
             .map_err(|e| {
                 Error::new(ErrorKind::Transport)
                     .with_message("cannot build the HTTP client")
-                    .with_source(super::WithoutUrl(chain_text(&e)))
+                    .with_source(WithoutUrl(chain_text(&e)))
             })?;
         Ok(Self { client, timeout })
     }
@@ -63,13 +64,10 @@ impl SimpleHttp {
         if let Some(b) = body {
             req = req.body(b);
         }
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| super::transport_error(&e, true))?;
+        let resp = req.send().await.map_err(|e| transport_error(&e, true))?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let body = super::read_limited(resp, MAX_BODY, self.timeout).await?;
+        let body = read_limited(resp, MAX_BODY, self.timeout).await?;
         Ok(SimpleResponse {
             status,
             headers,

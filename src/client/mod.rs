@@ -1,11 +1,15 @@
-//! [`Client`] and the [`Bucket`] handle: the entry points that hand out operation builders.
+//! [`Client`] and the [`Bucket`] handle: the entry points that hand out operation builders,
+//! and [`ClientBuilder`], which makes a client.
 
-use crate::config::{ClientBuilder, Config};
+mod builder;
+mod from_env;
+
+pub use builder::ClientBuilder;
+
+use crate::checksum::{ChecksumAlgorithm, ChecksumChoice};
 use crate::error::{Error, Result};
-use crate::request::{OpRequest, validate_bucket};
-use crate::signing::Signer;
-pub(crate) use crate::transport::RetryState;
-use crate::transport::{Response, Transport};
+use crate::request::{OpRequest, validate_bucket, validate_key};
+use crate::transport::{Response, RetryState, Transport};
 use std::fmt;
 use std::sync::Arc;
 
@@ -30,16 +34,16 @@ pub struct Client {
 }
 
 struct ClientInner {
-    config: Config,
-    signer: Signer,
     transport: Transport,
+    /// The checksum uploads carry unless the request says otherwise.
+    request_checksum: Option<ChecksumAlgorithm>,
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("endpoint", &self.inner.config.endpoint)
-            .field("region", &self.inner.config.region)
+            .field("endpoint", &self.inner.transport.settings().endpoint)
+            .field("region", &self.inner.transport.settings().region)
             .finish_non_exhaustive()
     }
 }
@@ -78,15 +82,13 @@ impl Client {
         ClientBuilder::new().load_env().await?.build()
     }
 
-    pub(crate) fn from_config(config: Config) -> Result<Self> {
-        let transport = Transport::new(&config)?;
-        Ok(Self {
+    fn from_parts(transport: Transport, request_checksum: Option<ChecksumAlgorithm>) -> Self {
+        Self {
             inner: Arc::new(ClientInner {
-                signer: Signer::new(config.region.clone(), "s3"),
-                config,
                 transport,
+                request_checksum,
             }),
-        })
+        }
     }
 
     /// A handle on `name`. No request is made; the name is checked when an operation runs.
@@ -99,20 +101,12 @@ impl Client {
 
     /// The region requests are signed for.
     pub fn region(&self) -> &str {
-        &self.inner.config.region
+        &self.inner.transport.settings().region
     }
 
-    pub(crate) fn config(&self) -> &Config {
-        &self.inner.config
-    }
-
-    pub(crate) fn signer(&self) -> &Signer {
-        &self.inner.signer
-    }
-
-    /// The time to sign with: the clock, corrected by the offset learned from the server.
-    pub(crate) fn now(&self) -> std::time::SystemTime {
-        self.inner.transport.now(&self.inner.config)
+    /// The signed executor behind this client.
+    pub(crate) fn transport(&self) -> &Transport {
+        &self.inner.transport
     }
 
     /// Sends one request (with retries), returning the successful response.
@@ -131,10 +125,7 @@ impl Client {
                 e.with_context(req.operation, req.bucket.as_deref(), req.key.as_deref())
             })?;
         }
-        self.inner
-            .transport
-            .execute_in(&self.inner.config, &self.inner.signer, &req, state)
-            .await
+        self.inner.transport.execute_in(&req, state).await
     }
 
     /// The client's retry decision for a failure found after a response arrived (a download
@@ -179,8 +170,8 @@ impl Bucket {
     }
 
     /// The client's default request checksum.
-    pub(crate) fn default_checksum(&self) -> crate::checksum::ChecksumChoice {
-        crate::checksum::ChecksumChoice::inherit(self.client.config().request_checksum)
+    pub(crate) fn default_checksum(&self) -> ChecksumChoice {
+        ChecksumChoice::inherit(self.client.inner.request_checksum)
     }
 
     /// Sends a request built for this bucket, with the key validated first.
@@ -195,7 +186,7 @@ impl Bucket {
         state: &mut RetryState,
     ) -> Result<Response> {
         if let Some(k) = &req.key {
-            crate::request::validate_key(k)
+            validate_key(k)
                 .map_err(|e: Error| e.with_context(req.operation, Some(&self.name), Some(k)))?;
         }
         self.client.execute_in(req, state).await
