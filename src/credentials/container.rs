@@ -1,22 +1,16 @@
 //! Container credentials (ECS task roles, EKS Pod Identity): one GET to an endpoint inside the
 //! task or pod, answered with JSON.
-//!
-//! This file also holds what the three HTTP providers share: the JSON credentials document
-//! (the same shape from containers and instance metadata), the lazily built HTTP client, and
-//! the sanitizing of text a server sent before it goes into an error message.
 
 use super::env::{Env, ProcessEnv};
+use super::metadata_http::{JsonCredentials, json_error_detail, shared_http};
 use super::{Credentials, CredentialsFuture, ProvideCredentials};
 use crate::error::{Error, Result};
 use crate::transport::simple::SimpleHttp;
-use serde::Deserialize;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
+use std::time::Duration;
 use tokio::sync::OnceCell;
 
 const NAME: &str = "ContainerProvider";
@@ -334,101 +328,6 @@ fn is_allowed_ip(ip: IpAddr) -> bool {
     }
 }
 
-// ---- Shared by the HTTP providers ----------------------------------------------------------
-
-/// Builds the provider's HTTP client on first use.
-pub(super) async fn shared_http<'a>(
-    cell: &'a OnceCell<SimpleHttp>,
-    timeout: Duration,
-    provider: &'static str,
-) -> Result<&'a SimpleHttp> {
-    cell.get_or_try_init(|| async { SimpleHttp::new(timeout) })
-        .await
-        .map_err(|e| Error::credentials(format!("{provider}: no HTTP client")).with_source(e))
-}
-
-/// The credentials document of the container endpoint and of instance metadata. Unknown
-/// fields (`LastUpdated`, `Type`, `RoleArn`, …) are ignored.
-///
-/// No `Debug`: it holds a secret.
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct JsonCredentials {
-    /// `Success` from instance metadata; absent from container endpoints.
-    pub(super) code: Option<String>,
-    /// An explanation accompanying a `Code` other than `Success`.
-    pub(super) message: Option<String>,
-    access_key_id: Option<String>,
-    secret_access_key: Option<String>,
-    token: Option<String>,
-    expiration: Option<String>,
-}
-
-impl JsonCredentials {
-    /// Parses the document. The error never quotes the body (it may hold a secret).
-    pub(super) fn parse(provider: &'static str, body: &[u8]) -> Result<Self> {
-        serde_json::from_slice(body).map_err(|e| {
-            let what = match e.classify() {
-                serde_json::error::Category::Eof => "truncated JSON",
-                serde_json::error::Category::Syntax | serde_json::error::Category::Io => {
-                    "malformed JSON"
-                }
-                serde_json::error::Category::Data => "JSON of the wrong shape",
-            };
-            Error::credentials(format!(
-                "{provider}: the credentials answer is {what} (line {}, column {})",
-                e.line(),
-                e.column()
-            ))
-        })
-    }
-
-    /// The credentials, with the session token and expiry when present.
-    pub(super) fn into_credentials(self, provider: &'static str) -> Result<Credentials> {
-        let required = |v: Option<String>, field: &str| {
-            v.map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-                .ok_or_else(|| {
-                    Error::credentials(format!("{provider}: the credentials answer has no {field}"))
-                })
-        };
-        let id = required(self.access_key_id, "AccessKeyId")?;
-        let secret = required(self.secret_access_key, "SecretAccessKey")?;
-        let mut creds = Credentials::new(id, secret);
-        if let Some(token) = self
-            .token
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-        {
-            creds = creds.with_session_token(token);
-        }
-        if let Some(exp) = self
-            .expiration
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-        {
-            creds = creds.with_expiry(parse_expiration(provider, exp)?);
-        }
-        Ok(creds)
-    }
-}
-
-/// Parses an RFC 3339 `Expiration`.
-pub(super) fn parse_expiration(provider: &'static str, text: &str) -> Result<SystemTime> {
-    OffsetDateTime::parse(text, &Rfc3339)
-        .map(SystemTime::from)
-        .map_err(|_| {
-            Error::credentials(format!(
-                "{provider}: the Expiration {:?} is not an RFC 3339 time",
-                server_text(text)
-            ))
-        })
-}
-
-/// Text a server sent, made fit for an error message: control characters dropped, at most
-/// 200 characters.
 /// `scheme://host[:port]` of a URL: the path of a credentials endpoint (the ECS credentials
 /// id, a query) stays out of error messages.
 fn origin(url: &str) -> String {
@@ -441,176 +340,13 @@ fn origin(url: &str) -> String {
     }
 }
 
-pub(super) fn server_text(text: &str) -> String {
-    const MAX: usize = 200;
-    let mut out: String = text.chars().filter(|c| !c.is_control()).take(MAX).collect();
-    if text.chars().filter(|c| !c.is_control()).nth(MAX).is_some() {
-        out.push('…');
-    }
-    out
-}
-
-/// `": <code>: <message>"` from a JSON error body (`code`/`message`, either case), or nothing.
-pub(super) fn json_error_detail(body: &[u8]) -> String {
-    #[derive(Deserialize)]
-    struct JsonError {
-        #[serde(alias = "Code")]
-        code: Option<String>,
-        #[serde(alias = "Message")]
-        message: Option<String>,
-    }
-    let Ok(e) = serde_json::from_slice::<JsonError>(body) else {
-        return String::new();
-    };
-    match (e.code, e.message) {
-        (Some(c), Some(m)) => format!(": {}: {}", server_text(&c), server_text(&m)),
-        (Some(s), None) | (None, Some(s)) => format!(": {}", server_text(&s)),
-        (None, None) => String::new(),
-    }
-}
-
-/// A tiny HTTP/1.1 server for the providers' unit tests: one request per connection, each
-/// recorded and answered by a closure.
-#[cfg(test)]
-#[allow(clippy::unwrap_used, reason = "tests fail loudly")]
-pub(super) mod test_server {
-    use std::sync::{Arc, Mutex};
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::TcpListener;
-
-    /// One recorded request.
-    #[derive(Debug, Clone)]
-    pub(crate) struct Request {
-        pub(crate) method: String,
-        pub(crate) target: String,
-        pub(crate) headers: Vec<(String, String)>,
-        pub(crate) body: Vec<u8>,
-    }
-
-    impl Request {
-        /// The value of header `name` (case-insensitive).
-        pub(crate) fn header(&self, name: &str) -> Option<&str> {
-            self.headers
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.as_str())
-        }
-    }
-
-    type Handler = dyn Fn(&Request, usize) -> (u16, String) + Send + Sync;
-
-    /// A running server; stops when dropped.
-    pub(crate) struct TestServer {
-        addr: std::net::SocketAddr,
-        log: Arc<Mutex<Vec<Request>>>,
-        task: tokio::task::JoinHandle<()>,
-    }
-
-    impl TestServer {
-        /// Answers each request with `handler(request, index)` → (status, body).
-        pub(crate) async fn start(
-            handler: impl Fn(&Request, usize) -> (u16, String) + Send + Sync + 'static,
-        ) -> Self {
-            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            let log = Arc::new(Mutex::new(Vec::new()));
-            let handler: Arc<Handler> = Arc::new(handler);
-            let log2 = log.clone();
-            let task = tokio::spawn(async move {
-                while let Ok((mut sock, _)) = listener.accept().await {
-                    let (log, handler) = (log2.clone(), handler.clone());
-                    tokio::spawn(async move {
-                        let Some(req) = read_request(&mut sock).await else {
-                            return;
-                        };
-                        let index = {
-                            let mut log = log.lock().unwrap();
-                            log.push(req.clone());
-                            log.len() - 1
-                        };
-                        let (status, body) = handler(&req, index);
-                        let head = format!(
-                            "HTTP/1.1 {status} Test\r\ncontent-length: {}\r\n\
-                             connection: close\r\n\r\n",
-                            body.len()
-                        );
-                        let _ = sock.write_all(head.as_bytes()).await;
-                        let _ = sock.write_all(body.as_bytes()).await;
-                        let _ = sock.shutdown().await;
-                    });
-                }
-            });
-            Self { addr, log, task }
-        }
-
-        /// `http://127.0.0.1:<port>`.
-        pub(crate) fn url(&self) -> String {
-            format!("http://{}", self.addr)
-        }
-
-        /// The requests received so far.
-        pub(crate) fn requests(&self) -> Vec<Request> {
-            self.log.lock().unwrap().clone()
-        }
-    }
-
-    impl Drop for TestServer {
-        fn drop(&mut self) {
-            self.task.abort();
-        }
-    }
-
-    async fn read_request(sock: &mut tokio::net::TcpStream) -> Option<Request> {
-        let mut buf = Vec::new();
-        let head_end = loop {
-            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break i + 4;
-            }
-            let mut chunk = [0u8; 4096];
-            match sock.read(&mut chunk).await {
-                Ok(0) | Err(_) => return None,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        };
-        let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-        let mut lines = head.split("\r\n");
-        let mut first = lines.next()?.split(' ');
-        let method = first.next()?.to_owned();
-        let target = first.next()?.to_owned();
-        let headers: Vec<(String, String)> = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
-            .collect();
-        let len: usize = headers
-            .iter()
-            .find(|(n, _)| n == "content-length")
-            .and_then(|(_, v)| v.parse().ok())
-            .unwrap_or(0);
-        let mut body = buf.split_off(head_end);
-        while body.len() < len {
-            let mut chunk = [0u8; 4096];
-            match sock.read(&mut chunk).await {
-                Ok(0) | Err(_) => return None,
-                Ok(n) => body.extend_from_slice(&chunk[..n]),
-            }
-        }
-        body.truncate(len);
-        Some(Request {
-            method,
-            target,
-            headers,
-            body,
-        })
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "tests fail loudly")]
 mod tests {
-    use super::test_server::TestServer;
     use super::*;
     use crate::ErrorKind;
     use crate::credentials::env::MapEnv;
+    use crate::credentials::test_server::TestServer;
     use std::time::UNIX_EPOCH;
 
     const SECRET: &str = "CANARY-SECRET-c0ntainer";
@@ -856,78 +592,5 @@ mod tests {
         let text = format!("{p:?}");
         assert!(!text.contains(AUTH), "{text}");
         assert!(text.contains("redacted"), "{text}");
-    }
-
-    #[test]
-    fn server_text_is_bounded() {
-        assert_eq!(server_text("a\r\nb"), "ab");
-        let long = "x".repeat(500);
-        assert_eq!(server_text(&long).chars().count(), 201);
-    }
-
-    mod properties {
-        use super::*;
-        use crate::credentials::json_strategy::{CANARY, document};
-        use proptest::prelude::*;
-
-        const FIELDS: &[&str] = &[
-            "Code",
-            "Message",
-            "AccessKeyId",
-            "SecretAccessKey",
-            "Token",
-            "Expiration",
-            "LastUpdated",
-            "Type",
-        ];
-
-        proptest! {
-            #[test]
-            fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
-                if let Ok(doc) = JsonCredentials::parse("c", &bytes) {
-                    let _ = doc.into_credentials("c");
-                }
-                let _ = json_error_detail(&bytes);
-            }
-
-            /// Documents of every shape: no panic, and an error never quotes a secret.
-            #[test]
-            fn errors_never_quote_a_secret(doc in document(FIELDS, &["SecretAccessKey", "Token"])) {
-                let result = JsonCredentials::parse("c", &doc)
-                    .and_then(|d| d.into_credentials("c"));
-                if let Err(e) = result {
-                    let text = format!("{e} {e:?}");
-                    prop_assert!(!text.contains(CANARY), "{}", text);
-                }
-                prop_assert!(!json_error_detail(&doc).contains(CANARY));
-            }
-
-            /// What the endpoint sends is what the provider reads.
-            #[test]
-            fn written_documents_read_back(
-                id in "[A-Z0-9]{16,20}",
-                secret in "[A-Za-z0-9/+]{1,40}",
-                token in proptest::option::of("[A-Za-z0-9/+=]{1,60}"),
-                expiry in proptest::option::of(0u64..253_402_300_800),
-            ) {
-                let mut doc = serde_json::json!({
-                    "Code": "Success", "AccessKeyId": id, "SecretAccessKey": secret, "Type": "AWS-HMAC",
-                });
-                if let Some(t) = &token {
-                    doc["Token"] = t.clone().into();
-                }
-                let expiry = expiry.map(|s| UNIX_EPOCH + Duration::from_secs(s));
-                if let Some(e) = expiry {
-                    doc["Expiration"] = OffsetDateTime::from(e).format(&Rfc3339).unwrap().into();
-                }
-                let parsed = JsonCredentials::parse("c", doc.to_string().as_bytes()).unwrap();
-                prop_assert_eq!(parsed.code.as_deref(), Some("Success"));
-                let c = parsed.into_credentials("c").unwrap();
-                prop_assert_eq!(c.access_key_id(), id.as_str());
-                prop_assert_eq!(c.secret_access_key(), secret.as_str());
-                prop_assert_eq!(c.session_token(), token.as_deref());
-                prop_assert_eq!(c.expiry(), expiry);
-            }
-        }
     }
 }

@@ -1,6 +1,8 @@
 //! Entry points for the fuzz targets (feature `fuzzing`): the providers' parsers of files and
 //! answers, on arbitrary input.
 
+use super::metadata_http::{JsonCredentials, json_error_detail, server_text};
+
 /// The shared `config` and `credentials` files (INI), merged and read as the providers do.
 pub(crate) fn shared_files(config: &str, credentials: &str) {
     super::profile::fuzz_shared_files(config, credentials);
@@ -11,15 +13,15 @@ pub(crate) fn shared_files(config: &str, credentials: &str) {
 /// role listing. A parsed document must never yield credentials with an empty key or secret.
 pub(crate) fn credentials_json(data: &[u8]) {
     super::profile::fuzz_process_output(data);
-    if let Ok(doc) = super::container::JsonCredentials::parse("fuzz", data) {
-        let _ = doc.code.as_deref().map(super::container::server_text);
-        let _ = doc.message.as_deref().map(super::container::server_text);
+    if let Ok(doc) = JsonCredentials::parse("fuzz", data) {
+        let _ = doc.code.as_deref().map(server_text);
+        let _ = doc.message.as_deref().map(server_text);
         if let Ok(creds) = doc.into_credentials("fuzz") {
             assert!(!creds.access_key_id().is_empty());
             assert!(!creds.secret_access_key().is_empty());
         }
     }
-    let _ = super::container::json_error_detail(data);
+    let _ = json_error_detail(data);
     if let Ok(role) = super::imds::first_role(data) {
         assert!(!role.is_empty() && !role.contains(['/', '?', '#', '%']));
     }

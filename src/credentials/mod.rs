@@ -47,9 +47,13 @@ mod profile;
 pub use profile::ProfileProvider;
 pub(crate) use profile::load_profile_config;
 
-// Providers that ask an HTTP endpoint (container, instance metadata, STS web identity):
+// Providers that ask an HTTP endpoint (container, instance metadata, STS web identity), and
+// what they share:
 mod container;
 mod imds;
+mod metadata_http;
+#[cfg(test)]
+mod test_server;
 mod web_identity;
 pub use container::ContainerProvider;
 pub use imds::{ImdsProvider, ImdsProviderBuilder};

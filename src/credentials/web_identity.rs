@@ -1,8 +1,8 @@
 //! Web identity: an OIDC token from a file (EKS IRSA, GitHub Actions, …) exchanged for role
 //! credentials through STS `AssumeRoleWithWebIdentity`.
 
-use super::container::{server_text, shared_http};
 use super::env::{Env, ProcessEnv};
+use super::metadata_http::{server_text, shared_http};
 use super::{Credentials, CredentialsFuture, ProvideCredentials};
 use crate::error::{Error, Result};
 use crate::signing::encode_query_component;
@@ -399,10 +399,10 @@ fn regional_endpoint(region: &str) -> Result<String> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "tests fail loudly")]
 mod tests {
-    use super::super::container::test_server::TestServer;
     use super::*;
     use crate::ErrorKind;
     use crate::credentials::env::MapEnv;
+    use crate::credentials::test_server::TestServer;
 
     const SECRET: &str = "CANARY-SECRET-webid";
     const SESSION: &str = "CANARY-SESSION-webid";
