@@ -1,6 +1,7 @@
 //! The environment provider and the default chain.
 
 use super::env::{Env, ProcessEnv};
+use super::{ContainerProvider, ImdsProvider, ProfileProvider, WebIdentityProvider};
 use super::{Credentials, CredentialsFuture, ProvideCredentials};
 use crate::error::{Error, Result};
 use std::fmt;
@@ -102,7 +103,7 @@ impl DefaultChain {
 
     pub(crate) fn with_env(env: &Env) -> Self {
         Self {
-            providers: super::chain_providers(env),
+            providers: chain_providers(env),
         }
     }
 
@@ -175,6 +176,42 @@ impl ProvideCredentials for DefaultChain {
 
     fn provide_credentials(&self) -> CredentialsFuture<'_> {
         Box::pin(async move { self.resolve().await.map(|(c, _)| c) })
+    }
+}
+
+/// The providers of the default chain, in order, over `env`.
+fn chain_providers(env: &Env) -> Vec<(&'static str, Arc<dyn ProvideCredentials>)> {
+    vec![
+        (
+            "environment",
+            Arc::new(EnvironmentProvider::with_env(env.clone())),
+        ),
+        ("profile", Arc::new(ProfileProvider::with_env(env.clone()))),
+        (
+            "web identity",
+            Arc::new(WebIdentityProvider::with_env(env.clone())),
+        ),
+        (
+            "container",
+            Arc::new(ContainerProvider::with_env(env.clone())),
+        ),
+        (
+            "instance metadata",
+            Arc::new(ImdsProvider::with_env(env.clone())),
+        ),
+    ]
+}
+
+impl Credentials {
+    /// Reads `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and the optional
+    /// `AWS_SESSION_TOKEN` from the environment.
+    ///
+    /// # Errors
+    ///
+    /// An error of kind [`ErrorKind::Credentials`](crate::ErrorKind::Credentials) naming the
+    /// missing variable when either key variable is unset or empty.
+    pub fn from_env() -> Result<Self, crate::Error> {
+        EnvironmentProvider::new().load()
     }
 }
 

@@ -11,13 +11,11 @@ use super::metadata_http::{JsonCredentials, server_text, shared_http};
 use super::{Credentials, CredentialsFuture, ProvideCredentials};
 use crate::error::{Error, Result};
 use crate::transport::simple::SimpleHttp;
-use session::{Session, TokenCache};
+use session::{NAME, Session, TokenCache};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::OnceCell;
-
-const NAME: &str = "ImdsProvider";
 
 const DEFAULT_ENDPOINT: &str = "http://169.254.169.254";
 const DEFAULT_ENDPOINT_IPV6: &str = "http://[fd00:ec2::254]";

@@ -2,11 +2,13 @@
 //! `PUT /latest/api/token`, kept between calls until shortly before it expires, and `GET`s
 //! that carry it, renewing it once when it is refused with a `401`.
 
-use super::NAME;
 use crate::error::{Error, Result};
 use crate::transport::simple::{SimpleHttp, SimpleResponse};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// The provider's name, as every message of it starts.
+pub(super) const NAME: &str = "ImdsProvider";
 
 /// A cached token is replaced this long before it expires.
 const TOKEN_REFRESH_MARGIN: Duration = Duration::from_secs(60);

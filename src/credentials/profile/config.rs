@@ -1,7 +1,7 @@
 //! The client settings a profile holds: region, endpoint, addressing style, attempts.
 
+use super::files::{SharedFiles, profile_from_env};
 use super::parse::ProfileSet;
-use super::{SharedFiles, profile_from_env};
 use crate::credentials::env::Env;
 use crate::error::{Error, Result};
 

@@ -6,7 +6,7 @@
 //! "<RFC 3339>"}`, the last two optional. Errors never quote stdout, which holds secrets;
 //! a failed command's first stderr line is quoted, shortened.
 
-use super::fail;
+use super::files::fail;
 use crate::credentials::Credentials;
 use crate::error::Result;
 use serde_json::{Map, Value};
