@@ -1,13 +1,13 @@
 //! GetObject: download an object or a byte range of it, whole or as a stream.
 
+use super::conditions::{Conditions, conditional_setters};
 use super::meta::ObjectMeta;
 use crate::checksum::{ChecksumAlgorithm, Hasher};
 use crate::client::Bucket;
 use crate::error::{Error, Result};
-use crate::headers::{format_http_date, header};
+use crate::headers::header;
 use crate::request::OpRequest;
-use crate::transport::ByteStream;
-use crate::transport::RetryState;
+use crate::transport::{ByteStream, RetryState};
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
 use http::Method;
@@ -15,7 +15,6 @@ use std::fmt;
 use std::ops::{Range, RangeFrom, RangeInclusive};
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
-use std::time::SystemTime;
 
 /// A byte range of an object, as in the `Range` header.
 ///
@@ -177,10 +176,7 @@ pub struct GetObject {
     bucket: Bucket,
     key: String,
     range: Option<ByteRange>,
-    if_match: Option<String>,
-    if_none_match: Option<String>,
-    if_modified_since: Option<SystemTime>,
-    if_unmodified_since: Option<SystemTime>,
+    conditions: Conditions,
     version_id: Option<String>,
     validate_checksum: bool,
 }
@@ -227,10 +223,7 @@ impl Bucket {
             bucket: self.clone(),
             key: key.into(),
             range: None,
-            if_match: None,
-            if_none_match: None,
-            if_modified_since: None,
-            if_unmodified_since: None,
+            conditions: Conditions::default(),
             version_id: None,
             validate_checksum: false,
         }
@@ -244,28 +237,15 @@ impl GetObject {
         self
     }
 
-    /// Succeeds only if the object has this entity tag (else `PreconditionFailed`).
-    pub fn if_match(mut self, etag: impl Into<String>) -> Self {
-        self.if_match = Some(etag.into());
-        self
-    }
-
-    /// Succeeds only if the object does not have this entity tag (else `NotModified`).
-    pub fn if_none_match(mut self, etag: impl Into<String>) -> Self {
-        self.if_none_match = Some(etag.into());
-        self
-    }
-
-    /// Succeeds only if the object changed after `t` (else `NotModified`).
-    pub fn if_modified_since(mut self, t: SystemTime) -> Self {
-        self.if_modified_since = Some(t);
-        self
-    }
-
-    /// Succeeds only if the object did not change after `t` (else `PreconditionFailed`).
-    pub fn if_unmodified_since(mut self, t: SystemTime) -> Self {
-        self.if_unmodified_since = Some(t);
-        self
+    conditional_setters! {
+        /// Succeeds only if the object has this entity tag (else `PreconditionFailed`).
+        if_match;
+        /// Succeeds only if the object does not have this entity tag (else `NotModified`).
+        if_none_match;
+        /// Succeeds only if the object changed after `t` (else `NotModified`).
+        if_modified_since;
+        /// Succeeds only if the object did not change after `t` (else `PreconditionFailed`).
+        if_unmodified_since;
     }
 
     /// Reads this version rather than the current one.
@@ -288,6 +268,11 @@ impl GetObject {
         self.send_in(&mut RetryState::default()).await
     }
 
+    /// The bucket and key this request reads.
+    pub(super) fn target(&self) -> (Bucket, String) {
+        (self.bucket.clone(), self.key.clone())
+    }
+
     /// Sends the request, continuing the retry bookkeeping in `state` (a download range that
     /// resumes its body counts every request it made toward one attempt limit).
     pub(crate) async fn send_in(self, state: &mut RetryState) -> Result<GetObjectOutput> {
@@ -298,18 +283,7 @@ impl GetObject {
         if let Some(r) = &self.range {
             req = req.header("range", r.header_value().map_err(ctx)?);
         }
-        if let Some(v) = &self.if_match {
-            req = req.header("if-match", v.clone());
-        }
-        if let Some(v) = &self.if_none_match {
-            req = req.header("if-none-match", v.clone());
-        }
-        if let Some(t) = self.if_modified_since {
-            req = req.header("if-modified-since", format_http_date(t));
-        }
-        if let Some(t) = self.if_unmodified_since {
-            req = req.header("if-unmodified-since", format_http_date(t));
-        }
+        req = self.conditions.apply(req);
         if let Some(v) = &self.version_id {
             req = req.query([("versionId", v.as_str())]);
         }

@@ -1,5 +1,6 @@
 //! HeadObject: an object's metadata without its body.
 
+use super::conditions::{Conditions, conditional_setters};
 use super::meta::ObjectMeta;
 use crate::client::Bucket;
 use crate::error::Result;
@@ -23,8 +24,7 @@ use http::Method;
 pub struct HeadObject {
     bucket: Bucket,
     key: String,
-    if_match: Option<String>,
-    if_none_match: Option<String>,
+    conditions: Conditions,
     checksum_mode: bool,
 }
 
@@ -43,24 +43,18 @@ impl Bucket {
         HeadObject {
             bucket: self.clone(),
             key: key.into(),
-            if_match: None,
-            if_none_match: None,
+            conditions: Conditions::default(),
             checksum_mode: false,
         }
     }
 }
 
 impl HeadObject {
-    /// Succeeds only if the object has this entity tag.
-    pub fn if_match(mut self, etag: impl Into<String>) -> Self {
-        self.if_match = Some(etag.into());
-        self
-    }
-
-    /// Succeeds only if the object does not have this entity tag.
-    pub fn if_none_match(mut self, etag: impl Into<String>) -> Self {
-        self.if_none_match = Some(etag.into());
-        self
+    conditional_setters! {
+        /// Succeeds only if the object has this entity tag.
+        if_match;
+        /// Succeeds only if the object does not have this entity tag.
+        if_none_match;
     }
 
     /// Asks for the object's stored checksum (`x-amz-checksum-mode: ENABLED`); it arrives
@@ -74,12 +68,7 @@ impl HeadObject {
         let mut req = OpRequest::new("HeadObject", Method::HEAD)
             .bucket(&self.bucket.name)
             .key(&self.key);
-        if let Some(v) = self.if_match {
-            req = req.header("if-match", v);
-        }
-        if let Some(v) = self.if_none_match {
-            req = req.header("if-none-match", v);
-        }
+        req = self.conditions.apply(req);
         if self.checksum_mode {
             req = req.header("x-amz-checksum-mode", "ENABLED");
         }

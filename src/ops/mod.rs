@@ -2,6 +2,7 @@
 //! type, the request it builds and how the response maps back.
 
 pub(crate) mod bucket_ops;
+pub(crate) mod conditions;
 pub(crate) mod copy_object;
 pub(crate) mod delete_object;
 pub(crate) mod delete_objects;
@@ -13,6 +14,7 @@ pub(crate) mod meta;
 pub(crate) mod multipart;
 pub(crate) mod presign;
 pub(crate) mod put_object;
+pub(crate) mod resumable;
 
 /// Implements `IntoFuture` for a builder with an `async fn send(self) -> Result<Output>`.
 macro_rules! into_future {

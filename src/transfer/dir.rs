@@ -1,10 +1,11 @@
 //! `Bucket::download_prefix`: every object under a prefix into a local directory, with keys
 //! mapped to paths that can never leave that directory.
 
+use super::pool::TaskPool;
 use super::progress::{CancelHandle, cancelled};
 use super::{DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE};
 use crate::client::Bucket;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::types::ListEntry;
 use futures_util::TryStreamExt;
 use std::path::{Component, Path, PathBuf};
@@ -20,8 +21,9 @@ use std::path::{Component, Path, PathBuf};
 ///
 /// # Errors
 ///
-/// [`ErrorKind::InvalidInput`] naming the first key that cannot be mapped (nothing is written
-/// then); otherwise the first error of a file's download (see [`Download`](super::Download)).
+/// [`ErrorKind::InvalidInput`](crate::error::ErrorKind::InvalidInput) naming the first key that
+/// cannot be mapped (nothing is written then); otherwise the first error of a file's download
+/// (see [`Download`](super::Download)).
 ///
 /// # Cancel safety
 ///
@@ -197,22 +199,16 @@ impl DownloadPrefix {
         for (_, rel) in &jobs {
             check_no_links(dir, rel).await?;
         }
-        let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(self.concurrency));
-        let mut tasks = tokio::task::JoinSet::new();
-        let mut out = DownloadPrefixOutput { files: 0, bytes: 0 };
+        let mut pool = TaskPool::new(self.concurrency, &self.cancel, "a file download stopped");
         for (key, rel) in jobs {
-            let permit = sem.clone().acquire_owned().await.map_err(|_| cancelled())?;
-            while let Some(res) = tasks.try_join_next() {
-                add(&mut out, res)?;
-            }
+            let slot = pool.slot().await?;
             let path = dir.join(&rel);
             let download = self
                 .bucket
                 .download(key)
                 .part_size(self.part_size)
                 .concurrency(4);
-            tasks.spawn(async move {
-                let _permit = permit;
+            pool.spawn(slot, async move {
                 if let Some(parent) = path.parent() {
                     tokio::fs::create_dir_all(parent)
                         .await
@@ -221,25 +217,12 @@ impl DownloadPrefix {
                 download.to_path(&path).await.map(|d| d.size)
             });
         }
-        while let Some(res) = tasks.join_next().await {
-            add(&mut out, res)?;
-        }
-        Ok(out)
+        let sizes = pool.join_all().await?;
+        Ok(DownloadPrefixOutput {
+            files: sizes.len(),
+            bytes: sizes.iter().sum(),
+        })
     }
-}
-
-fn add(
-    out: &mut DownloadPrefixOutput,
-    res: std::result::Result<Result<u64>, tokio::task::JoinError>,
-) -> Result<()> {
-    let size = res.map_err(|e| {
-        Error::new(ErrorKind::Cancelled)
-            .with_message("a file download stopped")
-            .with_source(e)
-    })??;
-    out.files += 1;
-    out.bytes += size;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,13 +1,15 @@
 //! The transfer engine: multipart upload and ranged parallel download on tokio tasks.
 //!
-//! Built on the operations only (no HTTP, XML or signing here). Concurrency is bounded by a
-//! semaphore, tasks live in a `JoinSet` (so they die with the transfer), and every way out of
-//! an upload that is not success (error, cancellation, the future dropped) aborts the
-//! multipart upload exactly once.
+//! Built on the operations only (no HTTP, XML, signing or retry bookkeeping here: a download
+//! range's body resumes itself inside `ops`). Concurrency is bounded by one task pool
+//! (`pool.rs`: a semaphore, tasks in a `JoinSet`, so they die with the transfer), and every
+//! way out of an upload that is not success (error, cancellation, the future dropped) aborts
+//! the multipart upload exactly once.
 
 mod dir;
 mod download;
 mod plan;
+mod pool;
 mod progress;
 mod upload;
 

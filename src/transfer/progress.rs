@@ -95,8 +95,9 @@ impl CancelHandle {
 }
 
 /// The error a cancelled transfer returns.
-pub(crate) fn cancelled() -> crate::Error {
-    crate::Error::new(crate::ErrorKind::Cancelled).with_message("the transfer was cancelled")
+pub(crate) fn cancelled() -> crate::error::Error {
+    crate::error::Error::new(crate::error::ErrorKind::Cancelled)
+        .with_message("the transfer was cancelled")
 }
 
 /// Makes a callback from a closure, for the builders' `on_progress`.

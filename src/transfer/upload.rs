@@ -2,6 +2,7 @@
 //! bounded concurrency that is aborted on any failure, on cancellation and on drop.
 
 use super::plan::{MAX_PARTS, UploadPlan};
+use super::pool::{Slot, TaskPool};
 use super::progress::{CancelHandle, Progress, Tracker, callback, cancelled};
 use super::{DEFAULT_CONCURRENCY, DEFAULT_MULTIPART_THRESHOLD, DEFAULT_PART_SIZE};
 use crate::body::Body;
@@ -17,10 +18,7 @@ use futures_util::StreamExt;
 use std::future::{Future, IntoFuture};
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::time::SystemTime;
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 
 type ChunkStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send + 'static>>;
 
@@ -305,12 +303,12 @@ impl Upload {
         let plan = UploadPlan::new(size, self.part_size)?;
         let upload = self.create().await?;
         let mut guard = AbortGuard(Some(upload.clone()));
-        let mut tasks = JoinSet::new();
-        let mut result = self.known_parts(&upload, &source, plan, &mut tasks).await;
+        let mut parts = self.pool();
+        let mut result = self.known_parts(&upload, &source, plan, &mut parts).await;
         if result.is_ok() {
             result = source.check_unchanged().await;
         }
-        self.finish(upload, &mut guard, &mut tasks, result, size)
+        self.finish(upload, &mut guard, &mut parts, result, size)
             .await
     }
 
@@ -370,7 +368,7 @@ impl Upload {
         &self,
         upload: MultipartUpload,
         guard: &mut AbortGuard,
-        tasks: &mut JoinSet<Result<PartInfo>>,
+        parts: &mut TaskPool<PartInfo>,
         result: Result<()>,
         size: u64,
     ) -> Result<UploadOutput> {
@@ -399,7 +397,7 @@ impl Upload {
                 })
             }
             Err(e) => {
-                tasks.shutdown().await;
+                parts.shutdown().await;
                 // The original error wins even if the abort fails too (TEST-PLAN U3).
                 if upload.abort().await.is_ok() {
                     // A part still in flight on the server can land after the abort; S3 then
@@ -416,23 +414,9 @@ impl Upload {
         }
     }
 
-    /// Waits for a part slot, surfacing the error of any part that finished meanwhile.
-    async fn slot(
-        &self,
-        sem: &Arc<Semaphore>,
-        tasks: &mut JoinSet<Result<PartInfo>>,
-    ) -> Result<tokio::sync::OwnedSemaphorePermit> {
-        loop {
-            while let Some(res) = tasks.try_join_next() {
-                part_result(res)?;
-            }
-            tokio::select! {
-                biased;
-                () = self.cancel.cancelled() => return Err(cancelled()),
-                Some(res) = tasks.join_next() => part_result(res)?,
-                p = sem.clone().acquire_owned() => return p.map_err(|_| cancelled()),
-            }
-        }
+    /// The pool the part tasks run in: `concurrency` at a time, stopped by a cancel.
+    fn pool(&self) -> TaskPool<PartInfo> {
+        TaskPool::new(self.concurrency, &self.cancel, "a part task stopped")
     }
 
     async fn known_parts(
@@ -440,50 +424,36 @@ impl Upload {
         upload: &MultipartUpload,
         source: &PartSource,
         plan: UploadPlan,
-        tasks: &mut JoinSet<Result<PartInfo>>,
+        parts: &mut TaskPool<PartInfo>,
     ) -> Result<()> {
-        let sem = Arc::new(Semaphore::new(self.concurrency));
         for index in 0..plan.parts {
-            let permit = self.slot(&sem, tasks).await?;
+            let slot = parts.slot().await?;
             let (offset, len) = plan.part(index);
             let body = source.body(offset, len);
-            self.spawn_part(tasks, upload, index + 1, body, len, permit, Some(plan.size));
+            self.spawn_part(parts, slot, upload, index + 1, body, len, Some(plan.size));
         }
-        self.drain(tasks).await
+        parts.join_all().await?;
+        Ok(())
     }
 
     #[allow(clippy::too_many_arguments)]
     fn spawn_part(
         &self,
-        tasks: &mut JoinSet<Result<PartInfo>>,
+        parts: &mut TaskPool<PartInfo>,
+        slot: Slot,
         upload: &MultipartUpload,
         number: u32,
         body: Body,
         len: u64,
-        permit: tokio::sync::OwnedSemaphorePermit,
         total: Option<u64>,
     ) {
         let upload = upload.clone();
         let tracker = self.tracker.clone();
-        tasks.spawn(async move {
-            let _permit = permit;
+        parts.spawn(slot, async move {
             let part = upload.upload_part(number, body).await?;
             tracker.add(len, total);
             Ok(part)
         });
-    }
-
-    async fn drain(&self, tasks: &mut JoinSet<Result<PartInfo>>) -> Result<()> {
-        loop {
-            tokio::select! {
-                biased;
-                () = self.cancel.cancelled() => return Err(cancelled()),
-                res = tasks.join_next() => match res {
-                    None => return Ok(()),
-                    Some(res) => { part_result(res)?; }
-                },
-            }
-        }
     }
 
     async fn run_stream(&self, stream: ChunkStream) -> Result<UploadOutput> {
@@ -502,15 +472,15 @@ impl Upload {
         UploadPlan::new(0, self.part_size)?; // validates the part size
         let upload = self.create().await?;
         let mut guard = AbortGuard(Some(upload.clone()));
-        let mut tasks = JoinSet::new();
+        let mut parts = self.pool();
         let result = self
-            .stream_parts(&upload, first, ended, &mut reader, &mut tasks)
+            .stream_parts(&upload, first, ended, &mut reader, &mut parts)
             .await;
         let size = match &result {
             Ok(total) => *total,
             Err(_) => self.tracker.transferred(),
         };
-        self.finish(upload, &mut guard, &mut tasks, result.map(|_| ()), size)
+        self.finish(upload, &mut guard, &mut parts, result.map(|_| ()), size)
             .await
     }
 
@@ -522,15 +492,14 @@ impl Upload {
         mut pending: Bytes,
         mut ended: bool,
         reader: &mut PartReader,
-        tasks: &mut JoinSet<Result<PartInfo>>,
+        parts: &mut TaskPool<PartInfo>,
     ) -> Result<u64> {
         let part_size = self.part_size;
         let part_len = usize::try_from(part_size).unwrap_or(usize::MAX);
-        let sem = Arc::new(Semaphore::new(self.concurrency));
         let mut number = 0u32;
         let mut total = 0u64;
         while !(pending.is_empty() && ended) {
-            let permit = self.slot(&sem, tasks).await?;
+            let slot = parts.slot().await?;
             if pending.len() < part_len && !ended {
                 let (more, end) = tokio::select! {
                     biased;
@@ -559,20 +528,10 @@ impl Upload {
             }
             let len = chunk.len() as u64;
             total += len;
-            self.spawn_part(tasks, upload, number, Body::from(chunk), len, permit, None);
+            self.spawn_part(parts, slot, upload, number, Body::from(chunk), len, None);
         }
-        self.drain(tasks).await?;
+        parts.join_all().await?;
         Ok(total)
-    }
-}
-
-fn part_result(res: std::result::Result<Result<PartInfo>, tokio::task::JoinError>) -> Result<()> {
-    match res {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => Err(e),
-        Err(join) => Err(Error::new(ErrorKind::Cancelled)
-            .with_message("a part task stopped")
-            .with_source(join)),
     }
 }
 

@@ -1,0 +1,40 @@
+//! One range of a download fetched into a sink. The range's body resumes itself after a
+//! break (see [`ResumableBody`]); here the chunks are only written and counted.
+
+use super::sink::{RangeDone, Sink};
+use crate::error::Result;
+use crate::ops::resumable::{PinnedObject, ResumableBody};
+use crate::transfer::progress::Tracker;
+
+/// One range to fetch.
+#[derive(Clone)]
+pub(super) struct RangeJob {
+    /// The object version every range is pinned to.
+    pub(super) object: PinnedObject,
+    /// The object's size, for progress reports.
+    pub(super) size: u64,
+    pub(super) offset: u64,
+    pub(super) len: u64,
+    pub(super) tracker: Tracker,
+}
+
+impl RangeJob {
+    /// Fetches the range into `sink`; `first` is a body already started for this range (the
+    /// discovery answer's).
+    pub(super) async fn run(
+        self,
+        mut sink: Sink,
+        first: Option<ResumableBody>,
+    ) -> Result<RangeDone> {
+        let mut body = match first {
+            Some(body) => body,
+            None => self.object.range(self.offset, self.len).await?,
+        };
+        while let Some(chunk) = body.chunk().await? {
+            let n = chunk.len() as u64;
+            sink.write(chunk).await?;
+            self.tracker.add(n, Some(self.size));
+        }
+        sink.finish().await
+    }
+}
