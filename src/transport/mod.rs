@@ -3,8 +3,9 @@
 //! - the plain HTTP client the credential providers use ([`simple`]), with the reqwest error
 //!   mapping ([`errors`]) and body reading ([`read`]) it shares with the executor;
 //! - the signed executor ([`Transport`]): every attempt of a request is prepared (a fresh body,
-//!   signed at send time: [`prepare`]), sent under the idle timeout, classified into a response or
-//!   an error, and the one retry decision ([`retry::Policy::decide`]) says what happens next.
+//!   signed at send time: `prepare.rs`), sent under the idle timeout, classified into a response
+//!   or an error, and the one retry decision ([`retry::Policy::decide`]) says what happens next,
+//!   which [`Transport`] carries out (for requests and for download bodies alike).
 
 mod chunked;
 pub(crate) mod errors;
@@ -147,7 +148,7 @@ impl Transport {
         let ctx =
             |e: Error| e.with_context(req.operation, req.bucket.as_deref(), req.key.as_deref());
         let target = self.target(req.bucket.as_deref(), req.key.as_deref());
-        let url = self.url(&target, &req.query);
+        let url = self.url(&target, req.query.as_str());
         let payload = payload_mode(
             self.settings.endpoint.scheme == Scheme::Https,
             self.settings.payload_signing,
@@ -168,30 +169,45 @@ impl Transport {
                 }
                 Err(e) => ctx(e),
             };
-            match self.policy.decide(state, &e, replayable) {
-                Verdict::Stop => return Err(e.with_attempts(state.attempts)),
-                Verdict::Resign {
-                    refresh_credentials,
-                } => {
-                    if refresh_credentials {
-                        self.settings.credentials.invalidate();
-                        tracing::debug!(
-                            target: "async_s3::credentials",
-                            provider = self.settings.credentials.name(),
-                            "cached credentials dropped: the service said they expired"
-                        );
-                    }
-                    retry::log_immediate_retry(&e, state.attempts);
-                }
-                Verdict::Backoff(delay) => self.policy.sleep(delay).await,
+            let verdict = self.policy.decide(state, &e, replayable);
+            if !self.follow(verdict, &e, state).await {
+                return Err(e.with_attempts(state.attempts));
             }
         }
     }
 
     /// The shared retry decision, for a failure found after `execute_in` returned (a response
-    /// body that broke off): whether to try again, after the backoff, paid from the budget.
+    /// body that broke off): whether to try again, carried out as for a request (the backoff
+    /// waited out and paid from the budget, or credentials dropped before signing again).
     pub(crate) async fn pause_before_retry(&self, state: &mut RetryState, e: &Error) -> bool {
-        self.policy.pause_before_retry(state, e).await
+        let verdict = self.policy.decide(state, e, true);
+        self.follow(verdict, e, state).await
+    }
+
+    /// Carries out a retry verdict: `false` for [`Verdict::Stop`]; otherwise the credentials
+    /// are dropped (expired ones) or the backoff is waited out, and `true`.
+    async fn follow(&self, verdict: Verdict, e: &Error, state: &RetryState) -> bool {
+        match verdict {
+            Verdict::Stop => false,
+            Verdict::Resign {
+                refresh_credentials,
+            } => {
+                if refresh_credentials {
+                    self.settings.credentials.invalidate();
+                    tracing::debug!(
+                        target: "async_s3::credentials",
+                        provider = self.settings.credentials.name(),
+                        "cached credentials dropped: the service said they expired"
+                    );
+                }
+                retry::log_immediate_retry(e, state.attempts);
+                true
+            }
+            Verdict::Backoff(delay) => {
+                self.policy.sleep(delay).await;
+                true
+            }
+        }
     }
 
     /// A request whose response body was read to the end: its last retry is paid back (for
@@ -239,12 +255,7 @@ impl Transport {
             .signer
             .presign_query(&creds, self.now(), expires_in_secs, &req)
             .map_err(|e| Error::invalid_input(e.to_string()))?;
-        Ok(format!(
-            "{}://{}{}?{qs}",
-            self.settings.endpoint.scheme.as_str(),
-            t.host,
-            t.path
-        ))
+        Ok(self.url(&t, &qs))
     }
 
     fn target(&self, bucket: Option<&str>, key: Option<&str>) -> Target {
@@ -256,17 +267,17 @@ impl Transport {
         )
     }
 
-    fn url(&self, target: &Target, query: &CanonicalQuery) -> String {
-        let mut u = String::with_capacity(
-            8 + target.host.len() + target.path.len() + 1 + query.as_str().len(),
-        );
+    /// `scheme://host/path?query`, the query left off when empty.
+    fn url(&self, target: &Target, query: &str) -> String {
+        let mut u =
+            String::with_capacity(8 + target.host.len() + target.path.len() + 1 + query.len());
         u.push_str(self.settings.endpoint.scheme.as_str());
         u.push_str("://");
         u.push_str(&target.host);
         u.push_str(&target.path);
         if !query.is_empty() {
             u.push('?');
-            u.push_str(query.as_str());
+            u.push_str(query);
         }
         u
     }
@@ -433,5 +444,70 @@ fn log_attempt(req: &OpRequest, attempt: u32, result: &Result<Response>, elapsed
             elapsed_ms,
             "attempt failed"
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credentials::{Credentials, CredentialsFuture};
+    use std::sync::atomic::AtomicU32;
+
+    /// Counts how often the cached credentials were dropped.
+    #[derive(Debug, Default)]
+    struct Counting(AtomicU32);
+
+    impl ProvideCredentials for Counting {
+        fn provide_credentials(&self) -> CredentialsFuture<'_> {
+            Box::pin(async { Ok(Credentials::new("AKID", "secret")) })
+        }
+
+        fn invalidate(&self) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn transport(credentials: Arc<Counting>) -> Transport {
+        Transport::new(Settings {
+            endpoint: Endpoint::parse("http://127.0.0.1:9").unwrap(),
+            region: "us-east-1".into(),
+            credentials,
+            addressing: AddressingStyle::Auto,
+            payload_signing: PayloadSigning::Auto,
+            retry: RetryConfig::with_max_attempts(3),
+            clock: Arc::new(crate::runtime::SystemClock),
+            sleep: None,
+            jitter: None,
+            connect_timeout: Duration::from_secs(1),
+            read_timeout: Duration::from_secs(1),
+            pool_max_idle_per_host: 1,
+            max_error_body: 1024,
+            root_certificates: Vec::new(),
+            proxy: ProxyConfig::None,
+        })
+        .unwrap()
+    }
+
+    /// A failure met after the response (a download body) follows the same verdict as a
+    /// request's: expired credentials are dropped once before signing again, then the
+    /// ordinary rules apply (a 400 is final).
+    #[tokio::test]
+    async fn a_body_failure_follows_the_verdict_of_a_request() {
+        let creds = Arc::new(Counting::default());
+        let t = transport(creds.clone());
+        let expired = Error::from_response(
+            400,
+            Some(crate::types::S3ErrorBody {
+                code: Some("ExpiredToken".into()),
+                ..Default::default()
+            }),
+        );
+        let mut state = RetryState::for_body();
+        state.attempts = 1;
+        assert!(t.pause_before_retry(&mut state, &expired).await);
+        assert_eq!(creds.0.load(Ordering::Relaxed), 1, "credentials dropped");
+        state.attempts = 2;
+        assert!(!t.pause_before_retry(&mut state, &expired).await);
+        assert_eq!(creds.0.load(Ordering::Relaxed), 1, "only once per request");
     }
 }

@@ -183,20 +183,6 @@ impl Policy {
         self.sleep.sleep(delay).await;
     }
 
-    /// The decision for a failure found after the response arrived (a download body that
-    /// broke off): `true` once the backoff has been waited out and the retry paid from the
-    /// budget, `false` when the error is final.
-    pub(crate) async fn pause_before_retry(&self, state: &mut RetryState, e: &Error) -> bool {
-        match self.decide(state, e, true) {
-            Verdict::Stop => false,
-            Verdict::Resign { .. } => true,
-            Verdict::Backoff(delay) => {
-                self.sleep(delay).await;
-                true
-            }
-        }
-    }
-
     /// The request succeeded: its last retry's cost goes back to the budget.
     pub(crate) fn succeeded(&self, state: &mut RetryState) {
         self.budget.refund(std::mem::take(&mut state.last_cost));
