@@ -500,9 +500,6 @@ mod tests {
                 ..S3ErrorBody::default()
             })
         };
-        assert!(Error::from_response(503, None).is_retryable());
-        assert!(!Error::from_response(404, None).is_retryable());
-        assert!(Error::from_response(400, code("SlowDown")).is_retryable());
         assert!(Error::from_response(200, code("InternalError")).is_retryable());
         assert!(!Error::from_response(403, code("AccessDenied")).is_retryable());
         let e = Error::from_response(500, code("ServiceUnavailable"));

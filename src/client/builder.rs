@@ -18,34 +18,6 @@ impl Client {
     pub fn builder() -> ClientBuilder {
         ClientBuilder::new()
     }
-
-    /// A client configured the way the AWS CLI and SDKs would be: region, endpoint, addressing
-    /// style and attempts from the environment and the shared profile files, credentials from
-    /// the [default chain](crate::credentials::DefaultChain) (cached, refreshed ahead of expiry).
-    ///
-    /// For explicit settings that win over the environment, use
-    /// `Client::builder().region(..).load_env().await?.build()`.
-    ///
-    /// # Errors
-    ///
-    /// See [`ClientBuilder::load_env`] and [`ClientBuilder::build`]. Credentials are resolved
-    /// lazily, at the first request, so a missing provider shows up there.
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe: it only reads the environment and files.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// # async fn demo() -> Result<(), async_s3::Error> {
-    /// let client = async_s3::Client::from_env().await?;
-    /// let buckets = client.list_buckets().await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn from_env() -> Result<Self> {
-        ClientBuilder::new().load_env().await?.build()
-    }
 }
 
 /// Builds a [`Client`]. Every setting has a sensible default except the credentials.

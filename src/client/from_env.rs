@@ -1,7 +1,7 @@
 //! [`ClientBuilder::load_env`]: what the AWS CLI and SDKs would configure, read from the
 //! environment and the shared profile files, filling in only what the builder left unset.
 
-use super::ClientBuilder;
+use super::{Client, ClientBuilder};
 use crate::checksum::ChecksumAlgorithm;
 use crate::config::RetryConfig;
 use crate::credentials::env::{Env, ProcessEnv};
@@ -9,6 +9,36 @@ use crate::credentials::{CachedProvider, DefaultChain, load_profile_config};
 use crate::endpoint::AddressingStyle;
 use crate::error::{Error, Result};
 use std::sync::Arc;
+
+impl Client {
+    /// A client configured the way the AWS CLI and SDKs would be: region, endpoint, addressing
+    /// style and attempts from the environment and the shared profile files, credentials from
+    /// the [default chain](crate::credentials::DefaultChain) (cached, refreshed ahead of expiry).
+    ///
+    /// For explicit settings that win over the environment, use
+    /// `Client::builder().region(..).load_env().await?.build()`.
+    ///
+    /// # Errors
+    ///
+    /// See [`ClientBuilder::load_env`] and [`ClientBuilder::build`]. Credentials are resolved
+    /// lazily, at the first request, so a missing provider shows up there.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only reads the environment and files.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), async_s3::Error> {
+    /// let client = async_s3::Client::from_env().await?;
+    /// let buckets = client.list_buckets().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn from_env() -> Result<Self> {
+        ClientBuilder::new().load_env().await?.build()
+    }
+}
 
 impl ClientBuilder {
     /// Fills in what is still unset from the environment and the shared AWS files, the way
@@ -207,8 +237,7 @@ mod tests {
             b.credentials(Credentials::new("a", "b"))
                 .build()
                 .unwrap()
-                .inner
-                .request_checksum
+                .request_checksum()
         };
         assert_eq!(algorithm(ClientBuilder::new()), None);
         let with = |v: &str| -> Env {

@@ -220,8 +220,9 @@ impl ResumableBody {
     ///
     /// # Cancel safety
     ///
-    /// Not cancel safe: dropping the future mid-resumption loses the body; drop the whole
-    /// body instead.
+    /// No byte is lost or repeated: a future dropped while a resumption is under way leaves the
+    /// body to be asked for again by the next call, at the cost of one more retry (an attempt
+    /// and its share of the budget).
     pub(crate) async fn chunk(&mut self) -> Result<Option<Bytes>> {
         match self.end {
             End::Open => {}

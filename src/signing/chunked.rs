@@ -3,7 +3,7 @@
 //! request's own signature (the seed); trailing headers are signed the same way after the
 //! last, empty chunk.
 
-use super::{HmacSha256, push_hex};
+use super::sigv4::{HmacSha256, push_hex};
 use crate::signing::AmzDate;
 use hmac::Mac;
 use sha2::{Digest, Sha256};

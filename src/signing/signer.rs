@@ -2,12 +2,14 @@
 //! signing key cached per day and credentials; and [`SigningCredentials`], the borrowed view
 //! of credentials it signs with.
 
-use super::{
-    ALGORITHM, AmzDate, CanonicalQuery, ChunkSigner, HashSink, HmacSha256, MAX_PRESIGN_EXPIRY_SECS,
-    PayloadHash, PresignError, SignableRequest, SignedHeaders, SigningKey, credential_scope,
-    feed_string_to_sign, lowercase, push_hex, push_scope, push_signed_header_names,
-    write_canonical_request,
+use super::chunked::ChunkSigner;
+use super::encode::CanonicalQuery;
+use super::sigv4::{
+    ALGORITHM, HashSink, HmacSha256, MAX_PRESIGN_EXPIRY_SECS, PayloadHash, PresignError,
+    SignableRequest, SignedHeaders, SigningKey, credential_scope, feed_string_to_sign, lowercase,
+    push_hex, push_scope, push_signed_header_names, write_canonical_request,
 };
+use super::time_fmt::AmzDate;
 use hmac::Mac;
 use std::borrow::Cow;
 use std::fmt;

@@ -1,8 +1,11 @@
 //! Unit tests of the SigV4 signer: the published Amazon S3 examples step by step, then the
 //! encoding, normalization, presign-expiry, session-token, key-cache and redaction rules.
 
+use super::sigv4::*;
 use super::*;
 use crate::Credentials;
+use hmac::Mac;
+use sha2::{Digest, Sha256};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";

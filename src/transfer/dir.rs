@@ -1,9 +1,9 @@
 //! `Bucket::download_prefix`: every object under a prefix into a local directory, with keys
 //! mapped to paths that can never leave that directory.
 
+use super::plan::{DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE};
 use super::pool::TaskPool;
 use super::progress::{CancelHandle, cancelled};
-use super::{DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE};
 use crate::client::Bucket;
 use crate::error::{Error, Result};
 use crate::types::ListEntry;

@@ -2,7 +2,8 @@
 //!
 //! Built on the operations only (no HTTP, XML, signing or retry bookkeeping here: a download
 //! range's body resumes itself inside `ops`). Concurrency is bounded by one task pool
-//! (`pool.rs`: a semaphore, tasks in a `JoinSet`, so they die with the transfer), and every
+//! (`pool.rs`: a semaphore, tasks in a `JoinSet`, so they die with the transfer), or for the
+//! ordered download stream by its window of aborting handles, and every
 //! way out of an upload that is not success (error, cancellation, the future dropped) aborts
 //! the multipart upload exactly once.
 
@@ -17,14 +18,10 @@ mod upload;
 pub(crate) use dir::key_to_relative_path;
 pub use dir::{DownloadPrefix, DownloadPrefixOutput};
 pub use download::{Download, DownloadOutput, DownloadStream};
-pub use plan::{MAX_PART_SIZE, MIN_PART_SIZE};
+pub use plan::{
+    DEFAULT_CONCURRENCY, DEFAULT_MULTIPART_THRESHOLD, DEFAULT_PART_SIZE, MAX_PART_SIZE,
+    MIN_PART_SIZE,
+};
 pub(crate) use plan::{UploadPlan, ranges};
 pub use progress::{CancelHandle, Progress};
 pub use upload::{Upload, UploadOutput};
-
-/// Default part size for uploads and downloads: 8 MiB.
-pub const DEFAULT_PART_SIZE: u64 = 8 << 20;
-/// Default size from which uploads use multipart: 16 MiB.
-pub const DEFAULT_MULTIPART_THRESHOLD: u64 = 16 << 20;
-/// Default number of parts in flight.
-pub const DEFAULT_CONCURRENCY: usize = 8;

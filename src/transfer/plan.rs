@@ -1,4 +1,5 @@
-//! Pure planning: part sizes for uploads and ranges for downloads.
+//! Pure planning: part sizes for uploads and ranges for downloads, and the transfers'
+//! defaults.
 
 use crate::error::{Error, Result};
 
@@ -10,6 +11,13 @@ pub const MIN_PART_SIZE: u64 = 5 * MIB;
 pub const MAX_PART_SIZE: u64 = 5 * 1024 * MIB;
 /// The most parts an upload may have.
 pub(crate) const MAX_PARTS: u64 = 10_000;
+
+/// Default part size for uploads and downloads: 8 MiB.
+pub const DEFAULT_PART_SIZE: u64 = 8 << 20;
+/// Default size from which uploads use multipart: 16 MiB.
+pub const DEFAULT_MULTIPART_THRESHOLD: u64 = 16 << 20;
+/// Default number of parts in flight.
+pub const DEFAULT_CONCURRENCY: usize = 8;
 
 /// How an upload of a known size is cut into parts: equal parts, the last one shorter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,10 +1,10 @@
 //! `Bucket::upload`: one PutObject below the threshold, otherwise a multipart upload with
 //! bounded concurrency that is aborted on any failure, on cancellation and on drop.
 
+use super::plan::{DEFAULT_CONCURRENCY, DEFAULT_MULTIPART_THRESHOLD, DEFAULT_PART_SIZE};
 use super::plan::{MAX_PARTS, UploadPlan};
 use super::pool::{Slot, TaskPool};
 use super::progress::{CancelHandle, Progress, Tracker, callback, cancelled};
-use super::{DEFAULT_CONCURRENCY, DEFAULT_MULTIPART_THRESHOLD, DEFAULT_PART_SIZE};
 use crate::body::Body;
 use crate::checksum::{ChecksumAlgorithm, ChecksumChoice, ChecksumType};
 use crate::client::Bucket;

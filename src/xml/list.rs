@@ -1,6 +1,6 @@
 //! ListObjectsV2 and ListBuckets responses.
 
-use super::XmlError;
+use super::error::XmlError;
 use super::reader::{
     Elem, XmlReader, non_empty, parse_bool, parse_date, parse_u64, percent_decode,
 };

@@ -1,6 +1,6 @@
 //! Multipart upload responses: CreateMultipartUpload, CompleteMultipartUpload, ListParts.
 
-use super::XmlError;
+use super::error::XmlError;
 use super::reader::{Elem, XmlReader, non_empty, parse_bool, parse_u32, parse_u64};
 use crate::checksum::{ChecksumAlgorithm, ChecksumType};
 use crate::types::PartInfo;

@@ -8,7 +8,7 @@ use quick_xml::events::{BytesRef, BytesStart, Event};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{MAX_DEPTH, MAX_TEXT, XmlError};
+use super::error::{MAX_DEPTH, MAX_TEXT, XmlError};
 
 /// How many bytes of an unexpected root name an error message keeps.
 const MAX_NAME_IN_ERROR: usize = 64;

@@ -2,7 +2,7 @@
 
 use std::time::SystemTime;
 
-use super::XmlError;
+use super::error::XmlError;
 use super::reader::{Elem, XmlReader, non_empty, parse_date, unexpected_root};
 use crate::types::{DeleteObjectError, DeletedObject};
 

@@ -3,7 +3,7 @@
 
 use std::time::SystemTime;
 
-use super::XmlError;
+use super::error::XmlError;
 use super::reader::{Elem, XmlReader, non_empty, parse_date};
 
 /// The temporary credentials in an `AssumeRoleWithWebIdentityResponse`.

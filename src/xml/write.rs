@@ -8,8 +8,11 @@
 
 use std::fmt::Write as _;
 
-use super::{S3_NAMESPACE, XmlError};
+use super::error::XmlError;
 use crate::types::PartInfo;
+
+/// The S3 namespace written on the root of every request document.
+const S3_NAMESPACE: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
 
 /// Builds a DeleteObjects `<Delete>` body for `(key, version_id)` pairs.
 ///

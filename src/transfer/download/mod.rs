@@ -11,9 +11,9 @@ mod verify;
 pub use stream::DownloadStream;
 
 use super::plan::ranges;
+use super::plan::{DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE};
 use super::pool::TaskPool;
 use super::progress::{CancelHandle, Progress, Tracker, callback, cancelled};
-use super::{DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE};
 use crate::checksum::ChecksumAlgorithm;
 use crate::client::Bucket;
 use crate::error::{Error, ErrorKind, Result};
@@ -21,7 +21,7 @@ use crate::ops::meta::ObjectMeta;
 use crate::ops::resumable::{PinnedObject, ResumableBody, etag_changed, object_changed};
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
-use range::RangeJob;
+use range::{RANGE_STOPPED, RangeJob};
 use sink::{RangeDone, Sink};
 use std::collections::VecDeque;
 use std::path::Path;
@@ -481,9 +481,6 @@ impl Download {
         move |e: Error| e.with_context("Download", Some(&bucket), Some(&key))
     }
 }
-
-/// What a task that panicked or was aborted is called in the error.
-const RANGE_STOPPED: &str = "a range task stopped";
 
 /// The ranges' results, tagged with their index, in range order; all `count` of them.
 fn in_order(mut done: Vec<(usize, RangeDone)>, count: usize) -> Result<Vec<RangeDone>> {

@@ -38,3 +38,6 @@ impl RangeJob {
         sink.finish().await
     }
 }
+
+/// What a task that panicked or was aborted is called in the error.
+pub(super) const RANGE_STOPPED: &str = "a range task stopped";

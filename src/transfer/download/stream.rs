@@ -5,7 +5,7 @@
 //! order tasks finish, from an async loop; the stream needs them in range order, from
 //! `poll_next`, and a window that only moves when the consumer does.
 
-use super::range::RangeJob;
+use super::range::{RANGE_STOPPED, RangeJob};
 use super::sink::{RangeDone, Sink};
 use super::verify::StoredChecksum;
 use crate::checksum::Hasher;
@@ -93,7 +93,7 @@ fn task_result(
 ) -> Result<RangeDone> {
     res.map_err(|e| {
         Error::new(ErrorKind::Cancelled)
-            .with_message("a range task stopped")
+            .with_message(RANGE_STOPPED)
             .with_source(e)
     })?
 }
