@@ -25,7 +25,7 @@ pub enum PayloadHash {
     /// The SHA-256 digest of the whole body.
     Sha256([u8; 32]),
     /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`: aws-chunked encoding with a signature per chunk
-    /// ([`ChunkSigner`]).
+    /// ([`ChunkSigner`](super::ChunkSigner)).
     StreamingSigned,
     /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER`: signed chunks followed by signed trailing
     /// headers (a checksum computed while the body is sent).
@@ -67,7 +67,7 @@ impl PayloadHash {
 
 /// A request as the signer sees it.
 ///
-/// `path` must already be encoded by [`encode_path`] and `query` must come from
+/// `path` must already be encoded by [`encode_path`](super::encode_path) and `query` must come from
 /// [`CanonicalQuery`](super::CanonicalQuery), because the same strings are sent on the wire: S3 recomputes the
 /// canonical request from what it receives.
 #[derive(Debug, Clone, Copy)]
@@ -99,7 +99,7 @@ pub struct SignedHeaders {
 
 impl SignedHeaders {
     /// The request's signature: the hex at the end of `authorization`. For an aws-chunked
-    /// body it is the seed of the chunk signatures ([`Signer::chunk_signer`]).
+    /// body it is the seed of the chunk signatures ([`Signer::chunk_signer`](super::Signer::chunk_signer)).
     pub fn signature(&self) -> &str {
         let a = self.authorization.as_str();
         a.rsplit_once("Signature=").map_or("", |(_, sig)| sig)
