@@ -174,9 +174,9 @@ impl Error {
     /// An error answered by the service: classified from the status and S3 error code, and
     /// retryable when the status or the code says the failure is transient.
     pub(crate) fn from_response(status: u16, s3: Option<S3ErrorBody>) -> Self {
-        let code = s3.as_ref().and_then(|b| b.code.as_deref());
-        let kind = classify(status, code);
-        let retryable = is_retryable_status(status) || code_retry(code) == CodeRetry::Transient;
+        let (kind, retry) = code_row(s3.as_ref().and_then(|b| b.code.as_deref()));
+        let kind = kind.unwrap_or_else(|| status_kind(status));
+        let retryable = is_retryable_status(status) || retry == CodeRetry::Transient;
         let mut e = Self::new(kind);
         e.inner.retryable = retryable;
         e.inner.status = Some(status);
@@ -370,10 +370,13 @@ fn is_retryable_status(status: u16) -> bool {
 }
 
 /// Maps a status and S3 code to a kind: the code's row when it has a kind, else the status.
+#[cfg(test)]
 fn classify(status: u16, code: Option<&str>) -> ErrorKind {
-    if let (Some(kind), _) = code_row(code) {
-        return kind;
-    }
+    code_row(code).0.unwrap_or_else(|| status_kind(status))
+}
+
+/// The kind a status says when the code says none.
+fn status_kind(status: u16) -> ErrorKind {
     match status {
         304 => ErrorKind::NotModified,
         401 | 403 => ErrorKind::AccessDenied,

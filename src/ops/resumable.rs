@@ -38,6 +38,11 @@ impl PinnedObject {
         }
     }
 
+    /// The object's size in bytes.
+    pub(crate) fn size(&self) -> u64 {
+        self.size
+    }
+
     /// Sends the GET of the `len` bytes at `offset` and returns its body, which resumes
     /// itself when it breaks off.
     ///
@@ -101,8 +106,8 @@ pub(crate) fn etag_changed(pinned: &Option<String>, got: &Option<String>) -> Err
 }
 
 impl GetObject {
-    /// Sends the request as the first of a body that resumes itself (see
-    /// [`ResumableBody`](super::resumable::ResumableBody)): when it breaks off, the rest is
+    /// Sends the request as the first of a body that resumes itself (see [`ResumableBody`]):
+    /// when it breaks off, the rest is
     /// asked for from the first missing byte, pinned to this answer's ETag and total size,
     /// through the client's retry policy.
     pub(crate) async fn send_resumable(self) -> Result<ResumableOutput> {

@@ -11,7 +11,6 @@ use crate::client::Bucket;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::meta::{ObjectHeaders, object_header_setters};
 use crate::ops::multipart::{MultipartUpload, resolve_checksum};
-use crate::types::PartInfo;
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
 use futures_util::StreamExt;
@@ -368,7 +367,7 @@ impl Upload {
         &self,
         upload: MultipartUpload,
         guard: &mut AbortGuard,
-        parts: &mut TaskPool<PartInfo>,
+        parts: &mut TaskPool<()>,
         result: Result<()>,
         size: u64,
     ) -> Result<UploadOutput> {
@@ -414,8 +413,9 @@ impl Upload {
         }
     }
 
-    /// The pool the part tasks run in: `concurrency` at a time, stopped by a cancel.
-    fn pool(&self) -> TaskPool<PartInfo> {
+    /// The pool the part tasks run in: `concurrency` at a time, stopped by a cancel. Tasks
+    /// hand back nothing: the upload records every part it sent (`uploaded_parts`).
+    fn pool(&self) -> TaskPool<()> {
         TaskPool::new(self.concurrency, &self.cancel, "a part task stopped")
     }
 
@@ -424,7 +424,7 @@ impl Upload {
         upload: &MultipartUpload,
         source: &PartSource,
         plan: UploadPlan,
-        parts: &mut TaskPool<PartInfo>,
+        parts: &mut TaskPool<()>,
     ) -> Result<()> {
         for index in 0..plan.parts {
             let slot = parts.slot().await?;
@@ -439,7 +439,7 @@ impl Upload {
     #[allow(clippy::too_many_arguments)]
     fn spawn_part(
         &self,
-        parts: &mut TaskPool<PartInfo>,
+        parts: &mut TaskPool<()>,
         slot: Slot,
         upload: &MultipartUpload,
         number: u32,
@@ -450,9 +450,9 @@ impl Upload {
         let upload = upload.clone();
         let tracker = self.tracker.clone();
         parts.spawn(slot, async move {
-            let part = upload.upload_part(number, body).await?;
+            upload.upload_part(number, body).await?;
             tracker.add(len, total);
-            Ok(part)
+            Ok(())
         });
     }
 
@@ -492,7 +492,7 @@ impl Upload {
         mut pending: Bytes,
         mut ended: bool,
         reader: &mut PartReader,
-        parts: &mut TaskPool<PartInfo>,
+        parts: &mut TaskPool<()>,
     ) -> Result<u64> {
         let part_size = self.part_size;
         let part_len = usize::try_from(part_size).unwrap_or(usize::MAX);

@@ -244,21 +244,6 @@ impl Download {
             .map(|c| StoredChecksum::new(c, meta.checksum_type)))
     }
 
-    fn job(&self, d: &Discovered, offset: u64, len: u64) -> RangeJob {
-        RangeJob {
-            object: PinnedObject::new(
-                self.bucket.clone(),
-                self.key.clone(),
-                d.etag.clone(),
-                d.size,
-            ),
-            size: d.size,
-            offset,
-            len,
-            tracker: self.tracker.clone(),
-        }
-    }
-
     /// Every range to fetch, in offset order, with its job; the first range comes with
     /// `first`, the discovery answer's body.
     fn jobs<'a>(
@@ -266,12 +251,25 @@ impl Download {
         d: &'a Discovered,
         mut first: Option<ResumableBody>,
     ) -> impl Iterator<Item = (RangeJob, Option<ResumableBody>)> + Send + 'a {
+        // The version every range is pinned to: the discovery answer's ETag and size.
+        let object = PinnedObject::new(
+            self.bucket.clone(),
+            self.key.clone(),
+            d.etag.clone(),
+            d.size,
+        );
         std::iter::once((0, d.first_len))
             .filter(|(_, l)| *l > 0)
             .chain(ranges(d.first_len, d.size, self.part_size))
             .map(move |(offset, len)| {
                 let body = if offset == 0 { first.take() } else { None };
-                (self.job(d, offset, len), body)
+                let job = RangeJob {
+                    object: object.clone(),
+                    offset,
+                    len,
+                    tracker: self.tracker.clone(),
+                };
+                (job, body)
             })
     }
 

@@ -9,10 +9,8 @@ use crate::transfer::progress::Tracker;
 /// One range to fetch.
 #[derive(Clone)]
 pub(super) struct RangeJob {
-    /// The object version every range is pinned to.
+    /// The object version every range is pinned to (its size is the progress total).
     pub(super) object: PinnedObject,
-    /// The object's size, for progress reports.
-    pub(super) size: u64,
     pub(super) offset: u64,
     pub(super) len: u64,
     pub(super) tracker: Tracker,
@@ -33,7 +31,7 @@ impl RangeJob {
         while let Some(chunk) = body.chunk().await? {
             let n = chunk.len() as u64;
             sink.write(chunk).await?;
-            self.tracker.add(n, Some(self.size));
+            self.tracker.add(n, Some(self.object.size()));
         }
         sink.finish().await
     }
