@@ -103,14 +103,18 @@ impl<T: Send + 'static> TaskPool<T> {
     }
 
     fn keep(&mut self, res: std::result::Result<Result<T>, JoinError>) -> Result<()> {
-        let out = res.map_err(|e| {
-            Error::new(ErrorKind::Cancelled)
-                .with_message(self.stopped)
-                .with_source(e)
-        })??;
+        let out = res.map_err(|e| task_stopped(self.stopped, e))??;
         self.done.push(out);
         Ok(())
     }
+}
+
+/// The error for a transfer task that panicked or was aborted: `Cancelled`, with `message`
+/// and the join error as its source.
+pub(crate) fn task_stopped(message: &'static str, e: JoinError) -> Error {
+    Error::new(ErrorKind::Cancelled)
+        .with_message(message)
+        .with_source(e)
 }
 
 #[cfg(test)]

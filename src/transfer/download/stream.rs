@@ -9,8 +9,9 @@ use super::range::{RANGE_STOPPED, RangeJob};
 use super::sink::{RangeDone, Sink};
 use super::verify::StoredChecksum;
 use crate::checksum::Hasher;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::Result;
 use crate::ops::resumable::ResumableBody;
+use crate::transfer::pool::task_stopped;
 use crate::transfer::progress::{CancelHandle, cancelled};
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
@@ -88,16 +89,6 @@ impl DownloadStream {
     }
 }
 
-fn task_result(
-    res: std::result::Result<Result<RangeDone>, tokio::task::JoinError>,
-) -> Result<RangeDone> {
-    res.map_err(|e| {
-        Error::new(ErrorKind::Cancelled)
-            .with_message(RANGE_STOPPED)
-            .with_source(e)
-    })?
-}
-
 impl Stream for DownloadStream {
     type Item = Result<Bytes>;
 
@@ -123,7 +114,10 @@ impl Stream for DownloadStream {
         };
         let res = std::task::ready!(Pin::new(&mut front.0).poll(cx));
         self.window.pop_front();
-        match task_result(res) {
+        match res
+            .map_err(|e| task_stopped(RANGE_STOPPED, e))
+            .and_then(|r| r)
+        {
             Ok(done) => {
                 self.refill();
                 let chunk = done.buf.unwrap_or_default().freeze();
