@@ -36,6 +36,8 @@ pub struct CopyObject {
     key: String,
     headers: ObjectHeaders,
     replace_metadata: bool,
+    // issue 11 part B: source pinning, encryption, request payer
+    extra: Vec<(std::borrow::Cow<'static, str>, String)>,
 }
 
 /// What CopyObject returns.
@@ -71,6 +73,7 @@ impl Bucket {
             key: key.into(),
             headers: ObjectHeaders::default(),
             replace_metadata: false,
+            extra: Vec::new(),
         }
     }
 }
@@ -108,6 +111,10 @@ impl CopyObject {
         if replace {
             headers.push(("x-amz-metadata-directive".into(), "REPLACE".to_owned()));
         }
+        for (name, value) in &self.extra {
+            crate::request::validate_header_value(name, value).map_err(ctx)?;
+            headers.push((name.clone(), value.clone()));
+        }
         let req = OpRequest::new("CopyObject", Method::PUT)
             .bucket(&self.bucket.name)
             .key(&self.key)
@@ -126,6 +133,31 @@ impl CopyObject {
             version_id,
             request_id: rid,
         })
+    }
+
+    // issue 11 part B: source pinning, encryption, request payer
+    /// Copies only if the source still has this entity tag (`x-amz-copy-source-if-match`);
+    /// otherwise the copy fails with
+    /// [`ErrorKind::PreconditionFailed`](crate::ErrorKind::PreconditionFailed).
+    pub fn source_if_match(mut self, etag: impl Into<String>) -> Self {
+        self.extra
+            .push(("x-amz-copy-source-if-match".into(), etag.into()));
+        self
+    }
+
+    /// Replaces the object headers (the copy engine passes its own).
+    pub(crate) fn with_headers(mut self, headers: ObjectHeaders) -> Self {
+        self.headers = headers;
+        self
+    }
+
+    /// Adds request headers prepared by another builder (encryption, request payer).
+    pub(crate) fn with_extra_headers(
+        mut self,
+        headers: Vec<(std::borrow::Cow<'static, str>, String)>,
+    ) -> Self {
+        self.extra.extend(headers);
+        self
     }
 }
 

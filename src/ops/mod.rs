@@ -15,6 +15,8 @@ pub(crate) mod multipart;
 pub(crate) mod presign;
 pub(crate) mod put_object;
 pub(crate) mod resumable;
+// server-side copy, encryption, conditional writes, attributes (issue 11, part B)
+pub(crate) mod upload_part_copy;
 
 /// Implements `IntoFuture` for a builder with an `async fn send(self) -> Result<Output>`.
 macro_rules! into_future {

@@ -645,6 +645,13 @@ impl MultipartUpload {
             }
         }
     }
+
+    // server-side copy
+    /// Records a part sent by another operation (UploadPartCopy), so `complete` lists it.
+    pub(crate) fn record_part(&self, part: PartInfo) {
+        let mut parts = self.inner.parts.lock().unwrap_or_else(|e| e.into_inner());
+        parts.insert(part.part_number, part);
+    }
 }
 
 /// What the parts' checksums say the object's checksum is.

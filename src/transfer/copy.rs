@@ -1,0 +1,357 @@
+//! `Bucket::copy`: a server-side copy of any size. One CopyObject up to the threshold (5 GiB,
+//! the most CopyObject takes), otherwise a multipart upload whose parts are UploadPartCopy
+//! ranges of the source, run in parallel and aborted on any failure by the upload engine's
+//! one abort path.
+
+use super::plan::{DEFAULT_CONCURRENCY, MAX_PART_SIZE, UploadPlan};
+use super::pool::TaskPool;
+use super::progress::{CancelHandle, Progress, Tracker, callback, cancelled};
+use super::upload::{AbortGuard, abort_after_failure, create_guarded};
+use crate::client::Bucket;
+use crate::error::{Error, ErrorKind, Result};
+use crate::ops::meta::{ObjectHeaders, ObjectMeta, object_header_setters};
+use crate::ops::multipart::MultipartUpload;
+use std::borrow::Cow;
+
+/// Default part size of a multipart copy: 64 MiB (no byte passes through the client, so
+/// larger parts only mean fewer requests).
+pub const DEFAULT_COPY_PART_SIZE: u64 = 64 << 20;
+
+/// Default size above which a copy goes multipart: 5 GiB, the most one CopyObject copies.
+pub const DEFAULT_COPY_THRESHOLD: u64 = MAX_PART_SIZE;
+
+/// Copies an object of any size within S3, server-side. Built by [`Bucket::copy`]; await it.
+///
+/// The source is looked up first (HeadObject): its size chooses the way, and its entity tag
+/// pins every request to that version of the source (`x-amz-copy-source-if-match`), so a
+/// source replaced during the copy fails the copy ([`ErrorKind::ObjectChanged`]) instead of
+/// stitching two versions. Up to the [threshold](Self::multipart_threshold) (5 GiB) the copy
+/// is one [`CopyObject`](crate::CopyObject). Above it, a multipart upload is created and its
+/// parts ([`part_size`](Self::part_size), 64 MiB by default, grown so there are never more
+/// than 10,000) are copied with [`UploadPartCopy`](crate::UploadPartCopy), `concurrency` at a
+/// time.
+///
+/// Metadata (content headers and user metadata) is kept from the source unless a content
+/// header or user metadata is set on the builder, or [`replace_metadata`](Self::replace_metadata)
+/// is called: then all of it is replaced by what the builder sets. For a multipart copy "kept"
+/// means read from the source's HeadObject answer and set on the new upload (`Content-Type`,
+/// `Cache-Control`, `Content-Disposition`, `Content-Encoding`, `x-amz-meta-*`). Storage class
+/// and encryption come from the builder, never from the source. Checksums and tags of the
+/// source are not carried over by a multipart copy.
+///
+/// # Errors
+///
+/// [`ErrorKind::InvalidInput`] for a part size outside 5 MiB ..= 5 GiB, a threshold above
+/// 5 GiB or a bad header, before anything is sent; [`ErrorKind::NotFound`] for a missing
+/// source; [`ErrorKind::ObjectChanged`] when the source changed during the copy;
+/// [`ErrorKind::Cancelled`] after [`CancelHandle::cancel`]; otherwise the first error of a
+/// part or of the completion, with the upload id attached ([`Error::upload_id`]).
+///
+/// # Cancel safety
+///
+/// On any failure and on cancellation a multipart upload is aborted before the error is
+/// returned (the upload engine's abort path, repeated once if parts are still listed). If the
+/// future is dropped instead, the abort is started in the background and the part tasks are
+/// stopped. A single CopyObject dropped mid-way may or may not have made the copy.
+#[derive(Debug)]
+#[must_use = "a copy does nothing until awaited"]
+pub struct ObjectCopy {
+    bucket: Bucket,
+    source_bucket: String,
+    source_key: String,
+    key: String,
+    headers: ObjectHeaders,
+    replace_metadata: bool,
+    part_size: u64,
+    threshold: u64,
+    concurrency: usize,
+    tracker: Tracker,
+    cancel: CancelHandle,
+    /// Headers for every request that reads the source or writes the copy (encryption,
+    /// request payer), and for the source's HeadObject.
+    write_headers: Vec<(Cow<'static, str>, String)>,
+}
+
+/// What a copy returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ObjectCopyOutput {
+    /// The new object's entity tag.
+    pub etag: Option<String>,
+    /// The new object's version id, for versioned buckets.
+    pub version_id: Option<String>,
+    /// The number of bytes copied.
+    pub size: u64,
+    /// Parts copied; 0 when one CopyObject made the copy.
+    pub parts: u32,
+    /// The multipart upload id, when multipart was used.
+    pub upload_id: Option<String>,
+    /// The source's entity tag the copy was pinned to.
+    pub source_etag: Option<String>,
+}
+
+impl Bucket {
+    /// Starts a server-side copy of `source_key` (in this bucket, or the one given to
+    /// [`ObjectCopy::source_bucket`]) to `key` in this bucket, of any size.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo(bucket: async_s3::Bucket) -> Result<(), async_s3::Error> {
+    /// let out = bucket
+    ///     .copy("videos/raw.mp4", "archive/raw.mp4")
+    ///     .source_bucket("ingest")
+    ///     .concurrency(16)
+    ///     .await?;
+    /// println!("{} bytes in {} parts", out.size, out.parts);
+    /// # Ok(()) }
+    /// ```
+    pub fn copy(&self, source_key: impl Into<String>, key: impl Into<String>) -> ObjectCopy {
+        ObjectCopy {
+            bucket: self.clone(),
+            source_bucket: self.name.to_string(),
+            source_key: source_key.into(),
+            key: key.into(),
+            headers: ObjectHeaders::default(),
+            replace_metadata: false,
+            part_size: DEFAULT_COPY_PART_SIZE,
+            threshold: DEFAULT_COPY_THRESHOLD,
+            concurrency: DEFAULT_CONCURRENCY,
+            tracker: Tracker::default(),
+            cancel: CancelHandle::default(),
+            write_headers: Vec::new(),
+        }
+    }
+}
+
+impl ObjectCopy {
+    object_header_setters!();
+
+    /// Copies from this bucket instead of the destination's.
+    pub fn source_bucket(mut self, bucket: impl Into<String>) -> Self {
+        self.source_bucket = bucket.into();
+        self
+    }
+
+    /// Replaces the metadata with what this builder sets (none, if nothing is set) instead of
+    /// keeping the source's.
+    pub fn replace_metadata(mut self) -> Self {
+        self.replace_metadata = true;
+        self
+    }
+
+    /// The size of each copied part (default 64 MiB; 5 MiB ..= 5 GiB). It grows when the
+    /// source would need more than 10,000 parts.
+    pub fn part_size(mut self, bytes: u64) -> Self {
+        self.part_size = bytes;
+        self
+    }
+
+    /// Sources up to this size are copied with one CopyObject (default and maximum 5 GiB);
+    /// larger ones part by part.
+    pub fn multipart_threshold(mut self, bytes: u64) -> Self {
+        self.threshold = bytes;
+        self
+    }
+
+    /// How many parts are copied at once (default 8; at least 1).
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// Calls `f` with the bytes copied so far each time a part (or the single CopyObject)
+    /// completes. Called from the transfer's tasks: keep it quick.
+    pub fn on_progress(mut self, f: impl Fn(Progress) + Send + Sync + 'static) -> Self {
+        self.tracker = Tracker::new(Some(callback(f)));
+        self
+    }
+
+    /// A handle that cancels this copy.
+    pub fn cancel_handle(&self) -> CancelHandle {
+        self.cancel.clone()
+    }
+
+    async fn send(self) -> Result<ObjectCopyOutput> {
+        let bucket = self.bucket.name.clone();
+        let key = self.key.clone();
+        self.run()
+            .await
+            .map_err(|e| e.with_context("Copy", Some(&bucket), Some(&key)))
+    }
+
+    async fn run(self) -> Result<ObjectCopyOutput> {
+        // Bad input is refused before anything is sent.
+        UploadPlan::new(0, self.part_size)?;
+        if self.threshold > MAX_PART_SIZE {
+            return Err(Error::invalid_input(format!(
+                "copy threshold {} is above 5 GiB, the most one CopyObject copies",
+                self.threshold
+            )));
+        }
+        self.headers.to_headers()?;
+        let source = self.head_source().await?;
+        if source.size <= self.threshold {
+            return self.single_copy(source).await;
+        }
+        self.multipart_copy(source).await
+    }
+
+    async fn head_source(&self) -> Result<ObjectMeta> {
+        let head = self
+            .bucket
+            .client()
+            .bucket(self.source_bucket.clone())
+            .head_object(self.source_key.clone());
+        tokio::select! {
+            biased;
+            () = self.cancel.cancelled() => Err(cancelled()),
+            meta = head => meta,
+        }
+    }
+
+    async fn single_copy(&self, source: ObjectMeta) -> Result<ObjectCopyOutput> {
+        let mut copy = self
+            .bucket
+            .copy_object(self.source_key.clone(), self.key.clone())
+            .source_bucket(self.source_bucket.clone())
+            .with_headers(self.headers.clone())
+            .with_extra_headers(self.write_headers.clone());
+        if self.replace_metadata {
+            copy = copy.replace_metadata();
+        }
+        if let Some(etag) = &source.etag {
+            copy = copy.source_if_match(etag.clone());
+        }
+        let out = tokio::select! {
+            biased;
+            () = self.cancel.cancelled() => return Err(cancelled()),
+            out = copy => out.map_err(source_changed)?,
+        };
+        self.tracker.add(source.size, Some(source.size));
+        Ok(ObjectCopyOutput {
+            etag: out.etag,
+            version_id: out.version_id,
+            size: source.size,
+            parts: 0,
+            upload_id: None,
+            source_etag: source.etag,
+        })
+    }
+
+    /// The headers of the new upload: the builder's, with the source's metadata unless it is
+    /// replaced.
+    fn upload_headers(&self, source: &ObjectMeta) -> ObjectHeaders {
+        let mut headers = self.headers.clone();
+        if self.replace_metadata || self.headers.has_metadata() {
+            return headers;
+        }
+        headers.content_type.clone_from(&source.content_type);
+        headers.cache_control.clone_from(&source.cache_control);
+        headers
+            .content_disposition
+            .clone_from(&source.content_disposition);
+        headers
+            .content_encoding
+            .clone_from(&source.content_encoding);
+        headers.metadata = source
+            .metadata
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        headers
+    }
+
+    async fn multipart_copy(&self, source: ObjectMeta) -> Result<ObjectCopyOutput> {
+        let plan = UploadPlan::new(source.size, self.part_size)?;
+        let create = self
+            .bucket
+            .create_multipart_upload(self.key.clone())
+            .with_headers(self.upload_headers(&source))
+            .checksum(None);
+        let upload = create_guarded(create, &self.cancel).await?;
+        let mut guard = AbortGuard(Some(upload.clone()));
+        let mut parts = TaskPool::new(self.concurrency, &self.cancel, "a part copy task stopped");
+        let mut result = self.copy_parts(&upload, &source, plan, &mut parts).await;
+        let done = match result {
+            Ok(()) => match upload.complete().await {
+                Ok(done) => Some(done),
+                Err(e) => {
+                    result = Err(e);
+                    None
+                }
+            },
+            Err(_) => None,
+        };
+        match (result, done) {
+            (Ok(()), Some(done)) => {
+                guard.disarm();
+                Ok(ObjectCopyOutput {
+                    etag: done.etag,
+                    version_id: done.version_id,
+                    size: source.size,
+                    parts: plan.parts,
+                    upload_id: Some(upload.upload_id().to_owned()),
+                    source_etag: source.etag,
+                })
+            }
+            (Err(e), _) => Err(abort_after_failure(&upload, &mut guard, &mut parts, e).await),
+            (Ok(()), None) => unreachable!("a completion without an answer is an error"),
+        }
+    }
+
+    async fn copy_parts(
+        &self,
+        upload: &MultipartUpload,
+        source: &ObjectMeta,
+        plan: UploadPlan,
+        parts: &mut TaskPool<()>,
+    ) -> Result<()> {
+        for index in 0..plan.parts {
+            let slot = parts.slot().await?;
+            let (offset, len) = plan.part(index);
+            let mut copy = upload
+                .upload_part_copy(
+                    index + 1,
+                    self.source_bucket.clone(),
+                    self.source_key.clone(),
+                )
+                .range(offset, offset + len - 1)
+                .with_extra_headers(self.write_headers.clone());
+            if let Some(etag) = &source.etag {
+                copy = copy.source_if_match(etag.clone());
+            }
+            let tracker = self.tracker.clone();
+            let total = plan.size;
+            parts.spawn(slot, async move {
+                copy.await.map_err(source_changed)?;
+                tracker.add(len, Some(total));
+                Ok(())
+            });
+        }
+        parts.join_all().await?;
+        Ok(())
+    }
+}
+
+/// A failed `x-amz-copy-source-if-match` means the source was replaced after it was looked
+/// up: [`ErrorKind::ObjectChanged`], as for downloads.
+fn source_changed(e: Error) -> Error {
+    if e.kind() == ErrorKind::PreconditionFailed {
+        Error::new(ErrorKind::ObjectChanged)
+            .with_message("the source was replaced during the copy")
+            .with_source(e)
+    } else {
+        e
+    }
+}
+
+impl std::future::IntoFuture for ObjectCopy {
+    type Output = Result<ObjectCopyOutput>;
+    type IntoFuture =
+        std::pin::Pin<Box<dyn std::future::Future<Output = Self::Output> + Send + 'static>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
