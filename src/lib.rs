@@ -78,6 +78,8 @@ pub use transfer::{
     MIN_PART_SIZE, Progress, Upload, UploadOutput,
 };
 // issue 11, part B: server-side copy, encryption, conditional writes, attributes
+pub use ops::multipart_options::CompleteMultipartUpload;
+pub use ops::sse::SseCustomerKey;
 pub use ops::upload_part_copy::{UploadPartCopy, UploadPartCopyOutput};
 pub use transfer::{DEFAULT_COPY_PART_SIZE, DEFAULT_COPY_THRESHOLD, ObjectCopy, ObjectCopyOutput};
 pub use types::{

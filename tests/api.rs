@@ -49,4 +49,9 @@ async fn every_public_future_can_be_spawned() {
     spawnable(b.download("k").to_bytes());
     spawnable(b.download("k").to_path("/nonexistent"));
     spawnable(b.download("k").to_stream());
+    // issue 11 part B
+    spawnable(b.copy("a", "b").into_future());
+    let upload = b.multipart_upload("k", "UP1");
+    spawnable(upload.upload_part_copy(1, "bkt", "a").into_future());
+    spawnable(upload.completion().if_none_match_any().into_future());
 }

@@ -37,7 +37,7 @@ pub struct CopyObject {
     headers: ObjectHeaders,
     replace_metadata: bool,
     // issue 11 part B: source pinning, encryption, request payer
-    extra: Vec<(std::borrow::Cow<'static, str>, String)>,
+    extra: super::sse::ExtraHeaders,
 }
 
 /// What CopyObject returns.
@@ -73,7 +73,7 @@ impl Bucket {
             key: key.into(),
             headers: ObjectHeaders::default(),
             replace_metadata: false,
-            extra: Vec::new(),
+            extra: super::sse::ExtraHeaders::default(),
         }
     }
 }
@@ -111,10 +111,8 @@ impl CopyObject {
         if replace {
             headers.push(("x-amz-metadata-directive".into(), "REPLACE".to_owned()));
         }
-        for (name, value) in &self.extra {
-            crate::request::validate_header_value(name, value).map_err(ctx)?;
-            headers.push((name.clone(), value.clone()));
-        }
+        self.extra.validate().map_err(ctx)?;
+        headers.extend(self.extra.headers(super::sse::scope::START));
         let req = OpRequest::new("CopyObject", Method::PUT)
             .bucket(&self.bucket.name)
             .key(&self.key)
@@ -140,8 +138,9 @@ impl CopyObject {
     /// otherwise the copy fails with
     /// [`ErrorKind::PreconditionFailed`](crate::ErrorKind::PreconditionFailed).
     pub fn source_if_match(mut self, etag: impl Into<String>) -> Self {
+        let all = super::sse::scope::ALL;
         self.extra
-            .push(("x-amz-copy-source-if-match".into(), etag.into()));
+            .set("x-amz-copy-source-if-match", etag.into(), all);
         self
     }
 
@@ -151,14 +150,13 @@ impl CopyObject {
         self
     }
 
-    /// Adds request headers prepared by another builder (encryption, request payer).
-    pub(crate) fn with_extra_headers(
-        mut self,
-        headers: Vec<(std::borrow::Cow<'static, str>, String)>,
-    ) -> Self {
-        self.extra.extend(headers);
+    /// Adds option headers prepared by another builder (the copy engine's).
+    pub(crate) fn with_extra(mut self, extra: &super::sse::ExtraHeaders) -> Self {
+        self.extra.merge(extra);
         self
     }
+
+    super::sse::extra_setters!(extra => copy_source_sse_customer_key);
 }
 
 super::into_future!(CopyObject => CopyObjectOutput);

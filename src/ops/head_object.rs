@@ -26,6 +26,8 @@ pub struct HeadObject {
     key: String,
     conditions: Conditions,
     checksum_mode: bool,
+    // issue 11 part B: SSE-C, request payer
+    extra: super::sse::ExtraHeaders,
 }
 
 impl Bucket {
@@ -45,6 +47,7 @@ impl Bucket {
             key: key.into(),
             conditions: Conditions::default(),
             checksum_mode: false,
+            extra: super::sse::ExtraHeaders::default(),
         }
     }
 }
@@ -72,9 +75,19 @@ impl HeadObject {
         if self.checksum_mode {
             req = req.header("x-amz-checksum-mode", "ENABLED");
         }
+        req = self.extra.apply(req, super::sse::scope::READ);
         let resp = self.bucket.execute(req).await?;
         ObjectMeta::from_headers(&resp.headers)
             .map_err(|e| e.with_context("HeadObject", Some(&self.bucket.name), Some(&self.key)))
+    }
+
+    // issue 11 part B: SSE-C, request payer
+    super::sse::extra_setters!(extra => sse_customer_key, request_payer);
+
+    /// Adds option headers prepared elsewhere (a download's).
+    pub(crate) fn with_extra(mut self, extra: &super::sse::ExtraHeaders) -> Self {
+        self.extra.merge(extra);
+        self
     }
 }
 

@@ -108,6 +108,8 @@ pub(crate) struct ObjectHeaders {
     pub(crate) metadata: Vec<(String, String)>,
     pub(crate) storage_class: Option<String>,
     pub(crate) sse: Option<ServerSideEncryption>,
+    // issue 11 part B: SSE-C, SSE-KMS settings, request payer (each marked with its steps)
+    pub(crate) extra: super::sse::ExtraHeaders,
 }
 
 impl ObjectHeaders {
@@ -155,6 +157,8 @@ impl ObjectHeaders {
         for (k, v) in &self.metadata {
             out.push(Self::metadata_header(k, v)?);
         }
+        self.extra.validate()?;
+        out.extend(self.extra.headers(super::sse::scope::START));
         Ok(out)
     }
 
@@ -221,6 +225,9 @@ macro_rules! object_header_setters {
             self.headers.sse = Some(sse);
             self
         }
+
+        // issue 11 part B: SSE-C, SSE-KMS settings, request payer
+        $crate::ops::sse::extra_setters!(headers.extra => sse_customer_key, request_payer);
     };
 }
 pub(crate) use object_header_setters;

@@ -12,10 +12,13 @@ pub(crate) mod integrity;
 pub(crate) mod list_objects;
 pub(crate) mod meta;
 pub(crate) mod multipart;
+pub(crate) mod multipart_checksums;
+pub(crate) mod multipart_options;
 pub(crate) mod presign;
 pub(crate) mod put_object;
 pub(crate) mod resumable;
 // server-side copy, encryption, conditional writes, attributes (issue 11, part B)
+pub(crate) mod sse;
 pub(crate) mod upload_part_copy;
 
 /// Implements `IntoFuture` for a builder with an `async fn send(self) -> Result<Output>`.

@@ -3,6 +3,7 @@
 
 use super::MAX_XML_BODY;
 use super::multipart::{MAX_PARTS, MultipartUpload};
+use super::sse::{ExtraHeaders, scope};
 use crate::error::{Error, Result};
 use crate::headers::{header_string, request_id};
 use crate::request::{OpRequest, validate_bucket, validate_header_value, validate_key};
@@ -44,7 +45,7 @@ pub struct UploadPartCopy {
     /// First and last byte (inclusive) of the source to copy.
     range: Option<(u64, u64)>,
     source_if_match: Option<String>,
-    extra: Vec<(Cow<'static, str>, String)>,
+    extra: ExtraHeaders,
 }
 
 /// What UploadPartCopy returns.
@@ -89,7 +90,7 @@ impl MultipartUpload {
             source_key: source_key.into(),
             range: None,
             source_if_match: None,
-            extra: Vec::new(),
+            extra: ExtraHeaders::default(),
         }
     }
 }
@@ -121,11 +122,14 @@ impl UploadPartCopy {
         self
     }
 
-    /// Adds request headers prepared by another builder (encryption, request payer).
-    pub(crate) fn with_extra_headers(mut self, headers: Vec<(Cow<'static, str>, String)>) -> Self {
-        self.extra.extend(headers);
+    /// Adds option headers prepared by another builder (the copy engine's).
+    pub(crate) fn with_extra(mut self, extra: &ExtraHeaders) -> Self {
+        self.extra.merge(extra);
         self
     }
+
+    // encryption, request payer
+    super::sse::extra_setters!(extra => copy_source_sse_customer_key, request_payer);
 
     async fn send(self) -> Result<UploadPartCopyOutput> {
         let upload = &self.upload;
@@ -161,7 +165,9 @@ impl UploadPartCopy {
             validate_header_value("x-amz-copy-source-if-match", etag).map_err(ctx)?;
             headers.push(("x-amz-copy-source-if-match".into(), etag.clone()));
         }
-        headers.extend(self.extra.iter().cloned());
+        self.extra.validate().map_err(ctx)?;
+        headers.extend(self.extra.headers(scope::PART));
+        headers.extend(upload.extra().headers(scope::PART));
         let number = self.part_number.to_string();
         let req = OpRequest::new("UploadPartCopy", Method::PUT)
             .bucket(upload.bucket().name())

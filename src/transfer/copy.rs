@@ -11,7 +11,7 @@ use crate::client::Bucket;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::meta::{ObjectHeaders, ObjectMeta, object_header_setters};
 use crate::ops::multipart::MultipartUpload;
-use std::borrow::Cow;
+use crate::ops::sse::{ExtraHeaders, SseCustomerKey};
 
 /// Default part size of a multipart copy: 64 MiB (no byte passes through the client, so
 /// larger parts only mean fewer requests).
@@ -67,9 +67,10 @@ pub struct ObjectCopy {
     concurrency: usize,
     tracker: Tracker,
     cancel: CancelHandle,
-    /// Headers for every request that reads the source or writes the copy (encryption,
-    /// request payer), and for the source's HeadObject.
-    write_headers: Vec<(Cow<'static, str>, String)>,
+    /// The source's SSE-C key, for its HeadObject.
+    source_key_sse: Option<SseCustomerKey>,
+    /// The source's SSE-C headers for CopyObject and UploadPartCopy.
+    source_copy: ExtraHeaders,
 }
 
 /// What a copy returns.
@@ -119,7 +120,8 @@ impl Bucket {
             concurrency: DEFAULT_CONCURRENCY,
             tracker: Tracker::default(),
             cancel: CancelHandle::default(),
-            write_headers: Vec::new(),
+            source_key_sse: None,
+            source_copy: ExtraHeaders::default(),
         }
     }
 }
@@ -172,6 +174,17 @@ impl ObjectCopy {
         self.cancel.clone()
     }
 
+    // encryption
+    /// The customer-provided key the source is encrypted with (SSE-C): sent with the
+    /// source's HeadObject and as `x-amz-copy-source-server-side-encryption-customer-*` with
+    /// every copy request. The copy's own key is [`sse_customer_key`](Self::sse_customer_key).
+    pub fn copy_source_sse_customer_key(mut self, key: &SseCustomerKey) -> Self {
+        self.source_key_sse = Some(key.clone());
+        let steps = crate::ops::sse::scope::START | crate::ops::sse::scope::PART;
+        self.source_copy.sse_customer(key, true, steps);
+        self
+    }
+
     async fn send(self) -> Result<ObjectCopyOutput> {
         let bucket = self.bucket.name.clone();
         let key = self.key.clone();
@@ -198,11 +211,17 @@ impl ObjectCopy {
     }
 
     async fn head_source(&self) -> Result<ObjectMeta> {
-        let head = self
+        let mut head = self
             .bucket
             .client()
             .bucket(self.source_bucket.clone())
             .head_object(self.source_key.clone());
+        if let Some(key) = &self.source_key_sse {
+            head = head.sse_customer_key(key);
+        }
+        if self.headers.extra.get("x-amz-request-payer").is_some() {
+            head = head.request_payer();
+        }
         tokio::select! {
             biased;
             () = self.cancel.cancelled() => Err(cancelled()),
@@ -216,7 +235,7 @@ impl ObjectCopy {
             .copy_object(self.source_key.clone(), self.key.clone())
             .source_bucket(self.source_bucket.clone())
             .with_headers(self.headers.clone())
-            .with_extra_headers(self.write_headers.clone());
+            .with_extra(&self.source_copy);
         if self.replace_metadata {
             copy = copy.replace_metadata();
         }
@@ -317,7 +336,7 @@ impl ObjectCopy {
                     self.source_key.clone(),
                 )
                 .range(offset, offset + len - 1)
-                .with_extra_headers(self.write_headers.clone());
+                .with_extra(&self.source_copy);
             if let Some(etag) = &source.etag {
                 copy = copy.source_if_match(etag.clone());
             }

@@ -11,6 +11,8 @@ use crate::client::Bucket;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::meta::{ObjectHeaders, object_header_setters};
 use crate::ops::multipart::{CreateMultipartUpload, MultipartUpload, resolve_checksum};
+use crate::ops::put_object::PutObject;
+use crate::ops::sse::scope;
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
 use futures_util::StreamExt;
@@ -367,6 +369,7 @@ impl Upload {
             .put_object(self.key.clone(), body)
             .with_headers(self.headers.clone())
             .with_checksum(self.checksum);
+        let put = self.conditional_put(put);
         let out = tokio::select! {
             biased;
             () = self.cancel.cancelled() => return Err(cancelled()),
@@ -553,6 +556,41 @@ impl Upload {
         }
         parts.join_all().await?;
         Ok(total)
+    }
+
+    // conditional writes (issue 11 part B)
+    /// Writes the object only if no object exists under the key (`If-None-Match: *` on the
+    /// PutObject or on the CompleteMultipartUpload): a create-only upload. When an object
+    /// is there, the upload fails with [`ErrorKind::PreconditionFailed`] and a multipart
+    /// upload is aborted; a conflicting conditional write at the same time is
+    /// [`ErrorKind::ConditionalConflict`].
+    pub fn if_none_match_any(mut self) -> Self {
+        self.headers
+            .extra
+            .set("if-none-match", "*".to_owned(), scope::FINISH);
+        self
+    }
+
+    /// Writes the object only if the current object under the key has this entity tag
+    /// (`If-Match` on the PutObject or on the CompleteMultipartUpload); otherwise
+    /// [`ErrorKind::PreconditionFailed`], and a multipart upload is aborted.
+    pub fn if_match(mut self, etag: impl Into<String>) -> Self {
+        self.headers
+            .extra
+            .set("if-match", etag.into(), scope::FINISH);
+        self
+    }
+
+    /// The engine's conditions on a single PutObject (a multipart upload sends them with its
+    /// completion, from the upload's headers).
+    fn conditional_put(&self, mut put: PutObject) -> PutObject {
+        if self.headers.extra.get("if-none-match").is_some() {
+            put = put.if_none_match_any();
+        }
+        if let Some(etag) = self.headers.extra.get("if-match") {
+            put = put.if_match(etag.to_owned());
+        }
+        put
     }
 }
 
