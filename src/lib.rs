@@ -79,6 +79,9 @@ pub use transfer::{
 };
 // issue 11, part B: server-side copy, encryption, conditional writes, attributes
 pub use ops::multipart_options::CompleteMultipartUpload;
+pub use ops::object_attributes::{
+    GetObjectAttributes, ObjectAttribute, ObjectAttributes, ObjectParts,
+};
 pub use ops::sse::SseCustomerKey;
 pub use ops::upload_part_copy::{UploadPartCopy, UploadPartCopyOutput};
 pub use transfer::{DEFAULT_COPY_PART_SIZE, DEFAULT_COPY_THRESHOLD, ObjectCopy, ObjectCopyOutput};

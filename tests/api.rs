@@ -54,4 +54,5 @@ async fn every_public_future_can_be_spawned() {
     let upload = b.multipart_upload("k", "UP1");
     spawnable(upload.upload_part_copy(1, "bkt", "a").into_future());
     spawnable(upload.completion().if_none_match_any().into_future());
+    spawnable(b.get_object_attributes("k").into_future());
 }

@@ -18,6 +18,7 @@ pub(crate) mod presign;
 pub(crate) mod put_object;
 pub(crate) mod resumable;
 // server-side copy, encryption, conditional writes, attributes (issue 11, part B)
+pub(crate) mod object_attributes;
 pub(crate) mod sse;
 pub(crate) mod upload_part_copy;
 

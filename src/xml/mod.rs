@@ -21,6 +21,8 @@
     expect(unused_imports, reason = "parsers are wired into ops/ separately")
 )]
 
+// issue 11 part B
+mod attributes;
 mod error;
 mod error_doc;
 mod list;
@@ -34,6 +36,8 @@ mod write;
 #[allow(clippy::unwrap_used, reason = "tests fail loudly")]
 mod tests;
 
+// issue 11 part B
+pub(crate) use attributes::parse_object_attributes;
 pub(crate) use error::XmlError;
 pub(crate) use error_doc::{is_error_document, parse_error};
 pub(crate) use list::{parse_list_buckets, parse_list_objects_v2};
