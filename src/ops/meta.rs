@@ -158,6 +158,12 @@ impl ObjectHeaders {
             out.push(Self::metadata_header(k, v)?);
         }
         self.extra.validate()?;
+        let kms = matches!(self.sse, Some(ServerSideEncryption::Kms { .. }));
+        if self.extra.has_kms_settings() && !kms {
+            return Err(Error::invalid_input(
+                "an encryption context or bucket key needs ServerSideEncryption::Kms",
+            ));
+        }
         out.extend(self.extra.headers(super::sse::scope::START));
         Ok(out)
     }
@@ -227,7 +233,10 @@ macro_rules! object_header_setters {
         }
 
         // issue 11 part B: SSE-C, SSE-KMS settings, request payer
-        $crate::ops::sse::extra_setters!(headers.extra => sse_customer_key, request_payer);
+        $crate::ops::sse::extra_setters!(
+            headers.extra => sse_customer_key, request_payer, kms_encryption_context,
+            bucket_key_enabled
+        );
     };
 }
 pub(crate) use object_header_setters;

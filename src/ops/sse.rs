@@ -118,6 +118,28 @@ impl ExtraHeaders {
         self.set(names[2], key.md5.clone(), scope);
     }
 
+    /// `x-amz-server-side-encryption-context`: the KMS encryption context, the pairs as a
+    /// JSON object, base64.
+    pub(crate) fn kms_context(&mut self, pairs: std::collections::BTreeMap<String, String>) {
+        let json = serde_json::to_string(&pairs).unwrap_or_default();
+        let value = crate::base64::encode(json.as_bytes());
+        self.set("x-amz-server-side-encryption-context", value, scope::START);
+    }
+
+    /// `x-amz-server-side-encryption-bucket-key-enabled`.
+    pub(crate) fn bucket_key(&mut self, enabled: bool) {
+        let name = "x-amz-server-side-encryption-bucket-key-enabled";
+        self.set(name, enabled.to_string(), scope::START);
+    }
+
+    /// Whether KMS-only settings (context, bucket key) are set.
+    pub(crate) fn has_kms_settings(&self) -> bool {
+        self.get("x-amz-server-side-encryption-context").is_some()
+            || self
+                .get("x-amz-server-side-encryption-bucket-key-enabled")
+                .is_some()
+    }
+
     /// `x-amz-request-payer: requester`, on every request.
     pub(crate) fn request_payer(&mut self) {
         self.set("x-amz-request-payer", "requester".to_owned(), scope::ALL);
@@ -195,6 +217,32 @@ macro_rules! extra_setters {
             key: &$crate::ops::sse::SseCustomerKey,
         ) -> Self {
             self.$($field).+.sse_customer(key, true, $crate::ops::sse::scope::START | $crate::ops::sse::scope::PART);
+            self
+        }
+    };
+    (@one [$($field:ident).+] kms_encryption_context) => {
+        /// The SSE-KMS encryption context: key-value pairs bound to the object's data key
+        /// (sent as `x-amz-server-side-encryption-context`, a base64 JSON object). Needs
+        /// [`ServerSideEncryption::Kms`](crate::ServerSideEncryption::Kms).
+        pub fn kms_encryption_context<K, V>(
+            mut self,
+            pairs: impl IntoIterator<Item = (K, V)>,
+        ) -> Self
+        where
+            K: Into<String>,
+            V: Into<String>,
+        {
+            let pairs = pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+            self.$($field).+.kms_context(pairs);
+            self
+        }
+    };
+    (@one [$($field:ident).+] bucket_key_enabled) => {
+        /// Uses (or not) an S3 Bucket Key for SSE-KMS, which cuts KMS requests
+        /// (`x-amz-server-side-encryption-bucket-key-enabled`). Needs
+        /// [`ServerSideEncryption::Kms`](crate::ServerSideEncryption::Kms).
+        pub fn bucket_key_enabled(mut self, enabled: bool) -> Self {
+            self.$($field).+.bucket_key(enabled);
             self
         }
     };
