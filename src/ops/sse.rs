@@ -120,8 +120,8 @@ impl ExtraHeaders {
 
     /// `x-amz-server-side-encryption-context`: the KMS encryption context, the pairs as a
     /// JSON object, base64.
-    pub(crate) fn kms_context(&mut self, pairs: std::collections::BTreeMap<String, String>) {
-        let json = serde_json::to_string(&pairs).unwrap_or_default();
+    pub(crate) fn kms_context(&mut self, pairs: &std::collections::BTreeMap<String, String>) {
+        let json = serde_json::to_string(pairs).unwrap_or_default();
         let value = crate::base64::encode(json.as_bytes());
         self.set("x-amz-server-side-encryption-context", value, scope::START);
     }
@@ -233,7 +233,7 @@ macro_rules! extra_setters {
             V: Into<String>,
         {
             let pairs = pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
-            self.$($field).+.kms_context(pairs);
+            self.$($field).+.kms_context(&pairs);
             self
         }
     };
