@@ -24,6 +24,8 @@ pub struct DeleteObject {
     bucket: Bucket,
     key: String,
     version_id: Option<String>,
+    // issue 11 part B: request payer
+    extra: super::sse::ExtraHeaders,
 }
 
 /// What DeleteObject returns.
@@ -53,6 +55,7 @@ impl Bucket {
             bucket: self.clone(),
             key: key.into(),
             version_id: None,
+            extra: super::sse::ExtraHeaders::default(),
         }
     }
 }
@@ -71,6 +74,7 @@ impl DeleteObject {
         if let Some(v) = &self.version_id {
             req = req.query([("versionId", v.as_str())]);
         }
+        req = self.extra.apply(req, super::sse::scope::ALL);
         let resp = self.bucket.execute(req).await?;
         Ok(DeleteObjectOutput {
             version_id: header_string(&resp.headers, "x-amz-version-id"),
@@ -78,6 +82,9 @@ impl DeleteObject {
             request_id: request_id(&resp.headers),
         })
     }
+
+    // issue 11 part B: request payer
+    super::sse::extra_setters!(extra => request_payer);
 }
 
 super::into_future!(DeleteObject => DeleteObjectOutput);

@@ -33,6 +33,8 @@ pub struct DeleteObjects {
     bucket: Bucket,
     keys: Vec<(String, Option<String>)>,
     quiet: bool,
+    // issue 11 part B: request payer
+    extra: super::sse::ExtraHeaders,
 }
 
 /// What DeleteObjects returns.
@@ -69,6 +71,7 @@ impl Bucket {
             bucket: self.clone(),
             keys: keys.into_iter().map(|k| (k.into(), None)).collect(),
             quiet: false,
+            extra: super::sse::ExtraHeaders::default(),
         }
     }
 }
@@ -120,6 +123,7 @@ impl DeleteObjects {
             .header("content-md5", md5)
             .header("content-type", "application/xml")
             .body(body.into());
+        let req = self.extra.apply(req, super::sse::scope::ALL);
         let resp = self.bucket.execute(req).await?;
         let rid = request_id(&resp.headers);
         let body = resp.bytes_limited(MAX_XML_BODY).await.map_err(ctx)?;
@@ -131,6 +135,9 @@ impl DeleteObjects {
             request_id: rid,
         })
     }
+
+    // issue 11 part B: request payer
+    super::sse::extra_setters!(extra => request_payer);
 }
 
 super::into_future!(DeleteObjects => DeleteObjectsOutput);
