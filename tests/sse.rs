@@ -355,3 +355,61 @@ async fn plain_http_to_another_host_is_refused() {
         .await
         .unwrap();
 }
+
+/// A presigned GET for an SSE-C object signs the key headers (the in-process server checks
+/// the signature): the URL works with them and fails without them; the key never shows in
+/// Debug; over plain http to another host the URL is refused.
+#[tokio::test]
+async fn presigned_urls_sign_the_key_headers() {
+    let e = support::env("presign-ssec").await;
+    e.bucket.put_object("k", "hello").await.unwrap();
+    let p = e
+        .bucket
+        .presign_get("k", std::time::Duration::from_secs(300))
+        .sse_customer_key(&key())
+        .request_payer()
+        .await
+        .unwrap();
+    let names: Vec<&str> = p.headers.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "x-amz-server-side-encryption-customer-algorithm",
+            "x-amz-server-side-encryption-customer-key",
+            "x-amz-server-side-encryption-customer-key-md5",
+            "x-amz-request-payer",
+        ]
+    );
+    assert!(p.url.contains(
+        "X-Amz-SignedHeaders=host%3Bx-amz-request-payer%3Bx-amz-server-side-encryption-customer-algorithm"
+    ), "{}", p.url);
+    let shown = format!("{p:?}");
+    assert!(!shown.contains(KEY_B64), "{shown}");
+    assert!(shown.contains(KEY_MD5), "the MD5 is not secret: {shown}");
+
+    let http = reqwest::Client::new();
+    let mut req = http.get(&p.url);
+    for (n, v) in &p.headers {
+        req = req.header(n, v);
+    }
+    let resp = req.send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.text().await.unwrap(), "hello");
+    let resp = http.get(&p.url).send().await.unwrap();
+    assert_eq!(resp.status(), 403, "the signed headers are required");
+
+    let c = Client::builder()
+        .endpoint("http://192.0.2.10:9000")
+        .allow_http(true)
+        .credentials(Credentials::new("AKIDTEST", "secret"))
+        .proxy(ProxyConfig::None)
+        .build()
+        .unwrap();
+    let err = c
+        .bucket("bkt")
+        .presign_get("k", std::time::Duration::from_secs(60))
+        .sse_customer_key(&key())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+}
