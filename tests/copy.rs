@@ -449,3 +449,87 @@ async fn single_copy_is_pinned() {
     assert_eq!(reqs[1].header("x-amz-copy-source-range"), None);
     assert_eq!(reqs[1].header("x-amz-metadata-directive"), None);
 }
+
+/// A multipart copy with a checksum: the upload is created with it, each part's checksum
+/// from its CopyPartResult is listed in the completion, and the object's full-object CRC is
+/// combined from them (12 MiB of zeros in parts of 5, 5 and 2 MiB).
+#[tokio::test]
+async fn a_multipart_copy_with_a_checksum_combines_the_parts() {
+    let server = FaultServer::with_handler(copy_server(|n| {
+        let crc = if n == 3 { "jYmHfg==" } else { "yTuzdQ==" };
+        Reply::new(
+            200,
+            "application/xml",
+            format!(
+                "<CopyPartResult><ETag>\"b0c6f0e7e054ab8fa2536a2677f8734{n}\"</ETag>\
+                 <LastModified>2009-10-28T22:32:00.000Z</LastModified>\
+                 <ChecksumCRC32>{crc}</ChecksumCRC32></CopyPartResult>"
+            ),
+        )
+    }))
+    .await;
+    let out = client(&server)
+        .bucket("bkt")
+        .copy("src", "dst")
+        .checksum(async_s3::ChecksumAlgorithm::Crc32)
+        .multipart_threshold(5 * MIB)
+        .part_size(5 * MIB)
+        .await
+        .unwrap();
+    assert_eq!(
+        out.checksum,
+        Some((async_s3::ChecksumAlgorithm::Crc32, "AfsszQ==".to_owned()))
+    );
+    let reqs = server.requests();
+    assert_eq!(reqs[1].header("x-amz-checksum-algorithm"), Some("CRC32"));
+    assert_eq!(reqs[1].header("x-amz-checksum-type"), Some("FULL_OBJECT"));
+    let complete = reqs
+        .iter()
+        .find(|r| r.method == "POST" && r.target.contains("uploadId"))
+        .unwrap();
+    assert_eq!(complete.header("x-amz-checksum-crc32"), Some("AfsszQ=="));
+    let xml = String::from_utf8(complete.body.clone()).unwrap();
+    assert!(
+        xml.contains("<ChecksumCRC32>jYmHfg==</ChecksumCRC32>"),
+        "{xml}"
+    );
+    assert_eq!(
+        xml.matches("<ChecksumCRC32>yTuzdQ==</ChecksumCRC32>")
+            .count(),
+        2
+    );
+
+    // A single copy asks S3 for the checksum; Content-MD5 is no stored checksum.
+    let server = FaultServer::with_handler(copy_server(part_copied)).await;
+    let c = client(&server);
+    let err = c
+        .bucket("bkt")
+        .copy("src", "dst")
+        .checksum(async_s3::ChecksumAlgorithm::ContentMd5)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    assert!(server.requests().is_empty());
+}
+
+/// CopyObject with a checksum asks for it; the answer's checksum is read.
+#[tokio::test]
+async fn copy_object_asks_for_a_checksum() {
+    let server = FaultServer::start(vec![Reply::new(
+        200,
+        "application/xml",
+        "<CopyObjectResult><ETag>\"9b2cf535f27731c974343645a3985328\"</ETag>\
+         <LastModified>2009-10-12T17:50:30.000Z</LastModified>\
+         <ChecksumCRC32C>yZRlqg==</ChecksumCRC32C></CopyObjectResult>",
+    )])
+    .await;
+    let c = client(&server);
+    c.bucket("bkt")
+        .copy_object("src", "dst")
+        .checksum(async_s3::ChecksumAlgorithm::Crc32c)
+        .await
+        .unwrap();
+    let r = &server.requests()[0];
+    assert_eq!(r.header("x-amz-checksum-algorithm"), Some("CRC32C"));
+    assert_eq!(r.header("x-amz-metadata-directive"), None);
+}

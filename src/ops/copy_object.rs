@@ -112,6 +112,11 @@ impl CopyObject {
             headers.push(("x-amz-metadata-directive".into(), "REPLACE".to_owned()));
         }
         self.extra.validate().map_err(ctx)?;
+        if self.extra.get("x-amz-checksum-algorithm") == Some("MD5") {
+            return Err(ctx(Error::invalid_input(
+                "a copy's checksum is one S3 stores: CRC32, CRC32C, CRC64NVME, SHA1 or SHA256",
+            )));
+        }
         headers.extend(self.extra.headers(super::sse::scope::START));
         let req = OpRequest::new("CopyObject", Method::PUT)
             .bucket(&self.bucket.name)
@@ -157,6 +162,19 @@ impl CopyObject {
     }
 
     super::sse::extra_setters!(extra => copy_source_sse_customer_key);
+
+    /// Gives the copy a checksum of `algorithm` (`x-amz-checksum-algorithm`), computed by
+    /// the service, instead of the source's. Without it S3 keeps the source's checksum.
+    ///
+    /// Content-MD5 is not a stored checksum: asking for it fails with
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when awaited.
+    pub fn checksum(mut self, algorithm: crate::checksum::ChecksumAlgorithm) -> Self {
+        let name = algorithm.amz_name().unwrap_or("MD5");
+        let start = super::sse::scope::START;
+        self.extra
+            .set("x-amz-checksum-algorithm", name.to_owned(), start);
+        self
+    }
 }
 
 super::into_future!(CopyObject => CopyObjectOutput);

@@ -188,7 +188,12 @@ impl UploadPartCopy {
             .etag
             .ok_or_else(|| ctx(Error::invalid_response("CopyPartResult has no ETag")))?;
         let size = self.range.map_or(0, |(first, last)| last - first + 1);
-        let part = PartInfo::new(self.part_number, etag).with_size(size);
+        let mut part = PartInfo::new(self.part_number, etag).with_size(size);
+        // The part's checksum, for an upload created with an algorithm: the completion
+        // lists it and combines the object's from it.
+        part.checksum = parsed
+            .checksum
+            .filter(|(alg, _)| upload.checksum_algorithm() == Some(*alg));
         upload.record_part(part.clone());
         Ok(UploadPartCopyOutput {
             part,

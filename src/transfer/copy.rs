@@ -7,6 +7,7 @@ use super::plan::{DEFAULT_CONCURRENCY, MAX_PART_SIZE, UploadPlan};
 use super::pool::TaskPool;
 use super::progress::{CancelHandle, Progress, Tracker, callback, cancelled};
 use super::upload::{AbortGuard, abort_after_failure, create_guarded};
+use crate::checksum::ChecksumAlgorithm;
 use crate::client::Bucket;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::meta::{ObjectHeaders, ObjectMeta, object_header_setters};
@@ -36,8 +37,11 @@ pub const DEFAULT_COPY_THRESHOLD: u64 = MAX_PART_SIZE;
 /// is called: then all of it is replaced by what the builder sets. For a multipart copy "kept"
 /// means read from the source's HeadObject answer and set on the new upload (`Content-Type`,
 /// `Cache-Control`, `Content-Disposition`, `Content-Encoding`, `x-amz-meta-*`). Storage class
-/// and encryption come from the builder, never from the source. Checksums and tags of the
-/// source are not carried over by a multipart copy.
+/// and encryption come from the builder, never from the source (an SSE-C source needs
+/// [`copy_source_sse_customer_key`](Self::copy_source_sse_customer_key)). A single CopyObject
+/// keeps the source's checksum, as S3 does; a multipart copy has the checksum given to
+/// [`checksum`](Self::checksum) (combined from the parts' and checked at completion) or none.
+/// Tags are not copied by a multipart copy.
 ///
 /// # Errors
 ///
@@ -71,6 +75,8 @@ pub struct ObjectCopy {
     source_key_sse: Option<SseCustomerKey>,
     /// The source's SSE-C headers for CopyObject and UploadPartCopy.
     source_copy: ExtraHeaders,
+    /// The checksum the copy gets (the service computes it).
+    checksum: Option<ChecksumAlgorithm>,
 }
 
 /// What a copy returns.
@@ -89,6 +95,10 @@ pub struct ObjectCopyOutput {
     pub upload_id: Option<String>,
     /// The source's entity tag the copy was pinned to.
     pub source_etag: Option<String>,
+    /// For a multipart copy with a [`checksum`](ObjectCopy::checksum): the object's
+    /// checksum combined from the parts' (full-object for CRCs), which the service's, when
+    /// reported, matched.
+    pub checksum: Option<(ChecksumAlgorithm, String)>,
 }
 
 impl Bucket {
@@ -122,6 +132,7 @@ impl Bucket {
             cancel: CancelHandle::default(),
             source_key_sse: None,
             source_copy: ExtraHeaders::default(),
+            checksum: None,
         }
     }
 }
@@ -185,6 +196,16 @@ impl ObjectCopy {
         self
     }
 
+    /// Gives the copy a checksum of `algorithm`, computed by the service: a single
+    /// CopyObject asks for it (`x-amz-checksum-algorithm`; without it S3 keeps the source's
+    /// checksum); a multipart copy creates its upload with it (full-object for CRCs), lists
+    /// each part's checksum the service reports, and checks the object's at completion.
+    /// Without it a multipart copy has no checksum.
+    pub fn checksum(mut self, algorithm: ChecksumAlgorithm) -> Self {
+        self.checksum = Some(algorithm);
+        self
+    }
+
     async fn send(self) -> Result<ObjectCopyOutput> {
         let bucket = self.bucket.name.clone();
         let key = self.key.clone();
@@ -203,6 +224,11 @@ impl ObjectCopy {
             )));
         }
         self.headers.to_headers()?;
+        if self.checksum.is_some_and(|a| a.amz_name().is_none()) {
+            return Err(Error::invalid_input(
+                "a copy's checksum is one S3 stores: CRC32, CRC32C, CRC64NVME, SHA1 or SHA256",
+            ));
+        }
         let source = self.head_source().await?;
         if source.size <= self.threshold {
             return self.single_copy(source).await;
@@ -239,6 +265,9 @@ impl ObjectCopy {
         if self.replace_metadata {
             copy = copy.replace_metadata();
         }
+        if let Some(alg) = self.checksum {
+            copy = copy.checksum(alg);
+        }
         if let Some(etag) = &source.etag {
             copy = copy.source_if_match(etag.clone());
         }
@@ -255,6 +284,7 @@ impl ObjectCopy {
             parts: 0,
             upload_id: None,
             source_etag: source.etag,
+            checksum: None,
         })
     }
 
@@ -287,7 +317,7 @@ impl ObjectCopy {
             .bucket
             .create_multipart_upload(self.key.clone())
             .with_headers(self.upload_headers(&source))
-            .checksum(None);
+            .checksum(self.checksum);
         let upload = create_guarded(create, &self.cancel).await?;
         let mut guard = AbortGuard(Some(upload.clone()));
         let mut parts = TaskPool::new(self.concurrency, &self.cancel, "a part copy task stopped");
@@ -312,6 +342,7 @@ impl ObjectCopy {
                     parts: plan.parts,
                     upload_id: Some(upload.upload_id().to_owned()),
                     source_etag: source.etag,
+                    checksum: done.checksum,
                 })
             }
             (Err(e), _) => Err(abort_after_failure(&upload, &mut guard, &mut parts, e).await),
