@@ -322,7 +322,7 @@ impl MultipartUpload {
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) for a part number out of
     /// range, or a stream body when the upload has a checksum;
     /// [`ErrorKind::InvalidResponse`](crate::ErrorKind::InvalidResponse) when the
-    /// answer has no ETag; [`ErrorKind::ChecksumMismatch`] when the answer reports another
+    /// answer has no ETag; [`ErrorKind::ChecksumMismatch`](crate::ErrorKind::ChecksumMismatch) when the answer reports another
     /// checksum than the one sent; otherwise the service's error. The error carries the
     /// upload id.
     ///
@@ -462,7 +462,7 @@ impl MultipartUpload {
     /// that checks it refuses a mismatch (`BadDigest`) and the upload stays open, to be
     /// retried or aborted. When the answer reports the object's checksum, it is compared with
     /// the one computed from the parts (full-object, or composite for a `…-<parts>` value);
-    /// a difference is [`ErrorKind::ChecksumMismatch`]. The service has then already
+    /// a difference is [`ErrorKind::ChecksumMismatch`](crate::ErrorKind::ChecksumMismatch). The service has then already
     /// completed the upload: the key holds an object that is not what the parts say, and the
     /// upload id is spent. Nothing is deleted (the key may have held another writer's object
     /// by then); delete or upload the object again.
