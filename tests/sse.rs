@@ -413,3 +413,44 @@ async fn presigned_urls_sign_the_key_headers() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
 }
+
+/// TEST-PLAN U7 with SSE-C: when a retried completion finds the upload gone, the HEAD that
+/// checks whether an earlier attempt completed it carries the key too (S3 refuses a HEAD of
+/// an SSE-C object without it).
+#[tokio::test]
+async fn a_lost_completion_is_confirmed_with_the_key() {
+    let server = FaultServer::with_handler(|r: &Recorded, all: &[Recorded]| {
+        let completes = all.iter().filter(|q| q.method == "POST").count();
+        match r.method.as_str() {
+            "PUT" => sse_ok(""),
+            "POST" if completes == 1 => Reply::s3_error(500, "InternalError"),
+            "POST" => Reply::s3_error(404, "NoSuchUpload"),
+            "HEAD" => Reply::Http {
+                status: 200,
+                headers: vec![
+                    ("content-length".into(), "4".into()),
+                    (
+                        "etag".into(),
+                        "\"62198e7408ac7fbb6997f1c83248a14d-1\"".into(),
+                    ),
+                ],
+                body: Vec::new(),
+            },
+            _ => Reply::s3_error(400, "Unexpected"),
+        }
+    })
+    .await;
+    let upload = client(&server)
+        .bucket("bkt")
+        .multipart_upload("k", "UP1")
+        .with_sse_customer_key(&key());
+    upload.upload_part(1, "data").await.unwrap();
+    let out = upload.complete().await.unwrap();
+    assert_eq!(
+        out.etag.as_deref(),
+        Some("\"62198e7408ac7fbb6997f1c83248a14d-1\"")
+    );
+    let reqs = server.requests();
+    let head = reqs.iter().find(|r| r.method == "HEAD").unwrap();
+    assert_sse_c(head);
+}

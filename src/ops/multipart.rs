@@ -600,6 +600,7 @@ impl MultipartUpload {
             .inner
             .bucket
             .head_object(self.inner.key.clone())
+            .with_extra(&self.inner.extra)
             .await
             .ok()?;
         let etag = meta.etag.clone()?;
