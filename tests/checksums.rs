@@ -1,5 +1,5 @@
 //! Integrity checksums: uploads carry them for the service to verify, downloads are checked
-//! against the stored checksum (TEST-PLAN D9).
+//! against the stored checksum (test plan row D9; the tests below name their rows).
 
 #![allow(clippy::unwrap_used)]
 

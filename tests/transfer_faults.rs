@@ -894,8 +894,8 @@ async fn hostile_keys_never_escape_the_target_directory() {
     }
 }
 
-/// TEST-PLAN D10 (symbolic link inside the target): refused, nothing written through it.
 #[cfg(unix)]
+/// TEST-PLAN D10 (symbolic link inside the target): refused, nothing written through it.
 #[tokio::test]
 async fn a_symlink_inside_the_target_is_not_followed() {
     let e = support::env("links").await;
