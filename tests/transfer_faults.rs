@@ -208,19 +208,38 @@ async fn cancellation_and_drop_abort_the_upload() {
     assert!(highest <= 4, "part {highest} was sent after the drop");
 }
 
-/// TEST-PLAN U5 and U6: an `<Error>` in a 200 (after whitespace), or an empty 200, from
-/// CompleteMultipartUpload is never success.
+/// TEST-PLAN U5: an `<Error>` in a 200 (after whitespace) from CompleteMultipartUpload is an
+/// error with its code, retried like any `InternalError` (three attempts), never success.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn complete_errors_inside_a_200_are_failures() {
+async fn complete_error_inside_a_200_is_a_retried_failure() {
     let mut doc = " ".repeat(3000).into_bytes();
     doc.extend_from_slice(b"<Error><Code>InternalError</Code><Message>late</Message></Error>");
-    for complete in [
+    let server = FaultServer::with_handler(mpu_server(
+        |n, _| ok_part(n),
         Reply::new(200, "application/xml", doc),
-        Reply::new(200, "application/xml", ""),
-    ] {
+        Reply::new(204, "text/plain", ""),
+    ))
+    .await;
+    let err = upload(&client(&server))
+        .from_bytes(body())
+        .await
+        .unwrap_err();
+    assert_eq!(err.s3_code(), Some("InternalError"), "{err:?}");
+    assert_eq!(err.upload_id(), Some("UP1"), "{err:?}");
+    assert_eq!(err.attempts(), 3, "{err:?}");
+    assert_eq!(count(&server, "POST", "uploadId=UP1"), 3, "Complete sent 3 times");
+    assert_eq!(count(&server, "DELETE", "uploadId=UP1"), 1);
+}
+
+/// TEST-PLAN U6: an empty or truncated 200 from CompleteMultipartUpload is an
+/// `InvalidResponse` error, never success.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_or_truncated_complete_answer_is_a_failure() {
+    let truncated = "<CompleteMultipartUploadResult><Location>x</Location><ETag>\"done";
+    for complete in ["", truncated] {
         let server = FaultServer::with_handler(mpu_server(
             |n, _| ok_part(n),
-            complete,
+            Reply::new(200, "application/xml", complete),
             Reply::new(204, "text/plain", ""),
         ))
         .await;
@@ -228,8 +247,9 @@ async fn complete_errors_inside_a_200_are_failures() {
             .from_bytes(body())
             .await
             .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidResponse, "{complete:?}: {err:?}");
         assert_eq!(err.upload_id(), Some("UP1"), "{err:?}");
-        assert!(count(&server, "POST", "uploadId=UP1") >= 1);
+        assert_eq!(count(&server, "POST", "uploadId=UP1"), 1);
         assert_eq!(count(&server, "DELETE", "uploadId=UP1"), 1);
     }
 }
