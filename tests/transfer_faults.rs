@@ -227,7 +227,11 @@ async fn complete_error_inside_a_200_is_a_retried_failure() {
     assert_eq!(err.s3_code(), Some("InternalError"), "{err:?}");
     assert_eq!(err.upload_id(), Some("UP1"), "{err:?}");
     assert_eq!(err.attempts(), 3, "{err:?}");
-    assert_eq!(count(&server, "POST", "uploadId=UP1"), 3, "Complete sent 3 times");
+    assert_eq!(
+        count(&server, "POST", "uploadId=UP1"),
+        3,
+        "Complete sent 3 times"
+    );
     assert_eq!(count(&server, "DELETE", "uploadId=UP1"), 1);
 }
 
@@ -247,7 +251,11 @@ async fn an_empty_or_truncated_complete_answer_is_a_failure() {
             .from_bytes(body())
             .await
             .unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::InvalidResponse, "{complete:?}: {err:?}");
+        assert_eq!(
+            err.kind(),
+            ErrorKind::InvalidResponse,
+            "{complete:?}: {err:?}"
+        );
         assert_eq!(err.upload_id(), Some("UP1"), "{err:?}");
         assert_eq!(count(&server, "POST", "uploadId=UP1"), 1);
         assert_eq!(count(&server, "DELETE", "uploadId=UP1"), 1);
