@@ -289,8 +289,9 @@ async fn pagination_loops_are_detected() {
     assert!(reqs[0].target.contains("list-type=2"));
 }
 
-/// TEST-PLAN D3 and the upload side of the idle timeout: a body that keeps flowing slowly is
-/// not cut off by the read timeout, however long it takes in total; a stall is.
+/// The idle timeout, both ways: a body that keeps flowing slowly is not cut off by the read
+/// timeout, however long it takes in total; a stall is (a stalled range of a parallel
+/// download, TEST-PLAN D3, is in tests/download_faults.rs).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_timeout_is_an_idle_timeout() {
     // 2 MiB read 64 KiB per 60 ms: about 2 s in total, never idle for 500 ms.

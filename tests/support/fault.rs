@@ -90,6 +90,15 @@ pub(crate) enum Reply {
     },
     /// Reset the connection (SO_LINGER 0) instead of answering, once the request was read.
     ResetBeforeAnswer,
+    /// Send the head (with `headers`) announcing all of `body` and its first `send` bytes, then
+    /// go quiet for `stall` and close.
+    StallAfter {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+        send: usize,
+        stall: Duration,
+    },
     /// Announce the whole body, send its first `send` bytes, then go quiet for `stall`.
     PartialThenStall {
         status: u16,
@@ -313,6 +322,20 @@ async fn serve(
             // byte for byte.
             Reply::ResetBeforeAnswer => {
                 let _ = sock.set_zero_linger();
+                return;
+            }
+            Reply::StallAfter {
+                status,
+                headers,
+                body,
+                send,
+                stall,
+            } => {
+                let _ = sock
+                    .write_all(&head_and_part(status, &headers, &body, send))
+                    .await;
+                let _ = sock.flush().await;
+                tokio::time::sleep(stall).await;
                 return;
             }
             Reply::PartialThenStall {
