@@ -6,7 +6,9 @@
 mod support;
 
 use async_s3::{Client, Credentials, ErrorKind, RetryConfig};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::future::IntoFuture;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use support::fault::{FaultServer, Reply};
 use support::timing::{FixedJitter, RecordingSleep};
@@ -600,28 +602,60 @@ async fn retry_after_is_honoured_within_the_cap() {
     assert_eq!(server.requests().len(), 8);
 }
 
-/// TEST-PLAN S8: an oversized listing stops at the cap with a typed error; an oversized error
-/// body is cut at its cap (see `html_server_errors_are_retried_and_summarized` for the snippet).
-#[tokio::test]
-async fn oversized_bodies_stop_at_a_cap() {
-    let mut huge = b"<ListBucketResult><IsTruncated>false</IsTruncated>".to_vec();
-    huge.extend(std::iter::repeat_n(b' ', 17 << 20));
-    huge.extend_from_slice(b"</ListBucketResult>");
-    let server = FaultServer::start(vec![Reply::new(200, "application/xml", huge)]).await;
-    let err = client(&server)
-        .bucket("bkt")
-        .list_objects()
+/// An endless chunked body: `prefix` and then `fill` forever, with a count of what was sent.
+fn endless(status: u16, prefix: &str, fill: u8) -> (Reply, Arc<AtomicUsize>) {
+    let written = Arc::new(AtomicUsize::new(0));
+    let reply = Reply::Endless {
+        status,
+        headers: vec![("content-type".into(), "application/xml".into())],
+        prefix: prefix.as_bytes().to_vec(),
+        fill,
+        written: written.clone(),
+    };
+    (reply, written)
+}
+
+/// TEST-PLAN S8: bodies that never end, a listing and an error (three attempts, each read up
+/// to its cap: 16 MiB for a listing, 64 KiB for an error), make the call return a typed error
+/// quickly; the server could push only a bounded amount before the client hung up. Without a
+/// cap the call would read until the server's own 256 MiB stop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endless_bodies_stop_at_a_cap() {
+    let (listing, written) = endless(
+        200,
+        "<ListBucketResult><IsTruncated>false</IsTruncated>",
+        b' ',
+    );
+    let server = FaultServer::start(vec![listing]).await;
+    let call = client(&server).bucket("bkt").list_objects().into_future();
+    let err = tokio::time::timeout(Duration::from_secs(20), call)
         .await
+        .expect("the listing call returns")
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidResponse, "{err:?}");
     assert!(err.to_string().contains("cap"), "{err}");
+    let sent = written.load(Ordering::Relaxed);
+    assert!(sent >= 16 << 20, "the cap was reached: {sent}");
+    assert!(
+        sent < 64 << 20,
+        "reading stopped near the cap: {sent} bytes sent"
+    );
 
-    let server = FaultServer::start(vec![Reply::new(500, "text/plain", vec![b'x'; 1 << 20])]).await;
-    let err = client(&server)
-        .bucket("bkt")
-        .get_object("k")
+    let (error, written) = endless(500, "<Error><Code>InternalError</Code><Message>", b'x');
+    let server = FaultServer::start(vec![error]).await;
+    let call = client(&server).bucket("bkt").get_object("k").into_future();
+    let err = tokio::time::timeout(Duration::from_secs(20), call)
         .await
+        .expect("the failing call returns")
         .unwrap_err();
-    assert_eq!(err.status(), Some(500));
-    assert!(err.to_string().len() < 400);
+    assert_eq!(err.status(), Some(500), "{err:?}");
+    assert_eq!(err.kind(), ErrorKind::Service, "{err:?}");
+    assert_eq!(err.attempts(), 3, "retried as any 500");
+    assert_eq!(server.requests().len(), 3);
+    assert!(err.to_string().len() < 400, "{err}");
+    let sent = written.load(Ordering::Relaxed);
+    assert!(
+        sent < 3 * (16 << 20),
+        "reading stopped near the cap: {sent} bytes sent"
+    );
 }

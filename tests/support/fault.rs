@@ -8,6 +8,7 @@
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -98,6 +99,16 @@ pub(crate) enum Reply {
         body: Vec<u8>,
         send: usize,
         stall: Duration,
+    },
+    /// A chunked body that never ends: `prefix`, then 64 KiB chunks of `fill` until the client
+    /// goes away (or [`ENDLESS_CAP`] bytes, so the loop is bounded). `written` counts the body
+    /// bytes the socket accepted.
+    Endless {
+        status: u16,
+        headers: Vec<(String, String)>,
+        prefix: Vec<u8>,
+        fill: u8,
+        written: Arc<AtomicUsize>,
     },
     /// Announce the whole body, send its first `send` bytes, then go quiet for `stall`.
     PartialThenStall {
@@ -338,6 +349,35 @@ async fn serve(
                 tokio::time::sleep(stall).await;
                 return;
             }
+            Reply::Endless {
+                status,
+                headers,
+                prefix,
+                fill,
+                written,
+            } => {
+                let mut head = format!("HTTP/1.1 {status} Scripted\r\n");
+                for (n, v) in &headers {
+                    head.push_str(&format!("{n}: {v}\r\n"));
+                }
+                head.push_str("transfer-encoding: chunked\r\n\r\n");
+                if sock.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let filler = vec![fill; 64 * 1024];
+                let mut chunk = prefix;
+                while written.load(Ordering::Relaxed) < ENDLESS_CAP {
+                    let mut frame = format!("{:x}\r\n", chunk.len()).into_bytes();
+                    frame.extend_from_slice(&chunk);
+                    frame.extend_from_slice(b"\r\n");
+                    if sock.write_all(&frame).await.is_err() {
+                        return;
+                    }
+                    written.fetch_add(chunk.len(), Ordering::Relaxed);
+                    chunk.clone_from(&filler);
+                }
+                return;
+            }
             Reply::PartialThenStall {
                 status,
                 body,
@@ -382,6 +422,9 @@ async fn serve(
         }
     }
 }
+
+/// Where an [`Reply::Endless`] body stops if the client keeps reading.
+pub(crate) const ENDLESS_CAP: usize = 256 << 20;
 
 /// A response head announcing all of `body`, followed by its first `send` bytes.
 fn head_and_part(status: u16, headers: &[(String, String)], body: &[u8], send: usize) -> Vec<u8> {
