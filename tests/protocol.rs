@@ -222,6 +222,103 @@ async fn range_answers_are_checked() {
     assert_eq!(server.requests()[0].header("range"), Some("bytes=0-9"));
 }
 
+/// A raw response: status line, the given header lines, and `body` (no Content-Length added).
+fn raw(status: &str, headers: &[&str], body: &str) -> Reply {
+    let mut out = format!("HTTP/1.1 {status}\r\n");
+    for h in headers {
+        out.push_str(h);
+        out.push_str("\r\n");
+    }
+    out.push_str("\r\n");
+    out.push_str(body);
+    Reply::Raw(out.into_bytes())
+}
+
+/// TEST-PLAN S10: malformed headers are errors, never panics or made-up values: a HEAD whose
+/// `Content-Length` is not a number, a GET whose framing `Content-Length` is not a number, a
+/// `Content-Range` with a non-numeric total or `bytes */5000`.
+#[tokio::test]
+async fn malformed_length_headers_are_errors() {
+    let cases = [
+        (
+            "HEAD",
+            raw("200 OK", &["content-length: 12abc", "etag: \"e\""], ""),
+        ),
+        (
+            "HEAD",
+            raw("200 OK", &["content-length: -1", "etag: \"e\""], ""),
+        ),
+        ("GET", raw("200 OK", &["content-length: ten"], "0123456789")),
+        (
+            "RANGE",
+            raw(
+                "206 Partial Content",
+                &["content-length: 10", "content-range: bytes 0-9/lots"],
+                "0123456789",
+            ),
+        ),
+        (
+            "RANGE",
+            raw(
+                "206 Partial Content",
+                &["content-length: 10", "content-range: bytes */5000"],
+                "0123456789",
+            ),
+        ),
+    ];
+    for (what, reply) in cases {
+        let server = FaultServer::start(vec![reply.clone()]).await;
+        let b = support::fault_client_builder(&server)
+            .retry(RetryConfig::with_max_attempts(1))
+            .build()
+            .unwrap()
+            .bucket("bkt");
+        let err = match what {
+            "HEAD" => b.head_object("k").await.unwrap_err(),
+            "GET" => match b.get_object("k").await {
+                Ok(o) => o.bytes().await.unwrap_err(),
+                Err(e) => e,
+            },
+            _ => b.get_object("k").range(0..10).await.unwrap_err(),
+        };
+        let want = if what == "GET" {
+            // The HTTP layer cannot frame the body at all.
+            ErrorKind::Transport
+        } else {
+            ErrorKind::InvalidResponse
+        };
+        assert_eq!(err.kind(), want, "{reply:?}: {err:?}");
+        assert_eq!(server.requests().len(), 1);
+    }
+}
+
+/// TEST-PLAN S10 (unquoted ETag): an ETag without its quotes is kept exactly as sent, and a
+/// parallel download pins its later ranges to that same value (not a re-quoted one).
+#[tokio::test]
+async fn an_unquoted_etag_is_kept_verbatim() {
+    let object: Vec<u8> = (0..3000u32).map(|i| i as u8).collect();
+    let server = FaultServer::with_handler(move |r, _| {
+        support::fault::serve_range(&object, Some("5d41402abc4b2a76b9719d911017c592"), r)
+    })
+    .await;
+    let b = client(&server).bucket("bkt");
+    let meta = b.head_object("k").await.unwrap();
+    assert_eq!(
+        meta.etag.as_deref(),
+        Some("5d41402abc4b2a76b9719d911017c592")
+    );
+    let got = b.download("k").part_size(1000).to_bytes().await.unwrap();
+    assert_eq!(got.len(), 3000);
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 4);
+    for r in &reqs[2..] {
+        assert_eq!(
+            r.header("if-match"),
+            Some("5d41402abc4b2a76b9719d911017c592")
+        );
+    }
+}
+
 /// TEST-PLAN X2: a redirect to another port is not followed.
 #[tokio::test]
 async fn redirects_are_not_followed() {

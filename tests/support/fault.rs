@@ -71,6 +71,9 @@ pub(crate) enum Reply {
     },
     /// Close the connection without answering.
     Close,
+    /// Write these bytes as they are (a whole response, head included), then close: for
+    /// heads no well-behaved server would send.
+    Raw(Vec<u8>),
     /// Send the head and then nothing for this long.
     Stall(Duration),
     /// Wait, then answer.
@@ -395,6 +398,11 @@ async fn serve(
                 return;
             }
             Reply::Close => return,
+            Reply::Raw(bytes) => {
+                let _ = sock.write_all(&bytes).await;
+                let _ = sock.flush().await;
+                return;
+            }
             Reply::Stall(d) => {
                 let _ = sock
                     .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n")
