@@ -766,8 +766,9 @@ async fn a_reset_mid_range_refetches_only_that_range() {
     assert_eq!(others, 9, "no other range was fetched twice");
 }
 
-/// TEST-PLAN U1: the connection of part 3 is reset before its answer: part 3 is sent again
-/// with identical bytes, and the parts complete in order 1 to 8.
+/// The connection of part 3 is reset after its whole body arrived, before its answer: part 3 is
+/// sent again with identical bytes, and the parts complete in order 1 to 8 (a reset while
+/// the body is still arriving, TEST-PLAN U1, is the next test).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reset_while_sending_a_part_resends_identical_bytes() {
     let normal = mpu_server(ok_part_of, completed(), Reply::new(204, "text/plain", ""));
@@ -795,6 +796,59 @@ async fn a_reset_while_sending_a_part_resends_identical_bytes() {
     assert!(*tries[0] == tries[1][..] && tries[0][..] == data[2 * 5 * MIB..3 * 5 * MIB]);
     let xml = completion_xml(&reqs);
     assert_eq!(completed_part_numbers(&xml), (1..=8).collect::<Vec<_>>());
+}
+
+/// TEST-PLAN U1: the connection of part 3 of 10 is reset while its body is still arriving
+/// (the server reads 1 MiB of 5 and resets): part 3 is sent again with identical bytes, every
+/// other part once, the parts complete in order 1 to 10 and together are the source.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_midway_through_a_part_body_resends_identical_bytes() {
+    let normal = mpu_server(ok_part_of, completed(), Reply::new(204, "text/plain", ""));
+    let server = FaultServer::with_reset_midway(
+        |head, all| {
+            let first_try = !all.iter().any(|x| part_number(x) == Some(3));
+            (head.method == "PUT" && part_number(head) == Some(3) && first_try).then_some(MIB)
+        },
+        normal,
+    )
+    .await;
+    let data: Vec<u8> = (0..10 * 5 * MIB).map(|i| (i % 241) as u8).collect();
+    let out = upload(&client(&server))
+        .from_bytes(data.clone())
+        .await
+        .unwrap();
+    assert_eq!(out.parts, 10);
+    let reqs = server.requests();
+    let tries: Vec<&Vec<u8>> = reqs
+        .iter()
+        .filter(|r| part_number(r) == Some(3))
+        .map(|r| &r.body)
+        .collect();
+    assert_eq!(tries.len(), 2, "part 3 was sent again");
+    assert_eq!(
+        tries[0].len(),
+        MIB,
+        "the reset came while the body was arriving"
+    );
+    let part3 = &data[2 * 5 * MIB..3 * 5 * MIB];
+    assert!(tries[1][..] == *part3, "the retry carries identical bytes");
+    assert!(tries[0][..] == part3[..MIB]);
+    let mut parts: Vec<(u32, &Vec<u8>)> = reqs
+        .iter()
+        .filter(|r| r.body.len() == 5 * MIB)
+        .filter_map(|r| Some((part_number(r)?, &r.body)))
+        .collect();
+    parts.sort_by_key(|(n, _)| *n);
+    let numbers: Vec<u32> = parts.iter().map(|(n, _)| *n).collect();
+    assert_eq!(
+        numbers,
+        (1..=10).collect::<Vec<_>>(),
+        "each part once, in full"
+    );
+    let joined: Vec<u8> = parts.iter().flat_map(|(_, b)| b.iter().copied()).collect();
+    assert!(joined == data, "the parts are the source");
+    let xml = completion_xml(&reqs);
+    assert_eq!(completed_part_numbers(&xml), (1..=10).collect::<Vec<_>>());
 }
 
 /// TEST-PLAN U7: Complete's answer is lost (the body stalls), the retry gets NoSuchUpload: the

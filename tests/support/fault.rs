@@ -169,12 +169,17 @@ enum Script {
 #[derive(Clone, Copy)]
 struct Pace(Option<Duration>);
 
+/// Decides, from a request's head (its body still empty) and the requests so far, whether to
+/// reset the connection after reading only that many bytes of its body.
+type Early = Arc<dyn Fn(&Recorded, &[Recorded]) -> Option<usize> + Send + Sync>;
+
 impl FaultServer {
     /// Starts a server answering with `script`, in order.
     pub(crate) async fn start(script: Vec<Reply>) -> Self {
         Self::launch(
             Script::Queue(Mutex::new(VecDeque::from(script))),
             Pace(None),
+            None,
         )
         .await
     }
@@ -185,17 +190,33 @@ impl FaultServer {
         pause: Duration,
         handler: impl Fn(&Recorded, &[Recorded]) -> Reply + Send + Sync + 'static,
     ) -> Self {
-        Self::launch(Script::Handler(Arc::new(handler)), Pace(Some(pause))).await
+        Self::launch(Script::Handler(Arc::new(handler)), Pace(Some(pause)), None).await
+    }
+
+    /// Like [`with_handler`](Self::with_handler), but first asks `reset_after` about each
+    /// request's head: `Some(n)` reads only `n` bytes of the body (fewer if it is shorter),
+    /// records the request with that partial body and resets the connection (SO_LINGER 0)
+    /// while the client is still sending.
+    pub(crate) async fn with_reset_midway(
+        reset_after: impl Fn(&Recorded, &[Recorded]) -> Option<usize> + Send + Sync + 'static,
+        handler: impl Fn(&Recorded, &[Recorded]) -> Reply + Send + Sync + 'static,
+    ) -> Self {
+        Self::launch(
+            Script::Handler(Arc::new(handler)),
+            Pace(None),
+            Some(Arc::new(reset_after)),
+        )
+        .await
     }
 
     /// Starts a server that answers each request with what `handler` says.
     pub(crate) async fn with_handler(
         handler: impl Fn(&Recorded, &[Recorded]) -> Reply + Send + Sync + 'static,
     ) -> Self {
-        Self::launch(Script::Handler(Arc::new(handler)), Pace(None)).await
+        Self::launch(Script::Handler(Arc::new(handler)), Pace(None), None).await
     }
 
-    async fn launch(script: Script, pace: Pace) -> Self {
+    async fn launch(script: Script, pace: Pace, early: Option<Early>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let log = Arc::new(Mutex::new(Vec::new()));
@@ -207,7 +228,13 @@ impl FaultServer {
                     continue;
                 };
                 let _ = sock.set_nodelay(true);
-                tokio::spawn(serve(sock, log2.clone(), script.clone(), pace));
+                tokio::spawn(serve(
+                    sock,
+                    log2.clone(),
+                    script.clone(),
+                    pace,
+                    early.clone(),
+                ));
             }
         });
         Self { addr, log, task }
@@ -252,6 +279,7 @@ async fn serve(
     log: Arc<Mutex<Vec<Recorded>>>,
     script: Arc<Script>,
     pace: Pace,
+    early: Option<Early>,
 ) {
     let mut buf = Vec::new();
     loop {
@@ -281,6 +309,33 @@ async fn serve(
             .and_then(|(_, v)| v.parse().ok())
             .unwrap_or(0);
         buf.drain(..head_end);
+        if let Some(early) = &early {
+            let head = Recorded {
+                method: method.clone(),
+                target: target.clone(),
+                headers: headers.clone(),
+                body: Vec::new(),
+            };
+            let all = log.lock().expect("log").clone();
+            if let Some(cut) = early(&head, &all) {
+                let cut = cut.min(len);
+                while buf.len() < cut {
+                    let mut chunk = vec![0u8; 65536];
+                    match sock.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                buf.truncate(cut);
+                let partial = Recorded {
+                    body: std::mem::take(&mut buf),
+                    ..head
+                };
+                log.lock().expect("log").push(partial);
+                let _ = sock.set_zero_linger();
+                return;
+            }
+        }
         while buf.len() < len {
             let mut chunk = vec![0u8; 65536];
             match sock.read(&mut chunk).await {
