@@ -641,6 +641,85 @@ async fn unaligned_stream_chunks_are_cut_into_exact_parts() {
     assert!(joined == data);
 }
 
+/// TEST-PLAN U12: a stream of unknown length, generated lazily (40 MiB in 64 KiB chunks, never
+/// held by the test), goes up as multipart with bounded memory: the server holds each part's
+/// answer 40 ms, and at every chunk the stream records how far it has been read ahead of what
+/// the server received; that lead never exceeds `concurrency x part size` plus one chunk.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lazy_stream_is_read_only_as_far_as_the_parts_in_flight() {
+    use futures_util::StreamExt;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    const TOTAL: usize = 40 * MIB;
+    const CHUNK: usize = 64 * 1024;
+    let byte = |i: usize| (i % 251) as u8;
+    let received = Arc::new(AtomicUsize::new(0));
+    let max_lead = Arc::new(AtomicUsize::new(0));
+    let server = FaultServer::with_handler({
+        let received = received.clone();
+        mpu_server(
+            move |n, r| {
+                received.fetch_add(r.body.len(), Ordering::SeqCst);
+                Reply::Delay(Duration::from_millis(40), Box::new(ok_part(n)))
+            },
+            completed(),
+            Reply::new(204, "text/plain", ""),
+        )
+    })
+    .await;
+    let stream = futures_util::stream::unfold(0usize, {
+        let (received, max_lead) = (received.clone(), max_lead.clone());
+        move |produced| {
+            let (received, max_lead) = (received.clone(), max_lead.clone());
+            async move {
+                if produced == TOTAL {
+                    return None;
+                }
+                let len = CHUNK.min(TOTAL - produced);
+                let chunk: Vec<u8> = (produced..produced + len).map(byte).collect();
+                let lead = produced + len - received.load(Ordering::SeqCst);
+                max_lead.fetch_max(lead, Ordering::SeqCst);
+                Some((Ok(bytes::Bytes::from(chunk)), produced + len))
+            }
+        }
+    })
+    .boxed();
+    let out = client(&server)
+        .bucket("bkt")
+        .upload("k")
+        .part_size(5 * MIB as u64)
+        .multipart_threshold(5 * MIB as u64)
+        .concurrency(2)
+        .from_stream(stream)
+        .await
+        .unwrap();
+    assert_eq!(out.size, TOTAL as u64);
+    assert_eq!(out.parts, 8);
+    let lead = max_lead.load(Ordering::SeqCst);
+    assert!(
+        lead <= 2 * 5 * MIB + CHUNK,
+        "read {lead} bytes ahead of the server"
+    );
+    assert!(lead > 5 * MIB, "the window was used: {lead}");
+    let mut parts: Vec<(u32, Vec<u8>)> = server
+        .requests()
+        .into_iter()
+        .filter_map(|r| Some((part_number(&r)?, r.body)))
+        .collect();
+    parts.sort_by_key(|(n, _)| *n);
+    let mut at = 0;
+    for (n, body) in &parts {
+        assert_eq!(body.len(), 5 * MIB, "part {n}");
+        assert!(
+            body.iter().enumerate().all(|(i, b)| *b == byte(at + i)),
+            "part {n}"
+        );
+        at += body.len();
+    }
+    assert_eq!(at, TOTAL);
+}
+
 fn ok_part_of(n: u32, _: &Recorded) -> Reply {
     ok_part(n)
 }
