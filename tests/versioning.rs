@@ -26,31 +26,7 @@ fn signed(rec: &Recorded) {
 }
 
 fn md5_b64(body: &[u8]) -> String {
-    use std::fmt::Write as _;
-    // The base64 of the digest, written out with the standard alphabet.
-    let d = Md5::digest(body);
-    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in d.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                let _ = write!(
-                    out,
-                    "{}",
-                    alphabet[(n >> (18 - 6 * i)) as usize & 63] as char
-                );
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    support::sigcheck::base64(&Md5::digest(body))
 }
 
 #[tokio::test]
