@@ -87,6 +87,7 @@ pub use ops::versioning::{
     BucketVersioning, GetBucketVersioning, ListObjectVersions, PutBucketVersioning, VersionPages,
     VersioningStatus, Versions,
 };
+pub use transfer::{DeletePrefix, DeletePrefixOutput};
 pub use types::{
     DeleteMarkerEntry, MultipartUploadInfo, ObjectVersion, UploadsPage, VersionEntry, VersionsPage,
 };

@@ -13,6 +13,8 @@ mod plan;
 mod pool;
 mod progress;
 mod upload;
+// delete a prefix, abort old uploads (issue 11)
+mod delete_prefix;
 
 #[cfg(feature = "fuzzing")]
 pub(crate) use dir::key_to_relative_path;
@@ -25,3 +27,5 @@ pub use plan::{
 pub(crate) use plan::{UploadPlan, ranges};
 pub use progress::{CancelHandle, Progress};
 pub use upload::{Upload, UploadOutput};
+// delete a prefix, abort old uploads (issue 11)
+pub use delete_prefix::{DeletePrefix, DeletePrefixOutput};
