@@ -82,12 +82,13 @@ pub use types::{
     S3ErrorBody,
 };
 // versioning, tagging, object lock, uploads in progress, presigned POST (issue 11)
+pub use ops::list_uploads::{ListMultipartUploads, UploadPages, Uploads};
 pub use ops::tagging::{MAX_BUCKET_TAGS, MAX_OBJECT_TAGS, Tagging, TaggingOutput};
 pub use ops::versioning::{
     BucketVersioning, GetBucketVersioning, ListObjectVersions, PutBucketVersioning, VersionPages,
     VersioningStatus, Versions,
 };
-pub use transfer::{DeletePrefix, DeletePrefixOutput};
+pub use transfer::{AbortUploadsOlderThan, AbortUploadsOutput, DeletePrefix, DeletePrefixOutput};
 pub use types::{
     DeleteMarkerEntry, MultipartUploadInfo, ObjectVersion, UploadsPage, VersionEntry, VersionsPage,
 };

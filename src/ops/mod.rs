@@ -16,6 +16,7 @@ pub(crate) mod presign;
 pub(crate) mod put_object;
 pub(crate) mod resumable;
 // versioning, tagging, object lock, uploads in progress, presigned POST (issue 11)
+pub(crate) mod list_uploads;
 pub(crate) mod paging;
 pub(crate) mod tagging;
 pub(crate) mod versioning;

@@ -14,6 +14,7 @@ mod pool;
 mod progress;
 mod upload;
 // delete a prefix, abort old uploads (issue 11)
+mod abort_uploads;
 mod delete_prefix;
 
 #[cfg(feature = "fuzzing")]
@@ -28,4 +29,5 @@ pub(crate) use plan::{UploadPlan, ranges};
 pub use progress::{CancelHandle, Progress};
 pub use upload::{Upload, UploadOutput};
 // delete a prefix, abort old uploads (issue 11)
+pub use abort_uploads::{AbortUploadsOlderThan, AbortUploadsOutput};
 pub use delete_prefix::{DeletePrefix, DeletePrefixOutput};
