@@ -83,6 +83,10 @@ pub use types::{
 };
 // versioning, tagging, object lock, uploads in progress, presigned POST (issue 11)
 pub use ops::list_uploads::{ListMultipartUploads, UploadPages, Uploads};
+pub use ops::object_lock::{
+    GetObjectLegalHold, GetObjectRetention, ObjectRetention, PutObjectLegalHold,
+    PutObjectRetention, RetentionMode,
+};
 pub use ops::post_policy::{PresignPost, PresignedPost};
 pub use ops::tagging::{MAX_BUCKET_TAGS, MAX_OBJECT_TAGS, Tagging, TaggingOutput};
 pub use ops::versioning::{

@@ -17,6 +17,7 @@ pub(crate) mod put_object;
 pub(crate) mod resumable;
 // versioning, tagging, object lock, uploads in progress, presigned POST (issue 11)
 pub(crate) mod list_uploads;
+pub(crate) mod object_lock;
 pub(crate) mod paging;
 pub(crate) mod post_policy;
 pub(crate) mod tagging;
