@@ -255,6 +255,14 @@ impl Bucket {
     }
 
     /// Puts `key` under a legal hold (`true`) or lifts it (`false`).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo(bucket: async_s3::Bucket) -> Result<(), async_s3::Error> {
+    /// bucket.put_object_legal_hold("ledger.csv", true).version_id("v1").await?;
+    /// # Ok(()) }
+    /// ```
     pub fn put_object_legal_hold(&self, key: impl Into<String>, on: bool) -> PutObjectLegalHold {
         PutObjectLegalHold {
             inner: self.lock(key.into(), Action::PutLegalHold(on)),

@@ -215,6 +215,14 @@ impl Bucket {
     }
 
     /// Removes every tag of `key`.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo(bucket: async_s3::Bucket) -> Result<(), async_s3::Error> {
+    /// bucket.delete_object_tagging("report.csv").await?;
+    /// # Ok(()) }
+    /// ```
     pub fn delete_object_tagging(&self, key: impl Into<String>) -> Tagging {
         self.tagging(
             Target::Object {
@@ -227,11 +235,28 @@ impl Bucket {
     }
 
     /// Reads the bucket's tags (an empty list when it has none).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo(bucket: async_s3::Bucket) -> Result<(), async_s3::Error> {
+    /// let tags = bucket.get_bucket_tagging().await?.tags;
+    /// println!("{tags:?}");
+    /// # Ok(()) }
+    /// ```
     pub fn get_bucket_tagging(&self) -> Tagging {
         self.tagging(Target::Bucket { version_id: None }, None, false)
     }
 
     /// Replaces the bucket's tags (at most 50).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo(bucket: async_s3::Bucket) -> Result<(), async_s3::Error> {
+    /// bucket.put_bucket_tagging([("cost-center", "42")]).await?;
+    /// # Ok(()) }
+    /// ```
     pub fn put_bucket_tagging<I, K, V>(&self, tags: I) -> Tagging
     where
         I: IntoIterator<Item = (K, V)>,
@@ -242,6 +267,14 @@ impl Bucket {
     }
 
     /// Removes every tag of the bucket.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo(bucket: async_s3::Bucket) -> Result<(), async_s3::Error> {
+    /// bucket.delete_bucket_tagging().await?;
+    /// # Ok(()) }
+    /// ```
     pub fn delete_bucket_tagging(&self) -> Tagging {
         self.tagging(Target::Bucket { version_id: None }, Some(Vec::new()), true)
     }

@@ -108,7 +108,7 @@ impl AbortUploadsOlderThan {
             dry_run: self.dry_run,
         };
         while let Some(u) = uploads.try_next().await? {
-            if !u.initiated.is_some_and(|t| t < cutoff) {
+            if u.initiated.is_none_or(|t| t >= cutoff) {
                 out.kept += 1;
                 continue;
             }
