@@ -200,3 +200,32 @@ async fn bad_policies_are_refused_before_signing() {
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
     }
 }
+
+#[tokio::test]
+async fn session_token_is_a_field_and_a_condition_and_never_printed() {
+    let token = "FwoGZXIvYXdzEXAMPLE-session-token-canary";
+    let client = async_s3::Client::builder()
+        .endpoint("https://s3.eu-west-1.amazonaws.com")
+        .region("eu-west-1")
+        .credentials(async_s3::Credentials::new("AKIDPOST", "secret").with_session_token(token))
+        .build()
+        .unwrap();
+    let p = client
+        .bucket("photos")
+        .presign_post("a.jpg", Duration::from_secs(60))
+        .await
+        .unwrap();
+    // Virtual-hosted style on AWS: the form posts to the bucket's own host.
+    assert_eq!(p.url, "https://photos.s3.eu-west-1.amazonaws.com/");
+    assert_eq!(field(&p, "x-amz-security-token"), token);
+    assert!(field(&p, "x-amz-credential").ends_with("/eu-west-1/s3/aws4_request"));
+    let policy: serde_json::Value =
+        serde_json::from_slice(&base64_decode(field(&p, "policy"))).unwrap();
+    let conditions = policy["conditions"].as_array().unwrap();
+    assert!(conditions.contains(&serde_json::json!({"x-amz-security-token": token})));
+    let date = field(&p, "x-amz-date");
+    let key = SigningKey::derive("secret", &date[..8], "eu-west-1", "s3");
+    assert_eq!(key.sign(field(&p, "policy")), field(&p, "x-amz-signature"));
+    let shown = format!("{p:?}");
+    assert!(!shown.contains(token) && !shown.contains(field(&p, "x-amz-signature")));
+}
