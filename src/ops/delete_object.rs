@@ -24,6 +24,8 @@ pub struct DeleteObject {
     bucket: Bucket,
     key: String,
     version_id: Option<String>,
+    // object lock
+    bypass_governance: bool,
 }
 
 /// What DeleteObject returns.
@@ -53,6 +55,7 @@ impl Bucket {
             bucket: self.clone(),
             key: key.into(),
             version_id: None,
+            bypass_governance: false,
         }
     }
 }
@@ -71,12 +74,24 @@ impl DeleteObject {
         if let Some(v) = &self.version_id {
             req = req.query([("versionId", v.as_str())]);
         }
+        if self.bypass_governance {
+            req = req.header("x-amz-bypass-governance-retention", "true");
+        }
         let resp = self.bucket.execute(req).await?;
         Ok(DeleteObjectOutput {
             version_id: header_string(&resp.headers, "x-amz-version-id"),
             delete_marker: header(&resp.headers, "x-amz-delete-marker") == Some("true"),
             request_id: request_id(&resp.headers),
         })
+    }
+
+    // object lock
+
+    /// Deletes a version locked in governance mode
+    /// (`x-amz-bypass-governance-retention: true`; needs `s3:BypassGovernanceRetention`).
+    pub fn bypass_governance_retention(mut self) -> Self {
+        self.bypass_governance = true;
+        self
     }
 }
 

@@ -26,6 +26,8 @@ pub struct HeadObject {
     key: String,
     conditions: Conditions,
     checksum_mode: bool,
+    // versioning
+    version_id: Option<String>,
 }
 
 impl Bucket {
@@ -45,6 +47,7 @@ impl Bucket {
             key: key.into(),
             conditions: Conditions::default(),
             checksum_mode: false,
+            version_id: None,
         }
     }
 }
@@ -64,6 +67,14 @@ impl HeadObject {
         self
     }
 
+    // versioning
+
+    /// Reads this version rather than the current one (`?versionId=`).
+    pub fn version_id(mut self, v: impl Into<String>) -> Self {
+        self.version_id = Some(v.into());
+        self
+    }
+
     async fn send(self) -> Result<ObjectMeta> {
         let mut req = OpRequest::new("HeadObject", Method::HEAD)
             .bucket(&self.bucket.name)
@@ -71,6 +82,9 @@ impl HeadObject {
         req = self.conditions.apply(req);
         if self.checksum_mode {
             req = req.header("x-amz-checksum-mode", "ENABLED");
+        }
+        if let Some(v) = &self.version_id {
+            req = req.query([("versionId", v.as_str())]);
         }
         let resp = self.bucket.execute(req).await?;
         ObjectMeta::from_headers(&resp.headers)

@@ -108,6 +108,9 @@ pub(crate) struct ObjectHeaders {
     pub(crate) metadata: Vec<(String, String)>,
     pub(crate) storage_class: Option<String>,
     pub(crate) sse: Option<ServerSideEncryption>,
+    // versioning and tagging
+    /// Object tags (`x-amz-tagging`), checked against S3's limits when sent.
+    pub(crate) tags: Option<Vec<(String, String)>>,
 }
 
 impl ObjectHeaders {
@@ -154,6 +157,15 @@ impl ObjectHeaders {
         }
         for (k, v) in &self.metadata {
             out.push(Self::metadata_header(k, v)?);
+        }
+        // versioning and tagging
+        if let Some(tags) = &self.tags
+            && !tags.is_empty()
+        {
+            out.push((
+                "x-amz-tagging".into(),
+                super::tagging::header_value(tags, super::tagging::MAX_OBJECT_TAGS)?,
+            ));
         }
         Ok(out)
     }

@@ -15,6 +15,13 @@ pub(crate) mod multipart;
 pub(crate) mod presign;
 pub(crate) mod put_object;
 pub(crate) mod resumable;
+// versioning, tagging, object lock, uploads in progress, presigned POST (issue 11)
+pub(crate) mod list_uploads;
+pub(crate) mod object_lock;
+pub(crate) mod paging;
+pub(crate) mod post_policy;
+pub(crate) mod tagging;
+pub(crate) mod versioning;
 
 /// Implements `IntoFuture` for a builder with an `async fn send(self) -> Result<Output>`.
 macro_rules! into_future {

@@ -179,6 +179,9 @@ impl CreateMultipartUpload {
             None => upload,
         })
     }
+
+    // versioning and tagging
+    super::tagging::tagging_setter!();
 }
 
 /// Validates an algorithm and kind of multipart checksum, filling in the default kind.

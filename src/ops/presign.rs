@@ -114,6 +114,13 @@ impl Presign {
         self
     }
 
+    // versioning
+
+    /// Addresses this version of the object (`versionId`), for GET, HEAD and DELETE.
+    pub fn version_id(self, v: impl Into<String>) -> Self {
+        self.query("versionId", v)
+    }
+
     async fn send(self) -> Result<PresignedRequest> {
         let op = match self.method {
             Method::GET => "PresignGetObject",

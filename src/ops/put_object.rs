@@ -189,6 +189,9 @@ impl PutObject {
             checksum,
         })
     }
+
+    // versioning and tagging
+    super::tagging::tagging_setter!();
 }
 
 super::into_future!(PutObject => PutObjectOutput);

@@ -13,6 +13,9 @@ mod plan;
 mod pool;
 mod progress;
 mod upload;
+// delete a prefix, abort old uploads (issue 11)
+mod abort_uploads;
+mod delete_prefix;
 
 #[cfg(feature = "fuzzing")]
 pub(crate) use dir::key_to_relative_path;
@@ -25,3 +28,6 @@ pub use plan::{
 pub(crate) use plan::{UploadPlan, ranges};
 pub use progress::{CancelHandle, Progress};
 pub use upload::{Upload, UploadOutput};
+// delete a prefix, abort old uploads (issue 11)
+pub use abort_uploads::{AbortUploadsOlderThan, AbortUploadsOutput};
+pub use delete_prefix::{DeletePrefix, DeletePrefixOutput};

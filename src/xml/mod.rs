@@ -29,6 +29,11 @@ mod reader;
 mod results;
 mod sts;
 mod write;
+// versioning, tagging, uploads in progress (issue 11)
+mod object_lock;
+mod tagging;
+mod uploads;
+mod versioning;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "tests fail loudly")]
@@ -45,3 +50,10 @@ pub(crate) use results::{
 };
 pub(crate) use sts::{parse_assume_role_with_web_identity, parse_sts_error};
 pub(crate) use write::{write_complete_multipart, write_create_bucket, write_delete_objects};
+// versioning, tagging, uploads in progress (issue 11)
+pub(crate) use object_lock::{
+    parse_legal_hold, parse_retention, write_legal_hold, write_retention,
+};
+pub(crate) use tagging::{parse_tagging, write_tagging};
+pub(crate) use uploads::parse_list_uploads;
+pub(crate) use versioning::{parse_list_versions, parse_versioning, write_versioning};
