@@ -329,12 +329,14 @@ mod tests {
             "{text}"
         );
 
-        // A profile that is set up for an unsupported role stops the chain there.
+        // A profile that is set up but cannot work (a role behind MFA, which a library cannot
+        // prompt for) stops the chain there, before anything is sent.
         let aws = home.path().join(".aws");
         std::fs::create_dir_all(&aws).unwrap();
         std::fs::write(
             aws.join("config"),
             "[default]\nrole_arn = arn:aws:iam::123456789012:role/r\nsource_profile = base\n\
+             mfa_serial = arn:aws:iam::123456789012:mfa/me\n\
              [profile base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = S\n",
         )
         .unwrap();

@@ -84,7 +84,7 @@ fn parameters_outside_the_limits_are_invalid_input() {
         },
         RoleRequest {
             duration_seconds: Some(43_201),
-            ..ok.clone()
+            ..ok
         },
     ];
     for case in cases {
