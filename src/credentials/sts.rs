@@ -318,7 +318,20 @@ pub(crate) async fn assume_role(
         ))
         .with_retryable(resp.status >= 500));
     };
-    let code = err.code.as_deref().map(server_text);
+    // What the service says is quoted, but never a secret of the request (a service that
+    // echoes the request's token must not carry it into logs).
+    let redact = |text: &str| {
+        let mut text = text.to_owned();
+        let secret = source.secret_access_key();
+        if !secret.is_empty() {
+            text = text.replace(secret, "** redacted **");
+        }
+        if let Some(token) = source.session_token().filter(|t| !t.is_empty()) {
+            text = text.replace(token, "** redacted **");
+        }
+        server_text(&text)
+    };
+    let code = err.code.as_deref().map(redact);
     let hint = match code.as_deref() {
         Some("ExpiredToken") => "; the source credentials have expired",
         Some("RegionDisabled") => {
@@ -334,7 +347,7 @@ pub(crate) async fn assume_role(
     let request_id = err
         .request_id
         .as_deref()
-        .map(|r| format!(" [request id {}]", server_text(r)))
+        .map(|r| format!(" [request id {}]", redact(r)))
         .unwrap_or_default();
     let retryable = resp.status >= 500
         || matches!(
@@ -346,8 +359,8 @@ pub(crate) async fn assume_role(
         resp.status,
         S3ErrorBody {
             code,
-            message: err.message.as_deref().map(server_text),
-            request_id: err.request_id.as_deref().map(server_text),
+            message: err.message.as_deref().map(redact),
+            request_id: err.request_id.as_deref().map(redact),
             host_id: None,
         },
     )
