@@ -31,6 +31,7 @@ pub(crate) use profile::load_profile_config;
 mod container;
 mod imds;
 mod metadata_http;
+mod sso;
 mod sts;
 #[cfg(test)]
 mod test_server;

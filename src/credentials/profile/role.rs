@@ -9,10 +9,11 @@
 //! source; any other loop is refused. `mfa_serial` is refused: a library cannot prompt.
 
 use super::files::{Loaded, SharedFiles, fail, not_set_up};
-use super::parse::Section;
+use super::parse::{ProfileSet, Section};
 use super::process;
 use crate::credentials::env::Env;
 use crate::credentials::metadata_http::shared_http;
+use crate::credentials::sso::{self, SsoConfig};
 use crate::credentials::sts::{RoleRequest, STS_TIMEOUT, assume_role, sts_endpoint};
 use crate::credentials::{ContainerProvider, Credentials, ImdsProvider, ProvideCredentials};
 use crate::error::{Error, Result};
@@ -29,6 +30,8 @@ pub(super) enum Base<'a> {
     Process(&'a str, &'a str),
     /// `credential_source` of this profile (validated).
     Source(&'a str, CredentialSource),
+    /// IAM Identity Center settings of this profile (validated).
+    Sso(&'a str, SsoConfig),
 }
 
 /// The providers `credential_source` may name.
@@ -75,6 +78,7 @@ impl Plan<'_> {
             Base::Static(p, _) => format!("static keys of profile {p:?}"),
             Base::Process(p, _) => format!("credential_process of profile {p:?}"),
             Base::Source(p, s) => format!("credential_source {s:?} of profile {p:?}"),
+            Base::Sso(p, c) => format!("{} of profile {p:?}", c.describe()),
         });
         parts.join(" <- ")
     }
@@ -250,22 +254,17 @@ pub(super) fn plan<'a>(
                 roles,
             });
         }
-        let sso_session = profile.get("sso_session");
-        if sso_session.is_some() || profile.get("sso_start_url").is_some() {
-            let missing = match sso_session {
-                Some(name) if set.sso_session(name).is_none() => {
-                    format!(" (and its [sso-session {name}] section is missing)")
-                }
-                _ => String::new(),
-            };
-            return Err(fail(
-                start,
-                format_args!(
-                    "{who}uses IAM Identity Center (SSO){via}{missing}, which is not \
-                     supported here: use `aws configure export-credentials --format process` \
-                     as its credential_process"
-                ),
-            ));
+        if profile.get("sso_session").is_some() || profile.get("sso_start_url").is_some() {
+            let config = sso_config(set, profile).map_err(|m| {
+                fail(
+                    start,
+                    format_args!("{who}uses IAM Identity Center (SSO){via}, but {m}"),
+                )
+            })?;
+            return Ok(Plan {
+                base: Base::Sso(current, config),
+                roles,
+            });
         }
         let report = if chain.len() == 1 { not_set_up } else { fail };
         return Err(report(
@@ -278,6 +277,46 @@ pub(super) fn plan<'a>(
             ),
         ));
     }
+}
+
+/// The IAM Identity Center settings of `profile`: the `sso_session` form or the legacy one.
+/// The error says what is missing or inconsistent.
+fn sso_config(set: &ProfileSet, profile: &Section) -> std::result::Result<SsoConfig, String> {
+    let required = |section: &Section, key: &str, place: &str| {
+        section
+            .get(key)
+            .map(str::to_owned)
+            .ok_or_else(|| format!("{place} has no {key}"))
+    };
+    let (session, start_url, region) = match profile.get("sso_session") {
+        Some(name) => {
+            let section = set
+                .sso_session(name)
+                .ok_or_else(|| format!("the [sso-session {name}] section is missing"))?;
+            let place = format!("[sso-session {name}]");
+            let start_url = required(section, "sso_start_url", &place)?;
+            let region = required(section, "sso_region", &place)?;
+            // The CLI refuses a profile that says otherwise than its session.
+            for (key, value) in [("sso_start_url", &start_url), ("sso_region", &region)] {
+                if profile.get(key).is_some_and(|v| v != value) {
+                    return Err(format!("its {key} differs from the one of {place}"));
+                }
+            }
+            (Some(name.to_owned()), start_url, region)
+        }
+        None => (
+            None,
+            required(profile, "sso_start_url", "the profile")?,
+            required(profile, "sso_region", "the profile")?,
+        ),
+    };
+    Ok(SsoConfig {
+        session,
+        start_url,
+        region,
+        account_id: required(profile, "sso_account_id", "the profile")?,
+        role_name: required(profile, "sso_role_name", "the profile")?,
+    })
 }
 
 /// What running a plan needs besides the plan.
@@ -310,6 +349,10 @@ pub(super) async fn run(
             )
             .with_source(e)
         })?,
+        Base::Sso(p, config) => {
+            let http = shared_http(cx.http, STS_TIMEOUT, "ProfileProvider").await?;
+            sso::credentials(cx.env, http, p, &config, SystemTime::now()).await?
+        }
     };
     if plan.roles.is_empty() {
         return Ok(creds);

@@ -278,21 +278,19 @@ async fn a_source_profile_with_keys_uses_them_despite_role_arn() {
 }
 
 #[tokio::test]
-async fn sso_profiles_are_refused_clearly() {
+async fn incomplete_sso_profiles_say_what_is_missing() {
     let s = setup(
         "[profile sso]\nsso_session = corp\nsso_account_id = 1\n\
          [sso-session corp]\nsso_start_url = https://x\n",
         "",
     );
     let m = s.error("sso").await;
-    assert!(
-        m.contains("IAM Identity Center (SSO), which is not supported"),
-        "{m}"
-    );
+    assert!(m.contains("uses IAM Identity Center (SSO)"), "{m}");
+    assert!(m.contains("sso_region"), "{m}");
     let s = setup("[profile sso]\nsso_session = gone\n", "");
     let m = s.error("sso").await;
     assert!(
-        m.contains("(and its [sso-session gone] section is missing)"),
+        m.contains("the [sso-session gone] section is missing"),
         "{m}"
     );
 }
