@@ -45,7 +45,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             &config,
             "[profile demo]\nregion = eu-central-1\n\
              [profile deploy]\nrole_arn = arn:aws:iam::111122223333:role/deploy\n\
-             source_profile = demo\nrole_session_name = example\n",
+             source_profile = demo\nrole_session_name = example\n\
+             [profile sso-dev]\nsso_session = corp\nsso_account_id = 111122223333\n\
+             sso_role_name = ReadOnly\n\
+             [sso-session corp]\nsso_start_url = https://example.awsapps.com/start\n\
+             sso_region = eu-west-1\n",
         )?;
         // What a role profile would do, said without calling STS.
         let deploy = ProfileProvider::new()
@@ -53,6 +57,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .credentials_file(&creds)
             .config_file(&config);
         println!("profile \"deploy\" would use: {}", deploy.describe().await?);
+        let sso = ProfileProvider::new()
+            .profile("sso-dev")
+            .credentials_file(&creds)
+            .config_file(&config);
+        println!("profile \"sso-dev\" would use: {}", sso.describe().await?);
         println!(
             "a demo chain: the environment, then profile \"demo\" in {}",
             creds.display()

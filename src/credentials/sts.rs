@@ -114,8 +114,8 @@ pub(crate) fn sts_endpoint(
     })
 }
 
-/// An https URL, or plain http to this machine only.
-fn check_endpoint(url: &str, who: &str) -> Result<()> {
+/// An https URL, or plain http to this machine only (the request carries a token).
+pub(crate) fn check_endpoint(url: &str, who: &str) -> Result<()> {
     let valid = url.parse::<http::Uri>().is_ok_and(|u| {
         let loopback = u.host().is_some_and(|h| {
             h.eq_ignore_ascii_case("localhost")

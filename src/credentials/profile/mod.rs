@@ -54,11 +54,20 @@ use tokio::sync::OnceCell;
 /// 3. the credentials of its `source_profile`, resolved the same way;
 /// 4. the output of its `credential_process`, run through the shell (`sh -c`, or `cmd /C`
 ///    on Windows) with a 30-second limit, which prints `{"Version": 1, "AccessKeyId": …,
-///    "SecretAccessKey": …, "SessionToken": …, "Expiration": "<RFC 3339>"}`.
+///    "SecretAccessKey": …, "SessionToken": …, "Expiration": "<RFC 3339>"}`;
+/// 5. IAM Identity Center (SSO): `sso_session` (with its `[sso-session]` section's
+///    `sso_start_url` and `sso_region`) or the legacy `sso_start_url` and `sso_region`, with
+///    `sso_account_id` and `sso_role_name`. The token `aws sso login` cached in
+///    `~/.aws/sso/cache/<SHA-1 of the session name, or of the start URL>.json` is exchanged
+///    for the role's credentials at the portal (`GetRoleCredentials`). A session's token that
+///    expires within five minutes is first refreshed with its refresh token (OIDC
+///    `CreateToken`) and the file is written back atomically; a legacy token cannot be
+///    refreshed. A missing, malformed or expired token is an error that says to run
+///    `aws sso login --profile <name>`, and a malformed file is never rewritten.
+///    `AWS_ENDPOINT_URL_SSO` and `AWS_ENDPOINT_URL_SSO_OIDC` replace the region's endpoints.
 ///
 /// A profile reached through `source_profile` that holds static keys uses them even if it
-/// names a role, as in the AWS CLI. A profile with SSO settings is refused with an error
-/// saying so. STS errors keep their code, status and request id
+/// names a role, as in the AWS CLI. STS and SSO errors keep their code, status and request id
 /// ([`Error::s3_code`](crate::Error::s3_code), [`Error::request_id`](crate::Error::request_id)).
 /// [`describe`](Self::describe) says which of these a profile uses without fetching anything.
 ///

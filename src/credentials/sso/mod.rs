@@ -14,39 +14,18 @@
 //! Both need `sso_account_id` and `sso_role_name` in the profile.
 
 mod portal;
+mod shared;
 mod token;
+
+pub(crate) use shared::SsoConfig;
 
 use super::Credentials;
 use super::env::Env;
+use super::metadata_http::server_text;
+use super::sts::check_endpoint;
 use crate::error::Result;
 use crate::transport::simple::SimpleHttp;
 use std::time::SystemTime;
-
-/// What a profile says about IAM Identity Center, checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct SsoConfig {
-    /// The `[sso-session]` name; `None` for the legacy form.
-    pub(crate) session: Option<String>,
-    pub(crate) start_url: String,
-    pub(crate) region: String,
-    pub(crate) account_id: String,
-    pub(crate) role_name: String,
-}
-
-impl SsoConfig {
-    /// `sso` of `role` in account `account` (session `corp` | start URL `…`), for
-    /// descriptions; never a token.
-    pub(crate) fn describe(&self) -> String {
-        let via = match &self.session {
-            Some(s) => format!("sso-session {s:?}"),
-            None => format!("start URL {}", self.start_url),
-        };
-        format!(
-            "sso role {} in account {} ({via})",
-            self.role_name, self.account_id
-        )
-    }
-}
 
 /// Where the SSO calls go: `AWS_ENDPOINT_URL_SSO` and `AWS_ENDPOINT_URL_SSO_OIDC` when set
 /// (tests, private endpoints), else the region's portal and OIDC endpoints.
@@ -56,7 +35,11 @@ pub(crate) struct SsoEndpoints {
 }
 
 impl SsoEndpoints {
-    pub(crate) fn resolve(env: &Env, region: &str) -> Self {
+    /// # Errors
+    ///
+    /// `Credentials` for an override that is not https (plain http only to loopback: the
+    /// requests carry the SSO tokens).
+    pub(crate) fn resolve(env: &Env, region: &str, profile: &str) -> Result<Self> {
         let var = |k: &str| {
             env.var(k)
                 .map(|v| v.trim().trim_end_matches('/').to_owned())
@@ -67,12 +50,24 @@ impl SsoEndpoints {
         } else {
             "amazonaws.com"
         };
-        Self {
-            portal: var("AWS_ENDPOINT_URL_SSO")
-                .unwrap_or_else(|| format!("https://portal.sso.{region}.{suffix}")),
-            oidc: var("AWS_ENDPOINT_URL_SSO_OIDC")
-                .unwrap_or_else(|| format!("https://oidc.{region}.{suffix}")),
+        let who = format!("profile {profile:?}");
+        let valid_region = !region.is_empty()
+            && region
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !valid_region {
+            return Err(crate::error::Error::credentials(format!(
+                "{who}: sso_region {:?} is not a valid region name",
+                server_text(region)
+            )));
         }
+        let portal = var("AWS_ENDPOINT_URL_SSO")
+            .unwrap_or_else(|| format!("https://portal.sso.{region}.{suffix}"));
+        let oidc = var("AWS_ENDPOINT_URL_SSO_OIDC")
+            .unwrap_or_else(|| format!("https://oidc.{region}.{suffix}"));
+        check_endpoint(&portal, &who)?;
+        check_endpoint(&oidc, &who)?;
+        Ok(Self { portal, oidc })
     }
 }
 
@@ -92,15 +87,10 @@ pub(crate) async fn credentials(
     config: &SsoConfig,
     now: SystemTime,
 ) -> Result<Credentials> {
-    let endpoints = SsoEndpoints::resolve(env, &config.region);
+    let endpoints = SsoEndpoints::resolve(env, &config.region, profile)?;
     let file = token::CacheFile::locate(env, config, profile)?;
     let access_token = file.access_token(http, &endpoints.oidc, now).await?;
     portal::role_credentials(http, &endpoints.portal, config, &access_token, profile).await
-}
-
-/// The error suffix every "log in again" case shares.
-pub(crate) fn login_hint(profile: &str) -> String {
-    format!("run `aws sso login --profile {profile}`")
 }
 
 #[cfg(test)]

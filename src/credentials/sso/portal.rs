@@ -3,13 +3,12 @@
 //! `{"roleCredentials": {"accessKeyId", "secretAccessKey", "sessionToken", "expiration"}}`
 //! (expiration in milliseconds since the epoch).
 
-use super::{SsoConfig, login_hint};
+use super::shared::{SsoConfig, service_error};
 use crate::credentials::Credentials;
 use crate::credentials::metadata_http::server_text;
 use crate::error::{Error, Result};
 use crate::signing::encode_query_component;
 use crate::transport::simple::SimpleHttp;
-use crate::types::S3ErrorBody;
 use serde_json::Value;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -70,66 +69,4 @@ pub(super) async fn role_credentials(
     Ok(Credentials::new(id, secret)
         .with_session_token(token)
         .with_expiry(UNIX_EPOCH + Duration::from_millis(millis)))
-}
-
-/// A non-200 answer as an error with the service's code (`x-amzn-errortype`, else the JSON
-/// body's `__type`/`code`), message and request id (`x-amzn-requestid`), never the token.
-pub(super) fn service_error(
-    who: &str,
-    resp: &crate::transport::simple::SimpleResponse,
-    secret: &str,
-    profile: &str,
-) -> Error {
-    let redact = |text: &str| {
-        let text = if secret.is_empty() {
-            text.to_owned()
-        } else {
-            text.replace(secret, "** redacted **")
-        };
-        server_text(&text)
-    };
-    let header = |name: &str| {
-        resp.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(':').next().unwrap_or(v).trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
-    let doc: Option<Value> = serde_json::from_slice(&resp.body).ok();
-    let json = |names: &[&str]| {
-        names.iter().find_map(|n| {
-            doc.as_ref()?
-                .get(*n)
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        })
-    };
-    let code = header("x-amzn-errortype")
-        .or_else(|| json(&["__type", "code", "error"]))
-        .map(|c| redact(c.rsplit('#').next().unwrap_or(&c)));
-    let message = json(&["message", "Message", "error_description"]).map(|m| redact(&m));
-    let request_id = header("x-amzn-requestid").map(|r| redact(&r));
-    let rid = request_id
-        .as_deref()
-        .map(|r| format!(" [request id {r}]"))
-        .unwrap_or_default();
-    let hint = match resp.status {
-        401 => format!(
-            "; the session has expired or was revoked: {}",
-            login_hint(profile)
-        ),
-        403 => "; the user may not use this role in this account".to_owned(),
-        _ => String::new(),
-    };
-    Error::credentials_from_service(
-        format!("{who} was refused{hint}{rid}"),
-        resp.status,
-        S3ErrorBody {
-            code,
-            message,
-            request_id,
-            host_id: None,
-        },
-    )
-    .with_retryable(resp.status == 429 || resp.status >= 500)
 }

@@ -435,3 +435,22 @@ async fn incomplete_settings_name_what_is_missing() {
     }
     assert!(server.requests().is_empty());
 }
+
+/// The tokens never travel over plain http to another host.
+#[tokio::test]
+async fn endpoints_must_be_https_or_loopback() {
+    let server = portal_and_oidc().await;
+    let mut home = Home::new(&server);
+    std::fs::write(home.cache(CORP_FILE), session_token(3600)).unwrap();
+    home.env = home
+        .env
+        .clone()
+        .with("AWS_ENDPOINT_URL_SSO", "http://portal.example");
+    let e = home
+        .provider("dev")
+        .provide_credentials()
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("is not an https URL"), "{e}");
+    assert!(server.requests().is_empty());
+}

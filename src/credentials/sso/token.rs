@@ -7,8 +7,7 @@
 //! atomically (a temporary file in the same directory, renamed over it), keeping every field
 //! it does not change. A file that cannot be read as a token is reported and never rewritten.
 
-use super::portal::service_error;
-use super::{SsoConfig, login_hint};
+use super::shared::{SsoConfig, login_hint, service_error};
 use crate::credentials::env::{Env, home_dir};
 use crate::error::{Error, Result};
 use crate::transport::simple::SimpleHttp;
