@@ -14,7 +14,7 @@ fn sdk_header(r: &Recorded) -> Option<&str> {
     r.header("x-amz-sdk-checksum-algorithm")
 }
 
-/// TEST-PLAN: checksum header pair (PutObject).
+/// Issue 12: checksum header pair (PutObject).
 #[tokio::test]
 async fn put_object_sends_the_checksum_with_its_algorithm() {
     let server = FaultServer::start(vec![
@@ -77,7 +77,7 @@ async fn put_object_sends_the_checksum_with_its_algorithm() {
     );
 }
 
-/// TEST-PLAN: checksum header pair (UploadPart).
+/// Issue 12: checksum header pair (UploadPart).
 #[tokio::test]
 async fn upload_part_sends_the_checksum_with_its_algorithm() {
     let server = FaultServer::with_handler(|r, _| {

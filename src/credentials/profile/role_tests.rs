@@ -71,7 +71,7 @@ fn chain_config() -> String {
     format!("{CHAIN}aws_secret_access_key = {BASE_SECRET}\n")
 }
 
-/// TEST-PLAN: profile chain source_profile -> role -> role.
+/// Issue 12: profile chain source_profile -> role -> role.
 #[tokio::test]
 async fn a_chain_of_roles_assumes_each_with_the_previous_credentials() {
     let server = sts().await;
@@ -125,7 +125,7 @@ async fn a_chain_of_roles_assumes_each_with_the_previous_credentials() {
     assert_eq!(server.requests().len(), 2, "describe sends nothing");
 }
 
-/// TEST-PLAN: credential_source.
+/// Issue 12: credential_source.
 #[tokio::test]
 async fn credential_source_environment_and_the_region_rules() {
     let server = sts().await;

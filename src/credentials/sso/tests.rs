@@ -127,7 +127,7 @@ async fn portal_and_oidc() -> TestServer {
     .await
 }
 
-/// TEST-PLAN: SSO role credentials from a valid cached token.
+/// Issue 12: SSO role credentials from a valid cached token.
 #[tokio::test]
 async fn a_cached_token_gets_role_credentials_from_the_portal() {
     let server = portal_and_oidc().await;
@@ -159,7 +159,7 @@ async fn a_cached_token_gets_role_credentials_from_the_portal() {
     assert_clean(&format!("{p:?} {c:?}"));
 }
 
-/// TEST-PLAN: an expired SSO token refreshed through OIDC and written back atomically.
+/// Issue 12: an expired SSO token refreshed through OIDC and written back atomically.
 #[tokio::test]
 async fn an_expired_token_is_refreshed_and_written_back() {
     let server = portal_and_oidc().await;
@@ -222,7 +222,7 @@ async fn an_expired_token_is_refreshed_and_written_back() {
     assert_eq!(reqs[2].header("x-amz-sso_bearer_token"), Some(NEW_ACCESS));
 }
 
-/// TEST-PLAN: an expired session whose refresh is refused says to log in again and leaves
+/// Issue 12: an expired session whose refresh is refused says to log in again and leaves
 /// the file as it was; a token still valid for a few minutes is used when the refresh fails.
 #[tokio::test]
 async fn a_refused_refresh_says_to_log_in_and_keeps_the_file() {
@@ -270,7 +270,7 @@ async fn a_refused_refresh_says_to_log_in_and_keeps_the_file() {
     assert_eq!(reqs[2].header("x-amz-sso_bearer_token"), Some(ACCESS));
 }
 
-/// TEST-PLAN: an SSO cache file that is missing, malformed or expired without a refresh
+/// Issue 12: an SSO cache file that is missing, malformed or expired without a refresh
 /// token gives a clear error, sends nothing, and is never overwritten.
 #[tokio::test]
 async fn unusable_cache_files_give_clear_errors_and_stay_untouched() {
