@@ -300,3 +300,72 @@ async fn sts_refusals_keep_their_code_and_request_id() {
         "the chain stops at the first refusal"
     );
 }
+
+/// A role whose source is the container endpoint, and a role whose source profile uses IAM
+/// Identity Center: the base credentials come from there, then STS.
+#[tokio::test]
+async fn container_and_sso_sources_feed_the_role() {
+    let server = TestServer::start(|r, _| {
+        if r.target.starts_with("/container") {
+            (
+                200,
+                r#"{"AccessKeyId":"ASIACONTAINER","SecretAccessKey":"CANARY-c","Token":"CANARY-ct","Expiration":"2030-01-02T03:04:05Z"}"#
+                    .to_owned(),
+            )
+        } else if r.target.starts_with("/federation/credentials") {
+            (
+                200,
+                r#"{"roleCredentials":{"accessKeyId":"ASIASSO","secretAccessKey":"CANARY-s","sessionToken":"CANARY-st","expiration":1893553445000}}"#
+                    .to_owned(),
+            )
+        } else {
+            (200, answer(9))
+        }
+    })
+    .await;
+    let (dir, env) = files(
+        "[profile from-container]\nrole_arn = arn:aws:iam::555555555555:role/c\n\
+         credential_source = EcsContainer\n\
+         [profile from-sso]\nrole_arn = arn:aws:iam::555555555555:role/s\nsource_profile = sso\n\
+         [profile sso]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = R\n\
+         [sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n",
+    );
+    let cache = dir.path().join(".aws/sso/cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    // SHA-1 of "corp".
+    std::fs::write(
+        cache.join("ee0bfd2552fbd840c02cc48b6e823320543c450f.json"),
+        r#"{"accessToken":"CANARY-sso-access","expiresAt":"2099-01-01T00:00:00Z"}"#,
+    )
+    .unwrap();
+    let env = env
+        .with("HOME", dir.path().display().to_string())
+        .with(
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            format!("{}/container", server.url()),
+        )
+        .with("AWS_ENDPOINT_URL_SSO", server.url())
+        .with("AWS_ENDPOINT_URL_STS", server.url());
+    for (profile, source_key) in [("from-container", "ASIACONTAINER"), ("from-sso", "ASIASSO")] {
+        let p = ProfileProvider::with_env(Arc::new(env.clone())).profile(profile);
+        assert_eq!(
+            p.provide_credentials().await.unwrap().access_key_id(),
+            "ASIAROLE9"
+        );
+        let reqs = server.requests();
+        let sts = reqs.last().unwrap();
+        assert_eq!(scope(sts).0, source_key, "{profile}");
+        assert_eq!(sts.method, "POST");
+    }
+    assert_eq!(server.requests().len(), 4);
+    let d = ProfileProvider::with_env(Arc::new(env))
+        .profile("from-sso")
+        .describe()
+        .await
+        .unwrap();
+    assert_eq!(
+        d,
+        "profile \"from-sso\": assume-role arn:aws:iam::555555555555:role/s via profile \
+         \"from-sso\" <- sso role R in account 111122223333 (sso-session \"corp\") of profile \"sso\""
+    );
+}
