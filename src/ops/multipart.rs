@@ -361,6 +361,10 @@ impl MultipartUpload {
             .body(body);
         if let Some((alg, value)) = &checksum {
             req = req.header(alg.header_name(), value.clone());
+            // As the AWS SDKs send it: some stores record the checksum only with it.
+            if let Some(name) = alg.amz_name() {
+                req = req.header("x-amz-sdk-checksum-algorithm", name);
+            }
         }
         let resp = self.inner.bucket.execute(req).await.map_err(&ctx)?;
         if let Some((alg, value)) = &checksum {

@@ -21,6 +21,7 @@
     expect(unused_imports, reason = "parsers are wired into ops/ separately")
 )]
 
+mod assume_role;
 mod error;
 mod error_doc;
 mod list;
@@ -39,6 +40,7 @@ mod versioning;
 #[allow(clippy::unwrap_used, reason = "tests fail loudly")]
 mod tests;
 
+pub(crate) use assume_role::parse_assume_role;
 pub(crate) use error::XmlError;
 pub(crate) use error_doc::{is_error_document, parse_error};
 pub(crate) use list::{parse_list_buckets, parse_list_objects_v2};
