@@ -5,6 +5,10 @@
 //! cargo run --example credentials -- --default     # the real default chain of this machine
 //! ```
 //!
+//! For a profile it also says where the profile's credentials come from (static keys, a role
+//! assumed through STS via which profile, `credential_process`, …), read from the files
+//! without contacting anything.
+//!
 //! The default chain asks, in order: the environment, the shared profile files, web identity,
 //! container credentials and, last, the EC2 instance metadata service — which is why the demo
 //! does not walk it unless asked: off EC2 that last step only times out.
@@ -37,7 +41,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "# a demo profile, written by the example\n[demo]\naws_access_key_id = AKIAEXAMPLEDEMO12345\naws_secret_access_key = not-a-real-secret\n",
         )?;
         let config = dir.path().join("config");
-        std::fs::write(&config, "[profile demo]\nregion = eu-central-1\n")?;
+        std::fs::write(
+            &config,
+            "[profile demo]\nregion = eu-central-1\n\
+             [profile deploy]\nrole_arn = arn:aws:iam::111122223333:role/deploy\n\
+             source_profile = demo\nrole_session_name = example\n\
+             [profile sso-dev]\nsso_session = corp\nsso_account_id = 111122223333\n\
+             sso_role_name = ReadOnly\n\
+             [sso-session corp]\nsso_start_url = https://example.awsapps.com/start\n\
+             sso_region = eu-west-1\n",
+        )?;
+        // What a role profile would do, said without calling STS.
+        let deploy = ProfileProvider::new()
+            .profile("deploy")
+            .credentials_file(&creds)
+            .config_file(&config);
+        println!("profile \"deploy\" would use: {}", deploy.describe().await?);
+        let sso = ProfileProvider::new()
+            .profile("sso-dev")
+            .credentials_file(&creds)
+            .config_file(&config);
+        println!("profile \"sso-dev\" would use: {}", sso.describe().await?);
         println!(
             "a demo chain: the environment, then profile \"demo\" in {}",
             creds.display()
@@ -70,6 +94,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .map_or("none".to_owned(), |e| format!("{e:?}")),
             );
             println!("Debug is safe to log: {creds:?}");
+            if provider == "profile" {
+                let profile = if use_default {
+                    ProfileProvider::new()
+                } else {
+                    ProfileProvider::new()
+                        .profile("demo")
+                        .credentials_file(dir.path().join("credentials"))
+                        .config_file(dir.path().join("config"))
+                };
+                match profile.describe().await {
+                    Ok(source) => println!("the profile's source: {source}"),
+                    Err(e) => println!("the profile's source cannot be described: {e}"),
+                }
+            }
         }
         Err(e) => println!("no credentials: {e}"),
     }

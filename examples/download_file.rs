@@ -4,8 +4,10 @@
 //! cargo run --example download_file
 //! ```
 //!
-//! Uses the in-process S3 server (seeded with a 48 MiB object) unless
-//! `AWS_ENDPOINT_URL[_S3]`, keys and `S3_BUCKET` are set; then it downloads `S3_KEY`.
+//! Uses the in-process S3 server (seeded with a 48 MiB object) unless `AWS_ENDPOINT_URL[_S3]`
+//! is set: then the keys, region and `S3_BUCKET` come from the environment as for every
+//! example (see the README), and it downloads `S3_KEY` if set, else a 48 MiB object it
+//! uploads first, `async-s3-examples/big.bin`, and deletes at the end whatever happened.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -17,20 +19,30 @@ mod support;
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (server, bucket) = support::connect("downloads").await?;
-    let key = match (&server, std::env::var("S3_KEY")) {
-        (None, Ok(k)) => k,
-        _ => {
-            let data: Vec<u8> = (0..48u32 << 20).map(|i| (i % 241) as u8).collect();
-            bucket.upload("example/big.bin").from_bytes(data).await?;
-            "example/big.bin".to_owned()
-        }
-    };
+    if let (None, Ok(key)) = (&server, std::env::var("S3_KEY")) {
+        // Someone else's object: only read.
+        return run(&bucket, &key).await;
+    }
+    let result = async {
+        let data: Vec<u8> = (0..48u32 << 20).map(|i| (i % 241) as u8).collect();
+        bucket.upload(SEED).from_bytes(data).await?;
+        run(&bucket, SEED).await
+    }
+    .await;
+    support::remove(&bucket, SEED).await;
+    result
+}
+
+/// The object the example uploads to download it.
+const SEED: &str = "async-s3-examples/big.bin";
+
+async fn run(bucket: &async_s3::Bucket, key: &str) -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let dest = dir.path().join("big.bin");
     println!("downloading {key} to {}", dest.display());
     let started = std::time::Instant::now();
     let out = bucket
-        .download(key.as_str())
+        .download(key)
         .part_size(8 << 20)
         .concurrency(8)
         .on_progress(|p| support::draw_bar(p.transferred, p.total.unwrap_or(0)))

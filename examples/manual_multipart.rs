@@ -4,6 +4,10 @@
 //! ```text
 //! cargo run --example manual_multipart
 //! ```
+//!
+//! Uses the in-process S3 server unless `AWS_ENDPOINT_URL[_S3]` is set (settings as for every
+//! example, see the README). The object it writes, `async-s3-examples/manual.bin`, is deleted
+//! at the end, whatever happened.
 
 #![allow(clippy::print_stdout)]
 
@@ -15,8 +19,17 @@ mod support;
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (_server, bucket) = support::connect("manual").await?;
+    let result = run(&bucket).await;
+    support::remove(&bucket, KEY).await;
+    result
+}
+
+/// The example's own object.
+const KEY: &str = "async-s3-examples/manual.bin";
+
+async fn run(bucket: &async_s3::Bucket) -> Result<(), Box<dyn std::error::Error>> {
     let upload = bucket
-        .create_multipart_upload("example/manual.bin")
+        .create_multipart_upload(KEY)
         .content_type("application/octet-stream")
         .await?;
     println!("created upload {}", upload.upload_id());
@@ -44,7 +57,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("the store lists {} parts", upload.list_parts().await?.len());
     let done = upload.complete().await?;
     println!("completed: etag {}", done.etag.as_deref().unwrap_or("-"));
-    let size = bucket.head_object("example/manual.bin").await?.size;
+    let size = bucket.head_object(KEY).await?.size;
     println!("object size {size} bytes");
     assert_eq!(size, 3 * (5 << 20) + 1000);
     Ok(())

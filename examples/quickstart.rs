@@ -2,9 +2,11 @@
 //! fetch by URL, copy, delete.
 //!
 //! Runs against an S3 server started in this process (s3s-fs on a temp dir), unless
-//! `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL` is set together with `AWS_ACCESS_KEY_ID` and
-//! `AWS_SECRET_ACCESS_KEY`: then the same tour runs there, in the bucket named by `S3_BUCKET`
-//! (which must exist; the tour only adds and removes its own `async-s3-quickstart/` keys).
+//! `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL` is set: then the same tour runs there, with the
+//! keys of `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`, in the region of `AWS_REGION` or
+//! `AWS_DEFAULT_REGION` (default `us-east-1`), in the bucket named by `S3_BUCKET` (which must
+//! exist; the tour only adds and removes its own `async-s3-quickstart/` keys). Every example
+//! reads these settings the same way (`examples/support/mod.rs`).
 //!
 //! ```text
 //! cargo run --example quickstart
@@ -14,6 +16,8 @@
 
 #[path = "../tests/support/s3_server.rs"]
 mod s3_server;
+#[path = "support/mod.rs"]
+mod support;
 
 use async_s3::{Client, Credentials, ListEntry};
 use futures_util::TryStreamExt;
@@ -23,24 +27,14 @@ type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
 #[tokio::main]
 async fn main() -> Res<()> {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL_S3")
-        .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
-        .ok();
-    let has_keys = std::env::var("AWS_ACCESS_KEY_ID").is_ok();
-    let (_server, client, bucket_name, create) = match endpoint {
-        Some(url) if has_keys => {
-            let bucket = std::env::var("S3_BUCKET")
-                .map_err(|_| "set S3_BUCKET to a bucket the tour may write to")?;
-            let region = std::env::var("AWS_REGION")
-                .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
-                .unwrap_or_else(|_| "us-east-1".to_owned());
-            println!("using {url} (region {region}), bucket {bucket}");
-            let client = Client::builder()
-                .endpoint(url)
-                .region(region)
-                .credentials(Credentials::from_env()?)
-                .build()?;
-            (None, client, bucket, false)
+    let (_server, client, bucket_name, create) = match support::real_target()? {
+        Some(target) => {
+            println!(
+                "using {} (region {}), bucket {}",
+                target.url, target.region, target.bucket
+            );
+            let client = support::real_client(&target)?;
+            (None, client, target.bucket, false)
         }
         _ => {
             let server = s3_server::S3Server::start().await?;

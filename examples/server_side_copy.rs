@@ -6,10 +6,11 @@
 //! cargo run --example server_side_copy
 //! ```
 //!
-//! Uses the in-process S3 server unless `AWS_ENDPOINT_URL[_S3]`, keys and `S3_BUCKET` are set
-//! (then it writes and deletes keys under `example/server_side_copy/` in that bucket). The
-//! threshold is lowered to 8 MiB so that a 20 MiB object shows the multipart path; the
-//! default is 5 GiB, the most one CopyObject copies.
+//! Uses the in-process S3 server unless `AWS_ENDPOINT_URL[_S3]` is set: then the keys, region
+//! and `S3_BUCKET` come from the environment as for every example (see the README). The
+//! objects it writes, under `async-s3-examples/server_side_copy/`, are deleted at the end,
+//! whatever happened. The threshold is lowered to 8 MiB so that a 20 MiB object shows the
+//! multipart path; the default is 5 GiB, the most one CopyObject copies.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -20,7 +21,7 @@ mod support;
 
 use sha2::{Digest, Sha256};
 
-const PREFIX: &str = "example/server_side_copy/";
+const PREFIX: &str = "async-s3-examples/server_side_copy/";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -28,7 +29,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let result = run(&bucket).await;
     // Remove what was written, whatever happened.
     for key in ["small", "small-copy", "big", "big-copy", "big-replaced"] {
-        let _ = bucket.delete_object(format!("{PREFIX}{key}")).await;
+        support::remove(&bucket, &format!("{PREFIX}{key}")).await;
     }
     result
 }

@@ -5,7 +5,9 @@
 //! cargo run --example upload_file -- my.bin     # your file
 //! ```
 //!
-//! Uses the in-process S3 server unless `AWS_ENDPOINT_URL[_S3]`, keys and `S3_BUCKET` are set.
+//! Uses the in-process S3 server unless `AWS_ENDPOINT_URL[_S3]` is set: then the keys, region
+//! and `S3_BUCKET` come from the environment as for every example (see the README). The
+//! object it writes, `async-s3-examples/upload.bin`, is deleted at the end, whatever happened.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -19,6 +21,15 @@ use std::io::Write;
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (_server, bucket) = support::connect("uploads").await?;
+    let result = run(&bucket).await;
+    support::remove(&bucket, KEY).await;
+    result
+}
+
+/// The example's own object.
+const KEY: &str = "async-s3-examples/upload.bin";
+
+async fn run(bucket: &async_s3::Bucket) -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let path = match std::env::args().nth(1) {
         Some(p) => std::path::PathBuf::from(p),
@@ -37,7 +48,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let started = std::time::Instant::now();
     let out = bucket
-        .upload("example/upload.bin")
+        .upload(KEY)
         .part_size(8 << 20)
         .concurrency(8)
         .on_progress(move |p| support::draw_bar(p.transferred, p.total.unwrap_or(size)))
@@ -52,7 +63,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         out.etag.as_deref().unwrap_or("-"),
         out.size as f64 / secs / 1048576.0
     );
-    let head = bucket.head_object("example/upload.bin").await?;
+    let head = bucket.head_object(KEY).await?;
     assert_eq!(head.size, size);
     std::io::stdout().flush()?;
     Ok(())

@@ -158,6 +158,20 @@ impl Error {
         e
     }
 
+    /// A credentials error a service answered (STS, the SSO portal, OIDC): kind
+    /// `Credentials`, with the status, the service's error code, message and request id, so
+    /// [`s3_code`](Self::s3_code) and [`request_id`](Self::request_id) report them.
+    pub(crate) fn credentials_from_service(
+        message: impl Into<String>,
+        status: u16,
+        body: S3ErrorBody,
+    ) -> Self {
+        let mut e = Self::credentials(message);
+        e.inner.status = Some(status);
+        e.inner.s3 = Some(body);
+        e
+    }
+
     pub(crate) fn is_not_configured(&self) -> bool {
         self.inner.not_configured
     }

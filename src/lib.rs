@@ -89,6 +89,22 @@ pub use types::{
     BucketInfo, DeleteObjectError, DeletedObject, ListEntry, ListPage, ObjectInfo, PartInfo,
     S3ErrorBody,
 };
+// versioning, tagging, object lock, uploads in progress, presigned POST (issue 11)
+pub use ops::list_uploads::{ListMultipartUploads, UploadPages, Uploads};
+pub use ops::object_lock::{
+    GetObjectLegalHold, GetObjectRetention, ObjectRetention, PutObjectLegalHold,
+    PutObjectRetention, RetentionMode,
+};
+pub use ops::post_policy::{PresignPost, PresignedPost};
+pub use ops::tagging::{MAX_BUCKET_TAGS, MAX_OBJECT_TAGS, Tagging, TaggingOutput};
+pub use ops::versioning::{
+    BucketVersioning, GetBucketVersioning, ListObjectVersions, PutBucketVersioning, VersionPages,
+    VersioningStatus, Versions,
+};
+pub use transfer::{AbortUploadsOlderThan, AbortUploadsOutput, DeletePrefix, DeletePrefixOutput};
+pub use types::{
+    DeleteMarkerEntry, MultipartUploadInfo, ObjectVersion, UploadsPage, VersionEntry, VersionsPage,
+};
 
 /// The README's examples, compiled as doctests.
 #[cfg(doctest)]

@@ -65,6 +65,12 @@ pub struct DeletedObject {
     pub key: String,
     /// The version id, for versioned buckets.
     pub version_id: Option<String>,
+    // versioning (issue 11)
+    /// Whether the delete created a delete marker (or removed one, when a marker's version
+    /// id was named).
+    pub delete_marker: bool,
+    /// The version id of that delete marker.
+    pub delete_marker_version_id: Option<String>,
 }
 
 /// A key that DeleteObjects failed to remove, with the reason the server gave.
@@ -140,4 +146,98 @@ impl PartInfo {
         self.size = size;
         self
     }
+}
+
+// versioning and uploads in progress (issue 11)
+
+/// One version of an object, as ListObjectVersions reports it (`<Version>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ObjectVersion {
+    /// The object key, decoded when the listing used `encoding-type=url`.
+    pub key: String,
+    /// The version id (`null` for an object written before versioning was enabled).
+    pub version_id: String,
+    /// Whether this is the current version of the key.
+    pub is_latest: bool,
+    /// Size in bytes.
+    pub size: u64,
+    /// When this version was written.
+    pub last_modified: Option<SystemTime>,
+    /// The entity tag, quotes included.
+    pub etag: Option<String>,
+    /// The storage class, e.g. `STANDARD`.
+    pub storage_class: Option<String>,
+}
+
+/// A delete marker, as ListObjectVersions reports it (`<DeleteMarker>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeleteMarkerEntry {
+    /// The key the marker hides.
+    pub key: String,
+    /// The marker's own version id.
+    pub version_id: String,
+    /// Whether the marker is the current version of the key (the key then reads as deleted).
+    pub is_latest: bool,
+    /// When the marker was created.
+    pub last_modified: Option<SystemTime>,
+}
+
+/// One entry of a ListObjectVersions listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum VersionEntry {
+    /// A version of an object.
+    Version(ObjectVersion),
+    /// A delete marker.
+    DeleteMarker(DeleteMarkerEntry),
+    /// A common prefix, when a delimiter was given.
+    Prefix(String),
+}
+
+/// One page of a ListObjectVersions response.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct VersionsPage {
+    /// Versions and delete markers in the server's order (by key, then newest first).
+    pub entries: Vec<VersionEntry>,
+    /// The common prefixes on this page.
+    pub common_prefixes: Vec<String>,
+    /// Whether more pages follow.
+    pub is_truncated: bool,
+    /// The `key-marker` that asks for the next page.
+    pub next_key_marker: Option<String>,
+    /// The `version-id-marker` that asks for the next page.
+    pub next_version_id_marker: Option<String>,
+}
+
+/// A multipart upload in progress, as ListMultipartUploads reports it (`<Upload>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MultipartUploadInfo {
+    /// The key the upload writes to, decoded when the listing used `encoding-type=url`.
+    pub key: String,
+    /// The upload id.
+    pub upload_id: String,
+    /// When the upload was created.
+    pub initiated: Option<SystemTime>,
+    /// The storage class the object will have.
+    pub storage_class: Option<String>,
+}
+
+/// One page of a ListMultipartUploads response.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct UploadsPage {
+    /// The uploads on this page, in the server's order (by key, then by time).
+    pub uploads: Vec<MultipartUploadInfo>,
+    /// The common prefixes on this page, when a delimiter was given.
+    pub common_prefixes: Vec<String>,
+    /// Whether more pages follow.
+    pub is_truncated: bool,
+    /// The `key-marker` that asks for the next page.
+    pub next_key_marker: Option<String>,
+    /// The `upload-id-marker` that asks for the next page.
+    pub next_upload_id_marker: Option<String>,
 }

@@ -49,6 +49,28 @@ async fn every_public_future_can_be_spawned() {
     spawnable(b.download("k").to_bytes());
     spawnable(b.download("k").to_path("/nonexistent"));
     spawnable(b.download("k").to_stream());
+    // versioning, tagging, object lock, uploads in progress, presigned POST, delete_prefix
+    fn sendable<T: Send + 'static>(_: T) {}
+    spawnable(b.get_bucket_versioning().into_future());
+    spawnable(
+        b.put_bucket_versioning(async_s3::VersioningStatus::Enabled)
+            .into_future(),
+    );
+    spawnable(b.list_object_versions().into_future());
+    sendable(b.list_object_versions().into_stream());
+    sendable(b.list_object_versions().into_pages());
+    spawnable(b.get_object_tagging("k").into_future());
+    spawnable(b.put_bucket_tagging([("a", "b")]).into_future());
+    spawnable(b.get_object_retention("k").into_future());
+    spawnable(b.put_object_legal_hold("k", true).into_future());
+    spawnable(b.list_multipart_uploads().into_future());
+    sendable(b.list_multipart_uploads().into_stream());
+    spawnable(
+        b.abort_uploads_older_than(Duration::from_secs(1))
+            .into_future(),
+    );
+    spawnable(b.delete_prefix("p/").into_future());
+    spawnable(b.presign_post("k", Duration::from_secs(1)).into_future());
     // issue 11 part B
     spawnable(b.copy("a", "b").into_future());
     let upload = b.multipart_upload("k", "UP1");

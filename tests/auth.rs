@@ -1,4 +1,4 @@
-//! Authentication failures map to typed errors and never leak secrets (TEST-PLAN R3, X1).
+//! Authentication failures map to typed errors and never leak secrets (test plan rows R3, X1).
 
 #![allow(clippy::unwrap_used)]
 

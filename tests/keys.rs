@@ -1,5 +1,5 @@
 //! Tricky keys and query values against the in-process S3 server, which checks every
-//! signature (TEST-PLAN S3, S4).
+//! signature (test plan rows S3, S4).
 
 #![allow(clippy::unwrap_used)]
 
@@ -8,6 +8,7 @@ mod support;
 use async_s3::{ErrorKind, ListEntry};
 use futures_util::TryStreamExt;
 use support::env;
+use support::fault::{FaultServer, Reply};
 
 /// The longest key s3s-fs can store: it names a metadata file after the base64 of the key,
 /// and file names stop at 255 bytes. The 1024-byte limit itself is checked without a server
@@ -138,5 +139,56 @@ async fn query_values_with_every_printable_ascii_character_are_signed_right() {
     match e.bucket.list_objects().continuation_token("a+b/c==").await {
         Ok(_) => {}
         Err(err) => assert_ne!(err.kind(), ErrorKind::AccessDenied, "{err:?}"),
+    }
+}
+
+/// SigV4's encoding of a query value: unreserved bytes as they are, every other byte `%XX`.
+fn sigv4_encoded(raw: &str) -> String {
+    raw.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// TEST-PLAN S4 (what goes on the wire): a continuation token with `+`, `/` and `=`, and a
+/// prefix of every printable ASCII character, are sent encoded exactly once, byte for byte as
+/// SigV4 encodes them (the signature over them is checked by the test above).
+#[tokio::test]
+async fn continuation_tokens_and_printable_values_go_out_encoded_exactly() {
+    let empty = "<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>";
+    let server = FaultServer::start(vec![Reply::new(200, "application/xml", empty)]).await;
+    let bucket = support::fault_client_builder(&server)
+        .build()
+        .unwrap()
+        .bucket("bkt");
+    let token = "1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=+a==";
+    bucket
+        .list_objects()
+        .continuation_token(token)
+        .await
+        .unwrap();
+    let printable: String = (0x20u8..0x7f).map(char::from).collect();
+    bucket
+        .list_objects()
+        .prefix(printable.as_str())
+        .await
+        .unwrap();
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2);
+    for (req, name, raw) in [
+        (&reqs[0], "continuation-token", token),
+        (&reqs[1], "prefix", printable.as_str()),
+    ] {
+        let (path, query) = req.target.split_once('?').unwrap();
+        assert_eq!(path, "/bkt");
+        let sent: Vec<&str> = query
+            .split('&')
+            .filter_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+            .collect();
+        assert_eq!(sent, [sigv4_encoded(raw)], "{}", req.target);
     }
 }

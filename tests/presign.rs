@@ -1,5 +1,5 @@
 //! Presigned URLs fetched with a plain HTTP client against the in-process server
-//! (TEST-PLAN S6 for expiry).
+//! (test plan row S6 for expiry).
 
 #![allow(clippy::unwrap_used)]
 

@@ -6,7 +6,9 @@
 mod support;
 
 use async_s3::{Client, Credentials, ErrorKind, RetryConfig};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::future::IntoFuture;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use support::fault::{FaultServer, Reply};
 use support::timing::{FixedJitter, RecordingSleep};
@@ -220,6 +222,103 @@ async fn range_answers_are_checked() {
     assert_eq!(server.requests()[0].header("range"), Some("bytes=0-9"));
 }
 
+/// A raw response: status line, the given header lines, and `body` (no Content-Length added).
+fn raw(status: &str, headers: &[&str], body: &str) -> Reply {
+    let mut out = format!("HTTP/1.1 {status}\r\n");
+    for h in headers {
+        out.push_str(h);
+        out.push_str("\r\n");
+    }
+    out.push_str("\r\n");
+    out.push_str(body);
+    Reply::Raw(out.into_bytes())
+}
+
+/// TEST-PLAN S10: malformed headers are errors, never panics or made-up values: a HEAD whose
+/// `Content-Length` is not a number, a GET whose framing `Content-Length` is not a number, a
+/// `Content-Range` with a non-numeric total or `bytes */5000`.
+#[tokio::test]
+async fn malformed_length_headers_are_errors() {
+    let cases = [
+        (
+            "HEAD",
+            raw("200 OK", &["content-length: 12abc", "etag: \"e\""], ""),
+        ),
+        (
+            "HEAD",
+            raw("200 OK", &["content-length: -1", "etag: \"e\""], ""),
+        ),
+        ("GET", raw("200 OK", &["content-length: ten"], "0123456789")),
+        (
+            "RANGE",
+            raw(
+                "206 Partial Content",
+                &["content-length: 10", "content-range: bytes 0-9/lots"],
+                "0123456789",
+            ),
+        ),
+        (
+            "RANGE",
+            raw(
+                "206 Partial Content",
+                &["content-length: 10", "content-range: bytes */5000"],
+                "0123456789",
+            ),
+        ),
+    ];
+    for (what, reply) in cases {
+        let server = FaultServer::start(vec![reply.clone()]).await;
+        let b = support::fault_client_builder(&server)
+            .retry(RetryConfig::with_max_attempts(1))
+            .build()
+            .unwrap()
+            .bucket("bkt");
+        let err = match what {
+            "HEAD" => b.head_object("k").await.unwrap_err(),
+            "GET" => match b.get_object("k").await {
+                Ok(o) => o.bytes().await.unwrap_err(),
+                Err(e) => e,
+            },
+            _ => b.get_object("k").range(0..10).await.unwrap_err(),
+        };
+        let want = if what == "GET" {
+            // The HTTP layer cannot frame the body at all.
+            ErrorKind::Transport
+        } else {
+            ErrorKind::InvalidResponse
+        };
+        assert_eq!(err.kind(), want, "{reply:?}: {err:?}");
+        assert_eq!(server.requests().len(), 1);
+    }
+}
+
+/// TEST-PLAN S10 (unquoted ETag): an ETag without its quotes is kept exactly as sent, and a
+/// parallel download pins its later ranges to that same value (not a re-quoted one).
+#[tokio::test]
+async fn an_unquoted_etag_is_kept_verbatim() {
+    let object: Vec<u8> = (0..3000u32).map(|i| i as u8).collect();
+    let server = FaultServer::with_handler(move |r, _| {
+        support::fault::serve_range(&object, Some("5d41402abc4b2a76b9719d911017c592"), r)
+    })
+    .await;
+    let b = client(&server).bucket("bkt");
+    let meta = b.head_object("k").await.unwrap();
+    assert_eq!(
+        meta.etag.as_deref(),
+        Some("5d41402abc4b2a76b9719d911017c592")
+    );
+    let got = b.download("k").part_size(1000).to_bytes().await.unwrap();
+    assert_eq!(got.len(), 3000);
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 4);
+    for r in &reqs[2..] {
+        assert_eq!(
+            r.header("if-match"),
+            Some("5d41402abc4b2a76b9719d911017c592")
+        );
+    }
+}
+
 /// TEST-PLAN X2: a redirect to another port is not followed.
 #[tokio::test]
 async fn redirects_are_not_followed() {
@@ -289,8 +388,9 @@ async fn pagination_loops_are_detected() {
     assert!(reqs[0].target.contains("list-type=2"));
 }
 
-/// TEST-PLAN D3 and the upload side of the idle timeout: a body that keeps flowing slowly is
-/// not cut off by the read timeout, however long it takes in total; a stall is.
+/// The idle timeout, both ways: a body that keeps flowing slowly is not cut off by the read
+/// timeout, however long it takes in total; a stall is (a stalled range of a parallel
+/// download, TEST-PLAN D3, is in tests/download_faults.rs).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_timeout_is_an_idle_timeout() {
     // 2 MiB read 64 KiB per 60 ms: about 2 s in total, never idle for 500 ms.
@@ -599,28 +699,60 @@ async fn retry_after_is_honoured_within_the_cap() {
     assert_eq!(server.requests().len(), 8);
 }
 
-/// TEST-PLAN S8: an oversized listing stops at the cap with a typed error; an oversized error
-/// body is cut at its cap (see `html_server_errors_are_retried_and_summarized` for the snippet).
-#[tokio::test]
-async fn oversized_bodies_stop_at_a_cap() {
-    let mut huge = b"<ListBucketResult><IsTruncated>false</IsTruncated>".to_vec();
-    huge.extend(std::iter::repeat_n(b' ', 17 << 20));
-    huge.extend_from_slice(b"</ListBucketResult>");
-    let server = FaultServer::start(vec![Reply::new(200, "application/xml", huge)]).await;
-    let err = client(&server)
-        .bucket("bkt")
-        .list_objects()
+/// An endless chunked body: `prefix` and then `fill` forever, with a count of what was sent.
+fn endless(status: u16, prefix: &str, fill: u8) -> (Reply, Arc<AtomicUsize>) {
+    let written = Arc::new(AtomicUsize::new(0));
+    let reply = Reply::Endless {
+        status,
+        headers: vec![("content-type".into(), "application/xml".into())],
+        prefix: prefix.as_bytes().to_vec(),
+        fill,
+        written: written.clone(),
+    };
+    (reply, written)
+}
+
+/// TEST-PLAN S8: bodies that never end, a listing and an error (three attempts, each read up
+/// to its cap: 16 MiB for a listing, 64 KiB for an error), make the call return a typed error
+/// quickly; the server could push only a bounded amount before the client hung up. Without a
+/// cap the call would read until the server's own 256 MiB stop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endless_bodies_stop_at_a_cap() {
+    let (listing, written) = endless(
+        200,
+        "<ListBucketResult><IsTruncated>false</IsTruncated>",
+        b' ',
+    );
+    let server = FaultServer::start(vec![listing]).await;
+    let call = client(&server).bucket("bkt").list_objects().into_future();
+    let err = tokio::time::timeout(Duration::from_secs(20), call)
         .await
+        .expect("the listing call returns")
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidResponse, "{err:?}");
     assert!(err.to_string().contains("cap"), "{err}");
+    let sent = written.load(Ordering::Relaxed);
+    assert!(sent >= 16 << 20, "the cap was reached: {sent}");
+    assert!(
+        sent < 64 << 20,
+        "reading stopped near the cap: {sent} bytes sent"
+    );
 
-    let server = FaultServer::start(vec![Reply::new(500, "text/plain", vec![b'x'; 1 << 20])]).await;
-    let err = client(&server)
-        .bucket("bkt")
-        .get_object("k")
+    let (error, written) = endless(500, "<Error><Code>InternalError</Code><Message>", b'x');
+    let server = FaultServer::start(vec![error]).await;
+    let call = client(&server).bucket("bkt").get_object("k").into_future();
+    let err = tokio::time::timeout(Duration::from_secs(20), call)
         .await
+        .expect("the failing call returns")
         .unwrap_err();
-    assert_eq!(err.status(), Some(500));
-    assert!(err.to_string().len() < 400);
+    assert_eq!(err.status(), Some(500), "{err:?}");
+    assert_eq!(err.kind(), ErrorKind::Service, "{err:?}");
+    assert_eq!(err.attempts(), 3, "retried as any 500");
+    assert_eq!(server.requests().len(), 3);
+    assert!(err.to_string().len() < 400, "{err}");
+    let sent = written.load(Ordering::Relaxed);
+    assert!(
+        sent < 3 * (16 << 20),
+        "reading stopped near the cap: {sent} bytes sent"
+    );
 }

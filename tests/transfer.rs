@@ -227,7 +227,8 @@ async fn small_and_empty_objects_download_in_one_request() {
     );
 }
 
-/// TEST-PLAN D11 (a failed download leaves nothing): missing key, unwritable destination.
+/// A failed download leaves nothing: a missing key, a destination whose parent is missing (a
+/// failure midway and a failing rename, TEST-PLAN D11, are in tests/download_faults.rs).
 #[tokio::test]
 async fn failed_downloads_leave_no_file() {
     let e = env("fail").await;

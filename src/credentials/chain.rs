@@ -63,7 +63,7 @@ impl ProvideCredentials for EnvironmentProvider {
 ///
 /// 1. the environment ([`EnvironmentProvider`]);
 /// 2. the shared files' profile ([`ProfileProvider`](super::ProfileProvider): static keys,
-///    `source_profile`, `credential_process`);
+///    `source_profile`, `credential_process`, roles through STS, IAM Identity Center);
 /// 3. web identity ([`WebIdentityProvider`](super::WebIdentityProvider):
 ///    `AWS_WEB_IDENTITY_TOKEN_FILE` + `AWS_ROLE_ARN` through STS);
 /// 4. container credentials ([`ContainerProvider`](super::ContainerProvider));
@@ -71,8 +71,8 @@ impl ProvideCredentials for EnvironmentProvider {
 ///
 /// The first provider that yields credentials wins. A provider that is not set up at all (no
 /// variables, no files, no such profile) passes to the next; a provider that is set up but
-/// fails (STS refuses the token, `credential_process` exits with an error, a profile asks for an
-/// unsupported role) stops the chain with its error, so a broken configuration never falls
+/// fails (STS refuses the token, `credential_process` exits with an error, a role profile needs
+/// MFA, an SSO session has expired) stops the chain with its error, so a broken configuration never falls
 /// through silently to, say, the instance's role. When none answers, the error lists every
 /// provider with the reason it gave (never a secret). Wrap the chain in a
 /// [`CachedProvider`](super::CachedProvider) (as [`ClientBuilder::load_env`](crate::ClientBuilder::load_env)
@@ -329,12 +329,14 @@ mod tests {
             "{text}"
         );
 
-        // A profile that is set up for an unsupported role stops the chain there.
+        // A profile that is set up but cannot work (a role behind MFA, which a library cannot
+        // prompt for) stops the chain there, before anything is sent.
         let aws = home.path().join(".aws");
         std::fs::create_dir_all(&aws).unwrap();
         std::fs::write(
             aws.join("config"),
             "[default]\nrole_arn = arn:aws:iam::123456789012:role/r\nsource_profile = base\n\
+             mfa_serial = arn:aws:iam::123456789012:mfa/me\n\
              [profile base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = S\n",
         )
         .unwrap();

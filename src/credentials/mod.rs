@@ -31,9 +31,12 @@ pub(crate) use profile::load_profile_config;
 mod container;
 mod imds;
 mod metadata_http;
+mod sso;
+mod sts;
 #[cfg(test)]
 mod test_server;
 mod web_identity;
 pub use container::ContainerProvider;
 pub use imds::{ImdsProvider, ImdsProviderBuilder};
+pub use sts::AssumeRoleProvider;
 pub use web_identity::WebIdentityProvider;

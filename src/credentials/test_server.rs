@@ -26,7 +26,7 @@ impl Request {
     }
 }
 
-type Handler = dyn Fn(&Request, usize) -> (u16, String) + Send + Sync;
+type Handler = dyn Fn(&Request, usize) -> (u16, Vec<(String, String)>, String) + Send + Sync;
 
 /// A running server; stops when dropped.
 pub(crate) struct TestServer {
@@ -39,6 +39,20 @@ impl TestServer {
     /// Answers each request with `handler(request, index)` → (status, body).
     pub(crate) async fn start(
         handler: impl Fn(&Request, usize) -> (u16, String) + Send + Sync + 'static,
+    ) -> Self {
+        Self::with_headers(move |r, i| {
+            let (status, body) = handler(r, i);
+            (status, Vec::new(), body)
+        })
+        .await
+    }
+
+    /// Answers each request with `handler(request, index)` → (status, extra headers, body).
+    pub(crate) async fn with_headers(
+        handler: impl Fn(&Request, usize) -> (u16, Vec<(String, String)>, String)
+        + Send
+        + Sync
+        + 'static,
     ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -57,12 +71,15 @@ impl TestServer {
                         log.push(req.clone());
                         log.len() - 1
                     };
-                    let (status, body) = handler(&req, index);
-                    let head = format!(
-                        "HTTP/1.1 {status} Test\r\ncontent-length: {}\r\n\
-                         connection: close\r\n\r\n",
+                    let (status, extra, body) = handler(&req, index);
+                    let mut head = format!(
+                        "HTTP/1.1 {status} Test\r\ncontent-length: {}\r\nconnection: close\r\n",
                         body.len()
                     );
+                    for (n, v) in extra {
+                        head.push_str(&format!("{n}: {v}\r\n"));
+                    }
+                    head.push_str("\r\n");
                     let _ = sock.write_all(head.as_bytes()).await;
                     let _ = sock.write_all(body.as_bytes()).await;
                     let _ = sock.shutdown().await;

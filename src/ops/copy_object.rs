@@ -36,6 +36,9 @@ pub struct CopyObject {
     key: String,
     headers: ObjectHeaders,
     replace_metadata: bool,
+    // versioning and tagging
+    source_version_id: Option<String>,
+    replace_tags: bool,
     // issue 11 part B: source pinning, encryption, request payer
     extra: super::sse::ExtraHeaders,
 }
@@ -52,6 +55,9 @@ pub struct CopyObjectOutput {
     pub version_id: Option<String>,
     /// The request id.
     pub request_id: Option<String>,
+    // versioning
+    /// The version of the source that was copied (`x-amz-copy-source-version-id`).
+    pub source_version_id: Option<String>,
 }
 
 impl Bucket {
@@ -73,6 +79,8 @@ impl Bucket {
             key: key.into(),
             headers: ObjectHeaders::default(),
             replace_metadata: false,
+            source_version_id: None,
+            replace_tags: false,
             extra: super::sse::ExtraHeaders::default(),
         }
     }
@@ -94,6 +102,29 @@ impl CopyObject {
         self
     }
 
+    // versioning and tagging
+
+    /// Copies this version of the source rather than its current one.
+    pub fn source_version_id(mut self, v: impl Into<String>) -> Self {
+        self.source_version_id = Some(v.into());
+        self
+    }
+
+    /// Gives the copy these tags instead of the source's (`x-amz-tagging-directive: REPLACE`);
+    /// an empty list gives it none. Without this call the source's tags are copied.
+    /// At most 10 tags, keys up to 128 and values up to 256 characters: more is an
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) error before sending.
+    pub fn tagging<I, K, V>(mut self, tags: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        self.headers.tags = super::tagging::collect(tags);
+        self.replace_tags = true;
+        self
+    }
+
     async fn send(self) -> Result<CopyObjectOutput> {
         let ctx = |e: Error| e.with_context("CopyObject", Some(&self.bucket.name), Some(&self.key));
         validate_key(&self.source_key).map_err(ctx)?;
@@ -104,12 +135,19 @@ impl CopyObject {
         encode_path(&mut source, &self.source_bucket);
         source.push('/');
         encode_path(&mut source, &self.source_key);
+        if let Some(v) = &self.source_version_id {
+            source.push_str("?versionId=");
+            crate::signing::encode_query_component(&mut source, v);
+        }
         // Storage class and encryption are not metadata: setting them must not wipe it.
         let replace = self.replace_metadata || self.headers.has_metadata();
         let mut headers = self.headers.to_headers().map_err(ctx)?;
         headers.push(("x-amz-copy-source".into(), source));
         if replace {
             headers.push(("x-amz-metadata-directive".into(), "REPLACE".to_owned()));
+        }
+        if self.replace_tags {
+            headers.push(("x-amz-tagging-directive".into(), "REPLACE".to_owned()));
         }
         self.extra.validate().map_err(ctx)?;
         if self.extra.get("x-amz-checksum-algorithm") == Some("MD5") {
@@ -125,6 +163,7 @@ impl CopyObject {
             .error_in_200();
         let resp = self.bucket.execute(req).await?;
         let version_id = header_string(&resp.headers, "x-amz-version-id");
+        let source_version_id = header_string(&resp.headers, "x-amz-copy-source-version-id");
         let rid = request_id(&resp.headers);
         let body = resp.bytes_limited(super::MAX_XML_BODY).await.map_err(ctx)?;
         let parsed = xml::parse_copy_object_result(&body).map_err(|e| {
@@ -135,6 +174,7 @@ impl CopyObject {
             last_modified: parsed.last_modified,
             version_id,
             request_id: rid,
+            source_version_id,
         })
     }
 

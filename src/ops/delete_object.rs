@@ -24,6 +24,8 @@ pub struct DeleteObject {
     bucket: Bucket,
     key: String,
     version_id: Option<String>,
+    // object lock
+    bypass_governance: bool,
     // issue 11 part B: request payer
     extra: super::sse::ExtraHeaders,
 }
@@ -55,6 +57,7 @@ impl Bucket {
             bucket: self.clone(),
             key: key.into(),
             version_id: None,
+            bypass_governance: false,
             extra: super::sse::ExtraHeaders::default(),
         }
     }
@@ -74,6 +77,9 @@ impl DeleteObject {
         if let Some(v) = &self.version_id {
             req = req.query([("versionId", v.as_str())]);
         }
+        if self.bypass_governance {
+            req = req.header("x-amz-bypass-governance-retention", "true");
+        }
         req = self.extra.apply(req, super::sse::scope::ALL);
         let resp = self.bucket.execute(req).await?;
         Ok(DeleteObjectOutput {
@@ -83,6 +89,14 @@ impl DeleteObject {
         })
     }
 
+    // object lock
+
+    /// Deletes a version locked in governance mode
+    /// (`x-amz-bypass-governance-retention: true`; needs `s3:BypassGovernanceRetention`).
+    pub fn bypass_governance_retention(mut self) -> Self {
+        self.bypass_governance = true;
+        self
+    }
     // issue 11 part B: request payer
     super::sse::extra_setters!(extra => request_payer);
 }

@@ -33,6 +33,8 @@ pub struct DeleteObjects {
     bucket: Bucket,
     keys: Vec<(String, Option<String>)>,
     quiet: bool,
+    // object lock
+    bypass_governance: bool,
     // issue 11 part B: request payer
     extra: super::sse::ExtraHeaders,
 }
@@ -71,6 +73,7 @@ impl Bucket {
             bucket: self.clone(),
             keys: keys.into_iter().map(|k| (k.into(), None)).collect(),
             quiet: false,
+            bypass_governance: false,
             extra: super::sse::ExtraHeaders::default(),
         }
     }
@@ -117,12 +120,15 @@ impl DeleteObjects {
         })?;
         // Many stores require Content-MD5 on this request, so it is always sent.
         let md5 = crate::base64::encode(&Md5::digest(body.as_bytes()));
-        let req = OpRequest::new("DeleteObjects", Method::POST)
+        let mut req = OpRequest::new("DeleteObjects", Method::POST)
             .bucket(&self.bucket.name)
             .query([("delete", "")])
             .header("content-md5", md5)
             .header("content-type", "application/xml")
             .body(body.into());
+        if self.bypass_governance {
+            req = req.header("x-amz-bypass-governance-retention", "true");
+        }
         let req = self.extra.apply(req, super::sse::scope::ALL);
         let resp = self.bucket.execute(req).await?;
         let rid = request_id(&resp.headers);
@@ -136,6 +142,14 @@ impl DeleteObjects {
         })
     }
 
+    // object lock
+
+    /// Deletes versions locked in governance mode
+    /// (`x-amz-bypass-governance-retention: true`; needs `s3:BypassGovernanceRetention`).
+    pub fn bypass_governance_retention(mut self) -> Self {
+        self.bypass_governance = true;
+        self
+    }
     // issue 11 part B: request payer
     super::sse::extra_setters!(extra => request_payer);
 }

@@ -26,6 +26,8 @@ pub struct HeadObject {
     key: String,
     conditions: Conditions,
     checksum_mode: bool,
+    // versioning
+    version_id: Option<String>,
     // issue 11 part B: SSE-C, request payer
     extra: super::sse::ExtraHeaders,
 }
@@ -47,6 +49,7 @@ impl Bucket {
             key: key.into(),
             conditions: Conditions::default(),
             checksum_mode: false,
+            version_id: None,
             extra: super::sse::ExtraHeaders::default(),
         }
     }
@@ -67,6 +70,14 @@ impl HeadObject {
         self
     }
 
+    // versioning
+
+    /// Reads this version rather than the current one (`?versionId=`).
+    pub fn version_id(mut self, v: impl Into<String>) -> Self {
+        self.version_id = Some(v.into());
+        self
+    }
+
     async fn send(self) -> Result<ObjectMeta> {
         let mut req = OpRequest::new("HeadObject", Method::HEAD)
             .bucket(&self.bucket.name)
@@ -74,6 +85,9 @@ impl HeadObject {
         req = self.conditions.apply(req);
         if self.checksum_mode {
             req = req.header("x-amz-checksum-mode", "ENABLED");
+        }
+        if let Some(v) = &self.version_id {
+            req = req.query([("versionId", v.as_str())]);
         }
         req = self.extra.apply(req, super::sse::scope::READ);
         let resp = self.bucket.execute(req).await?;

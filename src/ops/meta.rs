@@ -108,6 +108,9 @@ pub(crate) struct ObjectHeaders {
     pub(crate) metadata: Vec<(String, String)>,
     pub(crate) storage_class: Option<String>,
     pub(crate) sse: Option<ServerSideEncryption>,
+    // versioning and tagging
+    /// Object tags (`x-amz-tagging`), checked against S3's limits when sent.
+    pub(crate) tags: Option<Vec<(String, String)>>,
     // issue 11 part B: SSE-C, SSE-KMS settings, request payer (each marked with its steps)
     pub(crate) extra: super::sse::ExtraHeaders,
 }
@@ -156,6 +159,15 @@ impl ObjectHeaders {
         }
         for (k, v) in &self.metadata {
             out.push(Self::metadata_header(k, v)?);
+        }
+        // versioning and tagging
+        if let Some(tags) = &self.tags
+            && !tags.is_empty()
+        {
+            out.push((
+                "x-amz-tagging".into(),
+                super::tagging::header_value(tags, super::tagging::MAX_OBJECT_TAGS)?,
+            ));
         }
         self.extra.validate()?;
         let kms = matches!(self.sse, Some(ServerSideEncryption::Kms { .. }));

@@ -17,6 +17,13 @@ pub(crate) mod multipart_options;
 pub(crate) mod presign;
 pub(crate) mod put_object;
 pub(crate) mod resumable;
+// versioning, tagging, object lock, uploads in progress, presigned POST (issue 11)
+pub(crate) mod list_uploads;
+pub(crate) mod object_lock;
+pub(crate) mod paging;
+pub(crate) mod post_policy;
+pub(crate) mod tagging;
+pub(crate) mod versioning;
 // server-side copy, encryption, conditional writes, attributes (issue 11, part B)
 pub(crate) mod object_attributes;
 pub(crate) mod sse;

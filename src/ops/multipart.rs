@@ -171,6 +171,9 @@ impl CreateMultipartUpload {
             None => upload,
         })
     }
+
+    // versioning and tagging
+    super::tagging::tagging_setter!();
 }
 
 /// Validates an algorithm and kind of multipart checksum, filling in the default kind.
@@ -356,6 +359,10 @@ impl MultipartUpload {
         req = self.inner.extra.apply(req, scope::PART);
         if let Some((alg, value)) = &checksum {
             req = req.header(alg.header_name(), value.clone());
+            // As the AWS SDKs send it: some stores record the checksum only with it.
+            if let Some(name) = alg.amz_name() {
+                req = req.header("x-amz-sdk-checksum-algorithm", name);
+            }
         }
         let resp = self.inner.bucket.execute(req).await.map_err(&ctx)?;
         if let Some((alg, value)) = &checksum {

@@ -117,6 +117,13 @@ impl Presign {
         self
     }
 
+    // versioning
+
+    /// Addresses this version of the object (`versionId`), for GET, HEAD and DELETE.
+    pub fn version_id(self, v: impl Into<String>) -> Self {
+        self.query("versionId", v)
+    }
+
     async fn send(mut self) -> Result<PresignedRequest> {
         let extra = self.extra.headers(super::sse::scope::ALL);
         self.headers

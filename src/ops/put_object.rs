@@ -151,6 +151,10 @@ impl PutObject {
             Some(alg) => {
                 let (value, _) = body_checksum(&self.body, alg).await.map_err(ctx)?;
                 headers.push((alg.header_name().into(), value.clone()));
+                // As the AWS SDKs send it: some stores record the checksum only with it.
+                if let Some(name) = alg.amz_name() {
+                    headers.push(("x-amz-sdk-checksum-algorithm".into(), name.into()));
+                }
                 Some((alg, value))
             }
             None => None,
@@ -189,6 +193,9 @@ impl PutObject {
             checksum,
         })
     }
+
+    // versioning and tagging
+    super::tagging::tagging_setter!();
 }
 
 super::into_future!(PutObject => PutObjectOutput);

@@ -10,7 +10,9 @@
 //!
 //! S3 rules honoured here: the path is URI-encoded exactly once and never normalized
 //! ([`encode_path`]); query names and values are encoded with the strict SigV4 set
-//! ([`CanonicalQuery`]); header values are trimmed and runs of spaces collapsed; every header
+//! ([`CanonicalQuery`]); header values are trimmed and every run of whitespace (spaces, tabs,
+//! line breaks: the ASCII whitespace Python's `str.split()` knows) folded to one space, as
+//! botocore does (`aws-sigv4` folds spaces only, so the two differ for a tab); every header
 //! handed to the signer is signed, plus `x-amz-date`, `x-amz-content-sha256` and, with a
 //! session token, `x-amz-security-token`.
 //!

@@ -315,3 +315,37 @@ impl Signer {
         Ok(out)
     }
 }
+
+// presigned POST (issue 11)
+impl Signer {
+    /// Signs a browser POST policy: `policy_base64` (the base64 of the policy document) is the
+    /// string to sign, and the signing key is the one for the day of `time`, this signer's
+    /// region and service. Returns the lowercase hex signature for the `x-amz-signature`
+    /// form field.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use async_s3::Credentials;
+    /// use async_s3::signing::Signer;
+    /// use std::time::{Duration, UNIX_EPOCH};
+    ///
+    /// let creds = Credentials::new("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+    /// let time = UNIX_EPOCH + Duration::from_secs(1_451_347_200); // 2015-12-29T00:00:00Z
+    /// let sig = Signer::new("us-east-1", "s3").sign_post_policy(&creds, time, "eyJ9");
+    /// assert_eq!(sig.len(), 64);
+    /// ```
+    pub fn sign_post_policy<'c>(
+        &self,
+        creds: impl Into<SigningCredentials<'c>>,
+        time: SystemTime,
+        policy_base64: &str,
+    ) -> String {
+        let creds = creds.into();
+        let mut mac = self.keyed_mac(&creds, &AmzDate::new(time));
+        mac.update(policy_base64.as_bytes());
+        let mut out = String::with_capacity(64);
+        push_hex(&mut out, &mac.finalize().into_bytes());
+        out
+    }
+}

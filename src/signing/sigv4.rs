@@ -78,7 +78,9 @@ pub struct SignableRequest<'a> {
     pub path: &'a str,
     /// The canonical (encoded, sorted) query string, without `?`; empty for none.
     pub query: &'a str,
-    /// The headers to sign, `host` included; names in any case. `x-amz-date`,
+    /// The headers to sign, `host` included; names in any case; values are trimmed and every
+    /// run of ASCII whitespace (a tab too) signed as one space, as botocore signs them (send
+    /// them that way: a server that keeps a tab computes another signature). `x-amz-date`,
     /// `x-amz-content-sha256` and `x-amz-security-token` are added by the signer.
     pub headers: &'a [(&'a str, &'a str)],
 }
@@ -136,8 +138,9 @@ impl fmt::Debug for SignedHeaders {
 /// Builds the canonical request (step 1 of SigV4) into a new string.
 ///
 /// `headers` are (lowercase name, value) pairs already sorted by name, with values raw;
-/// values are trimmed and runs of spaces collapsed here. Headers of the same name must be
-/// adjacent; their values are joined with `,`.
+/// values are trimmed and every run of ASCII whitespace (tabs and line breaks too) folded
+/// to one space here, botocore's rule. Headers of the same name must be adjacent; their
+/// values are joined with `,`.
 pub fn canonical_request<N: AsRef<str>>(
     method: &str,
     path: &str,
@@ -292,14 +295,24 @@ pub(super) fn push_signed_header_names<N: AsRef<str>, S: Sink>(
     }
 }
 
-/// Appends `value` with leading and trailing spaces removed and runs of spaces collapsed.
+/// Whether `b` is whitespace that botocore folds: the ASCII characters Python's `str.split()`
+/// splits on (space, tab, line feed, vertical tab, form feed, carriage return and the
+/// separators 0x1C to 0x1F).
+fn is_folded_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | 0x1c..=0x1f)
+}
+
+/// Appends `value` trimmed, every run of whitespace folded to one space: botocore's rule
+/// (`' '.join(value.split())`), for ASCII whitespace. Non-ASCII characters are kept as they
+/// are.
 pub(super) fn push_trimmed<S: Sink>(out: &mut S, value: &str) {
     let b = value.as_bytes();
+    // The common case: no whitespace but single spaces between words.
     let mut clean = true;
     let mut last_space = true; // a leading space is not clean
     for &c in b {
-        let space = c == b' ';
-        if space && last_space {
+        let space = is_folded_space(c);
+        if space && (last_space || c != b' ') {
             clean = false;
             break;
         }
@@ -309,27 +322,14 @@ pub(super) fn push_trimmed<S: Sink>(out: &mut S, value: &str) {
         out.push_str(value);
         return;
     }
-    let mut last_space = false;
-    let mut start = None;
-    let t = value.trim_matches(' ');
-    for (i, c) in t.char_indices() {
-        if c == ' ' {
-            if let Some(s) = start.take() {
-                out.push_str(&t[s..i]);
-            }
-            if !last_space {
-                out.push(' ');
-            }
-            last_space = true;
-        } else {
-            if start.is_none() {
-                start = Some(i);
-            }
-            last_space = false;
+    let words = value
+        .split(|c: char| c.is_ascii() && is_folded_space(c as u8))
+        .filter(|w| !w.is_empty());
+    for (i, word) in words.enumerate() {
+        if i > 0 {
+            out.push(' ');
         }
-    }
-    if let Some(s) = start {
-        out.push_str(&t[s..]);
+        out.push_str(word);
     }
 }
 

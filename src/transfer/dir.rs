@@ -255,12 +255,19 @@ mod tests {
             "p/.",
             "p/a\0b",
             "p/a\\..\\x",
-            "p/",
+            "q/x",
         ] {
             let r = key_to_relative_path("p/", key);
-            assert!(matches!(r, Err(_) | Ok(None)), "{key:?} gave {r:?}");
+            let err = r.expect_err(key);
+            assert_eq!(
+                err.kind(),
+                crate::ErrorKind::InvalidInput,
+                "{key:?}: {err:?}"
+            );
         }
-        assert!(key_to_relative_path("p/", "q/x").is_err());
+        // The prefix itself and directory markers are skipped, not files.
+        assert_eq!(key_to_relative_path("p/", "p/").unwrap(), None);
+        assert_eq!(key_to_relative_path("p/", "p/sub/").unwrap(), None);
         assert_eq!(
             key_to_relative_path("p/", "p/a/b c.txt").unwrap(),
             Some(PathBuf::from("a").join("b c.txt"))

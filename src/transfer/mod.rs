@@ -15,6 +15,9 @@ mod plan;
 mod pool;
 mod progress;
 mod upload;
+// delete a prefix, abort old uploads (issue 11)
+mod abort_uploads;
+mod delete_prefix;
 
 pub use copy::{DEFAULT_COPY_PART_SIZE, DEFAULT_COPY_THRESHOLD, ObjectCopy, ObjectCopyOutput};
 #[cfg(feature = "fuzzing")]
@@ -28,3 +31,6 @@ pub use plan::{
 pub(crate) use plan::{UploadPlan, ranges};
 pub use progress::{CancelHandle, Progress};
 pub use upload::{Upload, UploadOutput};
+// delete a prefix, abort old uploads (issue 11)
+pub use abort_uploads::{AbortUploadsOlderThan, AbortUploadsOutput};
+pub use delete_prefix::{DeletePrefix, DeletePrefixOutput};

@@ -265,6 +265,9 @@ impl Upload {
         self.cancel.clone()
     }
 
+    // versioning and tagging
+    crate::ops::tagging::tagging_setter!();
+
     /// Uploads the file at `path`; each part is read from disk at its offset.
     pub fn from_path(
         self,

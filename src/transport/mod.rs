@@ -11,6 +11,8 @@ mod chunked;
 pub(crate) mod errors;
 mod idle;
 mod prepare;
+// presigned POST (issue 11)
+pub(crate) mod post;
 pub(crate) mod read;
 mod response;
 mod retry;

@@ -21,6 +21,7 @@
     expect(unused_imports, reason = "parsers are wired into ops/ separately")
 )]
 
+mod assume_role;
 // issue 11 part B
 mod attributes;
 mod error;
@@ -31,11 +32,17 @@ mod reader;
 mod results;
 mod sts;
 mod write;
+// versioning, tagging, uploads in progress (issue 11)
+mod object_lock;
+mod tagging;
+mod uploads;
+mod versioning;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "tests fail loudly")]
 mod tests;
 
+pub(crate) use assume_role::parse_assume_role;
 // issue 11 part B
 pub(crate) use attributes::parse_object_attributes;
 pub(crate) use error::XmlError;
@@ -49,3 +56,10 @@ pub(crate) use results::{
 };
 pub(crate) use sts::{parse_assume_role_with_web_identity, parse_sts_error};
 pub(crate) use write::{write_complete_multipart, write_create_bucket, write_delete_objects};
+// versioning, tagging, uploads in progress (issue 11)
+pub(crate) use object_lock::{
+    parse_legal_hold, parse_retention, write_legal_hold, write_retention,
+};
+pub(crate) use tagging::{parse_tagging, write_tagging};
+pub(crate) use uploads::parse_list_uploads;
+pub(crate) use versioning::{parse_list_versions, parse_versioning, write_versioning};

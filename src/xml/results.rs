@@ -3,7 +3,7 @@
 use std::time::SystemTime;
 
 use super::error::XmlError;
-use super::reader::{Elem, XmlReader, non_empty, parse_date, unexpected_root};
+use super::reader::{Elem, XmlReader, non_empty, parse_bool, parse_date, unexpected_root};
 use crate::types::{DeleteObjectError, DeletedObject};
 
 /// What CopyObject (`<CopyObjectResult>`) or UploadPartCopy (`<CopyPartResult>`) reports.
@@ -38,6 +38,8 @@ pub(crate) fn parse_delete_result(
                 deleted.push(DeletedObject {
                     key: entry.key,
                     version_id: entry.version_id,
+                    delete_marker: entry.delete_marker,
+                    delete_marker_version_id: entry.delete_marker_version_id,
                 });
             }
             b"Error" => {
@@ -66,6 +68,10 @@ struct Entry {
     code: Option<String>,
     /// `Message` (only in `Error`).
     message: Option<String>,
+    /// `DeleteMarker` (only in `Deleted`).
+    delete_marker: bool,
+    /// `DeleteMarkerVersionId` (only in `Deleted`).
+    delete_marker_version_id: Option<String>,
 }
 
 /// Parses one `<Deleted>` or `<Error>` entry.
@@ -74,12 +80,15 @@ fn parse_entry<'a>(r: &mut XmlReader<'a>, elem: &Elem<'a>) -> Result<Entry, XmlE
     let mut version_id = None;
     let mut code = None;
     let mut message = None;
+    let (mut delete_marker, mut delete_marker_version_id) = (false, None);
     while let Some(c) = r.next_child(elem)? {
         match c.name() {
             b"Key" => key = Some(r.text(&c)?.into_owned()),
             b"VersionId" => version_id = non_empty(r.text(&c)?),
             b"Code" => code = non_empty(r.text(&c)?),
             b"Message" => message = Some(r.text(&c)?.into_owned()),
+            b"DeleteMarker" => delete_marker = parse_bool(&r.text(&c)?, "DeleteMarker")?,
+            b"DeleteMarkerVersionId" => delete_marker_version_id = non_empty(r.text(&c)?),
             _ => {}
         }
     }
@@ -88,6 +97,8 @@ fn parse_entry<'a>(r: &mut XmlReader<'a>, elem: &Elem<'a>) -> Result<Entry, XmlE
         version_id,
         code,
         message,
+        delete_marker,
+        delete_marker_version_id,
     })
 }
 

@@ -12,7 +12,7 @@ use super::error::XmlError;
 use crate::types::PartInfo;
 
 /// The S3 namespace written on the root of every request document.
-const S3_NAMESPACE: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
+pub(super) const S3_NAMESPACE: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
 
 /// Builds a DeleteObjects `<Delete>` body for `(key, version_id)` pairs.
 ///
@@ -104,7 +104,7 @@ pub(crate) fn write_complete_multipart(parts: &[PartInfo]) -> String {
 
 /// Appends `text` escaped for element content. Characters XML 1.0 cannot represent are left
 /// out, and then `false` is returned.
-fn escape_into(out: &mut String, text: &str) -> bool {
+pub(super) fn escape_into(out: &mut String, text: &str) -> bool {
     let mut representable = true;
     let mut start = 0;
     for (i, c) in text.char_indices() {

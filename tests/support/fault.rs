@@ -8,6 +8,7 @@
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -70,6 +71,9 @@ pub(crate) enum Reply {
     },
     /// Close the connection without answering.
     Close,
+    /// Write these bytes as they are (a whole response, head included), then close: for
+    /// heads no well-behaved server would send.
+    Raw(Vec<u8>),
     /// Send the head and then nothing for this long.
     Stall(Duration),
     /// Wait, then answer.
@@ -90,6 +94,25 @@ pub(crate) enum Reply {
     },
     /// Reset the connection (SO_LINGER 0) instead of answering, once the request was read.
     ResetBeforeAnswer,
+    /// Send the head (with `headers`) announcing all of `body` and its first `send` bytes, then
+    /// go quiet for `stall` and close.
+    StallAfter {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+        send: usize,
+        stall: Duration,
+    },
+    /// A chunked body that never ends: `prefix`, then 64 KiB chunks of `fill` until the client
+    /// goes away (or [`ENDLESS_CAP`] bytes, so the loop is bounded). `written` counts the body
+    /// bytes the socket accepted.
+    Endless {
+        status: u16,
+        headers: Vec<(String, String)>,
+        prefix: Vec<u8>,
+        fill: u8,
+        written: Arc<AtomicUsize>,
+    },
     /// Announce the whole body, send its first `send` bytes, then go quiet for `stall`.
     PartialThenStall {
         status: u16,
@@ -146,12 +169,17 @@ enum Script {
 #[derive(Clone, Copy)]
 struct Pace(Option<Duration>);
 
+/// Decides, from a request's head (its body still empty) and the requests so far, whether to
+/// reset the connection after reading only that many bytes of its body.
+type Early = Arc<dyn Fn(&Recorded, &[Recorded]) -> Option<usize> + Send + Sync>;
+
 impl FaultServer {
     /// Starts a server answering with `script`, in order.
     pub(crate) async fn start(script: Vec<Reply>) -> Self {
         Self::launch(
             Script::Queue(Mutex::new(VecDeque::from(script))),
             Pace(None),
+            None,
         )
         .await
     }
@@ -162,17 +190,33 @@ impl FaultServer {
         pause: Duration,
         handler: impl Fn(&Recorded, &[Recorded]) -> Reply + Send + Sync + 'static,
     ) -> Self {
-        Self::launch(Script::Handler(Arc::new(handler)), Pace(Some(pause))).await
+        Self::launch(Script::Handler(Arc::new(handler)), Pace(Some(pause)), None).await
+    }
+
+    /// Like [`with_handler`](Self::with_handler), but first asks `reset_after` about each
+    /// request's head: `Some(n)` reads only `n` bytes of the body (fewer if it is shorter),
+    /// records the request with that partial body and resets the connection (SO_LINGER 0)
+    /// while the client is still sending.
+    pub(crate) async fn with_reset_midway(
+        reset_after: impl Fn(&Recorded, &[Recorded]) -> Option<usize> + Send + Sync + 'static,
+        handler: impl Fn(&Recorded, &[Recorded]) -> Reply + Send + Sync + 'static,
+    ) -> Self {
+        Self::launch(
+            Script::Handler(Arc::new(handler)),
+            Pace(None),
+            Some(Arc::new(reset_after)),
+        )
+        .await
     }
 
     /// Starts a server that answers each request with what `handler` says.
     pub(crate) async fn with_handler(
         handler: impl Fn(&Recorded, &[Recorded]) -> Reply + Send + Sync + 'static,
     ) -> Self {
-        Self::launch(Script::Handler(Arc::new(handler)), Pace(None)).await
+        Self::launch(Script::Handler(Arc::new(handler)), Pace(None), None).await
     }
 
-    async fn launch(script: Script, pace: Pace) -> Self {
+    async fn launch(script: Script, pace: Pace, early: Option<Early>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let log = Arc::new(Mutex::new(Vec::new()));
@@ -184,7 +228,13 @@ impl FaultServer {
                     continue;
                 };
                 let _ = sock.set_nodelay(true);
-                tokio::spawn(serve(sock, log2.clone(), script.clone(), pace));
+                tokio::spawn(serve(
+                    sock,
+                    log2.clone(),
+                    script.clone(),
+                    pace,
+                    early.clone(),
+                ));
             }
         });
         Self { addr, log, task }
@@ -229,6 +279,7 @@ async fn serve(
     log: Arc<Mutex<Vec<Recorded>>>,
     script: Arc<Script>,
     pace: Pace,
+    early: Option<Early>,
 ) {
     let mut buf = Vec::new();
     loop {
@@ -258,6 +309,33 @@ async fn serve(
             .and_then(|(_, v)| v.parse().ok())
             .unwrap_or(0);
         buf.drain(..head_end);
+        if let Some(early) = &early {
+            let head = Recorded {
+                method: method.clone(),
+                target: target.clone(),
+                headers: headers.clone(),
+                body: Vec::new(),
+            };
+            let all = log.lock().expect("log").clone();
+            if let Some(cut) = early(&head, &all) {
+                let cut = cut.min(len);
+                while buf.len() < cut {
+                    let mut chunk = vec![0u8; 65536];
+                    match sock.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                buf.truncate(cut);
+                let partial = Recorded {
+                    body: std::mem::take(&mut buf),
+                    ..head
+                };
+                log.lock().expect("log").push(partial);
+                let _ = sock.set_zero_linger();
+                return;
+            }
+        }
         while buf.len() < len {
             let mut chunk = vec![0u8; 65536];
             match sock.read(&mut chunk).await {
@@ -315,6 +393,49 @@ async fn serve(
                 let _ = sock.set_zero_linger();
                 return;
             }
+            Reply::StallAfter {
+                status,
+                headers,
+                body,
+                send,
+                stall,
+            } => {
+                let _ = sock
+                    .write_all(&head_and_part(status, &headers, &body, send))
+                    .await;
+                let _ = sock.flush().await;
+                tokio::time::sleep(stall).await;
+                return;
+            }
+            Reply::Endless {
+                status,
+                headers,
+                prefix,
+                fill,
+                written,
+            } => {
+                let mut head = format!("HTTP/1.1 {status} Scripted\r\n");
+                for (n, v) in &headers {
+                    head.push_str(&format!("{n}: {v}\r\n"));
+                }
+                head.push_str("transfer-encoding: chunked\r\n\r\n");
+                if sock.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let filler = vec![fill; 64 * 1024];
+                let mut chunk = prefix;
+                while written.load(Ordering::Relaxed) < ENDLESS_CAP {
+                    let mut frame = format!("{:x}\r\n", chunk.len()).into_bytes();
+                    frame.extend_from_slice(&chunk);
+                    frame.extend_from_slice(b"\r\n");
+                    if sock.write_all(&frame).await.is_err() {
+                        return;
+                    }
+                    written.fetch_add(chunk.len(), Ordering::Relaxed);
+                    chunk.clone_from(&filler);
+                }
+                return;
+            }
             Reply::PartialThenStall {
                 status,
                 body,
@@ -332,6 +453,11 @@ async fn serve(
                 return;
             }
             Reply::Close => return,
+            Reply::Raw(bytes) => {
+                let _ = sock.write_all(&bytes).await;
+                let _ = sock.flush().await;
+                return;
+            }
             Reply::Stall(d) => {
                 let _ = sock
                     .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n")
@@ -359,6 +485,9 @@ async fn serve(
         }
     }
 }
+
+/// Where an [`Reply::Endless`] body stops if the client keeps reading.
+pub(crate) const ENDLESS_CAP: usize = 256 << 20;
 
 /// A response head announcing all of `body`, followed by its first `send` bytes.
 fn head_and_part(status: u16, headers: &[(String, String)], body: &[u8], send: usize) -> Vec<u8> {

@@ -1,6 +1,9 @@
 //! A `tracing` capture for log assertions: a small subscriber that records every event (and
 //! every span's fields) as strings. Install it with [`LogCapture::install`] on a
-//! current-thread runtime, so the client's tasks and the test share the thread-local default.
+//! current-thread runtime, so the client's tasks and the test share the thread-local default;
+//! or, in a test binary of its own, with [`LogCapture::install_global`]: the process-wide
+//! subscriber (every thread, the blocking pool's included) and the `log` logger (reqwest logs
+//! through the `log` facade), both recording into the same capture.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -57,6 +60,15 @@ impl LogCapture {
     /// Makes this the thread's default subscriber until the guard is dropped.
     pub(crate) fn install(&self) -> tracing::subscriber::DefaultGuard {
         tracing::subscriber::set_default(self.clone())
+    }
+
+    /// Makes this the process-wide `tracing` subscriber and `log` logger (at TRACE), for
+    /// good: call it once per test binary, before anything logs.
+    pub(crate) fn install_global(&self) {
+        tracing::subscriber::set_global_default(self.clone()).expect("the first global subscriber");
+        let bridge: &'static LogBridge = Box::leak(Box::new(LogBridge(self.clone())));
+        log::set_logger(bridge).expect("the first logger");
+        log::set_max_level(log::LevelFilter::Trace);
     }
 
     /// Every event so far.
@@ -154,4 +166,32 @@ impl Subscriber for LogCapture {
     fn enter(&self, _: &Id) {}
 
     fn exit(&self, _: &Id) {}
+}
+
+/// Records `log` records as events: target, level and the formatted message (key-values need
+/// a feature of `log` nothing else in the tree turns on; reqwest sends none).
+struct LogBridge(LogCapture);
+
+impl log::Log for LogBridge {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        let level = match record.level() {
+            log::Level::Error => Level::ERROR,
+            log::Level::Warn => Level::WARN,
+            log::Level::Info => Level::INFO,
+            log::Level::Debug => Level::DEBUG,
+            log::Level::Trace => Level::TRACE,
+        };
+        let fields = vec![("message".to_owned(), record.args().to_string())];
+        self.0.events.lock().expect("events").push(Captured {
+            target: record.target().to_owned(),
+            level,
+            fields,
+        });
+    }
+
+    fn flush(&self) {}
 }

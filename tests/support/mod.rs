@@ -5,6 +5,7 @@
 pub(crate) mod fault;
 pub(crate) mod logs;
 pub(crate) mod s3_server;
+pub(crate) mod sigcheck;
 pub(crate) mod timing;
 
 use async_s3::{Bucket, Client, ClientBuilder, Credentials, ProxyConfig, RetryConfig};

@@ -13,18 +13,21 @@ mod config;
 mod files;
 mod parse;
 mod process;
+mod role;
 
 pub(crate) use config::load_profile_config;
 
 use super::env::{Env, ProcessEnv};
 use super::{Credentials, CredentialsFuture, ProvideCredentials};
 use crate::error::Result;
+use crate::transport::simple::SimpleHttp;
 use files::{Loaded, SharedFiles, fail, not_set_up, profile_from_env};
-use parse::Section;
+use role::RunContext;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::OnceCell;
 
 /// Credentials from a profile of the shared AWS files, the way the AWS CLI finds them.
 ///
@@ -37,15 +40,36 @@ use std::time::Duration;
 ///
 /// A profile yields, in this order:
 ///
-/// 1. `aws_access_key_id` and `aws_secret_access_key`, with `aws_session_token` if present;
-/// 2. the credentials of its `source_profile`, resolved the same way (a cycle is an error);
-/// 3. the output of its `credential_process`, run through the shell (`sh -c`, or `cmd /C`
+/// 1. with `role_arn`: the role's credentials from STS `AssumeRole`, signed with the
+///    credentials of its `source_profile` (resolved by these same rules, so roles chain; a
+///    cycle is an error, a profile with static keys may be its own source) or of its
+///    `credential_source` (`Environment`, `Ec2InstanceMetadata` or `EcsContainer`), with its
+///    `role_session_name`, `external_id` and `duration_seconds`. `mfa_serial` is refused (a
+///    library cannot prompt for a code). STS is asked at the region's endpoint: the region is
+///    `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`, else `us-east-1`;
+///    `sts_regional_endpoints = legacy` (or `AWS_STS_REGIONAL_ENDPOINTS`) sends the regions
+///    that had it to the global `https://sts.amazonaws.com`; `AWS_ENDPOINT_URL_STS` or
+///    [`sts_endpoint`](Self::sts_endpoint) replaces the endpoint;
+/// 2. `aws_access_key_id` and `aws_secret_access_key`, with `aws_session_token` if present;
+/// 3. the credentials of its `source_profile`, resolved the same way;
+/// 4. the output of its `credential_process`, run through the shell (`sh -c`, or `cmd /C`
 ///    on Windows) with a 30-second limit, which prints `{"Version": 1, "AccessKeyId": …,
-///    "SecretAccessKey": …, "SessionToken": …, "Expiration": "<RFC 3339>"}`.
+///    "SecretAccessKey": …, "SessionToken": …, "Expiration": "<RFC 3339>"}`;
+/// 5. IAM Identity Center (SSO): `sso_session` (with its `[sso-session]` section's
+///    `sso_start_url` and `sso_region`) or the legacy `sso_start_url` and `sso_region`, with
+///    `sso_account_id` and `sso_role_name`. The token `aws sso login` cached in
+///    `~/.aws/sso/cache/<SHA-1 of the session name, or of the start URL>.json` is exchanged
+///    for the role's credentials at the portal (`GetRoleCredentials`). A session's token that
+///    expires within five minutes is first refreshed with its refresh token (OIDC
+///    `CreateToken`) and the file is written back atomically; a legacy token cannot be
+///    refreshed. A missing, malformed or expired token is an error that says to run
+///    `aws sso login --profile <name>`, and a malformed file is never rewritten.
+///    `AWS_ENDPOINT_URL_SSO` and `AWS_ENDPOINT_URL_SSO_OIDC` replace the region's endpoints.
 ///
-/// A profile with a `role_arn` (AssumeRole through STS) or with SSO settings is refused
-/// with an error saying so: this crate does not call STS for profiles. A profile reached
-/// through `source_profile` that holds static keys uses them, as in the AWS CLI.
+/// A profile reached through `source_profile` that holds static keys uses them even if it
+/// names a role, as in the AWS CLI. STS and SSO errors keep their code, status and request id
+/// ([`Error::s3_code`](crate::Error::s3_code), [`Error::request_id`](crate::Error::request_id)).
+/// [`describe`](Self::describe) says which of these a profile uses without fetching anything.
 ///
 /// Settings in the credentials file override the config file's for the same profile. The
 /// parsing rules (comments, `[profile name]`, sub-sections) are those of the AWS CLI:
@@ -74,6 +98,9 @@ pub struct ProfileProvider {
     credentials_file: Option<PathBuf>,
     config_file: Option<PathBuf>,
     process_timeout: Duration,
+    sts_endpoint: Option<String>,
+    /// The HTTP client of the STS calls, built at the first.
+    http: Arc<OnceCell<SimpleHttp>>,
 }
 
 impl Default for ProfileProvider {
@@ -98,6 +125,8 @@ impl ProfileProvider {
             credentials_file: None,
             config_file: None,
             process_timeout: process::DEFAULT_TIMEOUT,
+            sts_endpoint: None,
+            http: Arc::new(OnceCell::new()),
         }
     }
 
@@ -120,6 +149,43 @@ impl ProfileProvider {
         self
     }
 
+    /// The STS endpoint for the profile's roles, replacing `AWS_ENDPOINT_URL_STS` and the
+    /// regional endpoint (a VPC endpoint, a local emulator); https, or plain http to loopback
+    /// only.
+    pub fn sts_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.sts_endpoint = Some(url.into());
+        self
+    }
+
+    /// Says where the profile's credentials come from, without fetching them: for example
+    /// `assume-role arn:aws:iam::111122223333:role/prod via profile "prod" <- static keys of
+    /// profile "base"`. It reads the files and sends nothing; it never contains a secret.
+    ///
+    /// # Errors
+    ///
+    /// The error [`provide_credentials`](ProvideCredentials::provide_credentials) would give
+    /// for a profile that is missing, unreadable or unusable.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only reads.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), async_s3::Error> {
+    /// let provider = async_s3::credentials::ProfileProvider::new().profile("prod");
+    /// println!("credentials from {}", provider.describe().await?);
+    /// # Ok(()) }
+    /// ```
+    pub async fn describe(&self) -> Result<String> {
+        let (name, files, loaded) = self.read().await?;
+        Ok(format!(
+            "profile {name:?}: {}",
+            role::plan(&loaded, &files, &name)?.describe()
+        ))
+    }
+
     /// The name of the profile this provider reads.
     pub fn profile_name(&self) -> String {
         self.profile
@@ -139,6 +205,18 @@ impl ProfileProvider {
     }
 
     async fn load(&self) -> Result<Credentials> {
+        let (name, files, loaded) = self.read().await?;
+        let cx = RunContext {
+            env: &self.env,
+            process_timeout: self.process_timeout,
+            sts_endpoint: self.sts_endpoint.as_deref(),
+            http: &self.http,
+        };
+        resolve(&loaded, &files, &name, &cx).await
+    }
+
+    /// The profile's name, where the files are, and both files read.
+    async fn read(&self) -> Result<(String, SharedFiles, Loaded)> {
         let name = self.profile_name();
         let files = self.files();
         let loaded = files.load().await.map_err(|e| {
@@ -153,7 +231,7 @@ impl ProfileProvider {
                 ),
             ));
         }
-        resolve(&loaded, &files, &name, self.process_timeout).await
+        Ok((name, files, loaded))
     }
 }
 
@@ -164,6 +242,7 @@ impl fmt::Debug for ProfileProvider {
             .field("profile", &self.profile_name())
             .field("credentials_file", &files.credentials)
             .field("config_file", &files.config)
+            .field("sts_endpoint", &self.sts_endpoint)
             .finish()
     }
 }
@@ -196,7 +275,7 @@ pub(super) fn fuzz_shared_files(config: &str, credentials: &str) {
     for name in set.profile_names() {
         let _ = config::config_of(&set, name);
         if let Some(profile) = set.profile(name) {
-            let _ = static_keys(profile);
+            let _ = role::static_keys(profile);
             if let Some(session) = profile.get("sso_session") {
                 let _ = set.sso_session(session);
             }
@@ -210,155 +289,15 @@ pub(super) fn fuzz_process_output(stdout: &[u8]) {
     let _ = process::parse_output("fuzz", stdout);
 }
 
-/// Resolves `start` to credentials, following `source_profile`.
+/// Resolves `start` to credentials: works out the plan (`role.rs`), then runs it.
 async fn resolve(
     loaded: &Loaded,
     files: &SharedFiles,
     start: &str,
-    timeout: Duration,
+    cx: &RunContext<'_>,
 ) -> Result<Credentials> {
-    let set = &loaded.set;
-    let mut chain: Vec<&str> = Vec::new();
-    let mut current = start;
-    loop {
-        if chain.contains(&current) {
-            chain.push(current);
-            return Err(fail(
-                start,
-                format_args!("source_profile cycle: {}", chain.join(" -> ")),
-            ));
-        }
-        chain.push(current);
-        // " (through source_profile a -> b)" when not at the start.
-        let via = if chain.len() > 1 {
-            format!(" (through source_profile {})", chain.join(" -> "))
-        } else {
-            String::new()
-        };
-        // "" for the start profile, `source profile "b" ` along a chain.
-        let who = if chain.len() > 1 {
-            format!("source profile {current:?} ")
-        } else {
-            String::new()
-        };
-        let Some(profile) = set.profile(current) else {
-            let what = if chain.len() > 1 {
-                format!("source profile {current:?}")
-            } else {
-                "the profile".to_owned()
-            };
-            // The implicit `default` profile missing means "not set up"; a profile that was
-            // asked for by name, or a broken source_profile, is an error.
-            let report = if chain.len() == 1 && start == "default" {
-                not_set_up
-            } else {
-                fail
-            };
-            return Err(report(
-                start,
-                format_args!(
-                    "{what} is not in the shared files{via} ({}){}",
-                    files_searched(loaded, files),
-                    set.skipped_note()
-                ),
-            ));
-        };
-        let keys = static_keys(profile)
-            .map_err(|m| fail(start, format_args!("{who}{m}{via}{}", set.skipped_note())))?;
-        if chain.len() > 1
-            && let Some(creds) = keys
-        {
-            return Ok(creds);
-        }
-        if profile.get("role_arn").is_some() {
-            return Err(fail(
-                start,
-                format_args!(
-                    "{who}assumes a role (role_arn){via}; AssumeRole through \
-                     STS is not supported here: give the profile a credential_process (for \
-                     example `aws configure export-credentials --format process`) or use \
-                     environment credentials"
-                ),
-            ));
-        }
-        if let Some(creds) = keys {
-            return Ok(creds);
-        }
-        if let Some(source) = profile.get("source_profile") {
-            current = source;
-            continue;
-        }
-        if let Some(command) = profile.get("credential_process") {
-            return process::run(start, command, timeout).await;
-        }
-        let sso_session = profile.get("sso_session");
-        if sso_session.is_some() || profile.get("sso_start_url").is_some() {
-            let missing = match sso_session {
-                Some(name) if set.sso_session(name).is_none() => {
-                    format!(" (and its [sso-session {name}] section is missing)")
-                }
-                _ => String::new(),
-            };
-            return Err(fail(
-                start,
-                format_args!(
-                    "{who}uses IAM Identity Center (SSO){via}{missing}, which is not \
-                     supported here: use `aws configure export-credentials --format process` \
-                     as its credential_process"
-                ),
-            ));
-        }
-        // A profile with only settings such as `region` offers no credentials: not set up.
-        let report = if chain.len() == 1 { not_set_up } else { fail };
-        return Err(report(
-            start,
-            format_args!(
-                "{who}has no credentials{via}: it needs aws_access_key_id and \
-                 aws_secret_access_key, source_profile or credential_process ({}){}",
-                files_searched(loaded, files),
-                set.skipped_note()
-            ),
-        ));
-    }
-}
-
-/// "read /h/.aws/credentials and /h/.aws/config", naming the files that exist.
-fn files_searched(loaded: &Loaded, files: &SharedFiles) -> String {
-    let mut found = Vec::new();
-    if loaded.credentials_found
-        && let Some(p) = &files.credentials
-    {
-        found.push(p.display().to_string());
-    }
-    if loaded.config_found
-        && let Some(p) = &files.config
-    {
-        found.push(p.display().to_string());
-    }
-    format!("read {}", found.join(" and "))
-}
-
-/// The profile's static keys; an error message when only one of the pair is set.
-fn static_keys(profile: &Section) -> Result<Option<Credentials>, &'static str> {
-    let id = profile.get("aws_access_key_id");
-    let secret = profile.get("aws_secret_access_key");
-    let (id, secret) = match (id, secret) {
-        (Some(id), Some(secret)) => (id, secret),
-        (None, None) => return Ok(None),
-        (Some(_), None) => return Err("has aws_access_key_id but no aws_secret_access_key"),
-        (None, Some(_)) => return Err("has aws_secret_access_key but no aws_access_key_id"),
-    };
-    let creds = Credentials::new(id, secret);
-    // `aws_security_token` is the older name the AWS CLI still accepts.
-    Ok(Some(
-        match profile
-            .get("aws_session_token")
-            .or_else(|| profile.get("aws_security_token"))
-        {
-            Some(token) => creds.with_session_token(token),
-            None => creds,
-        },
-    ))
+    let plan = role::plan(loaded, files, start)?;
+    role::run(loaded, start, plan, cx).await
 }
 
 #[cfg(test)]

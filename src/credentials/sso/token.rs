@@ -1,0 +1,300 @@
+//! The SSO token cache, `~/.aws/sso/cache/<hex SHA-1>.json`, as `aws sso login` writes it:
+//! `accessToken`, `expiresAt` (RFC 3339), and for an `sso-session` also `refreshToken`,
+//! `clientId`, `clientSecret` and `registrationExpiresAt`.
+//!
+//! A token that expires within five minutes is refreshed through OIDC `CreateToken`
+//! (`grantType` `refresh_token`) when the file allows it, and the file is written back
+//! atomically (a temporary file in the same directory, renamed over it), keeping every field
+//! it does not change. A file that cannot be read as a token is reported and never rewritten.
+
+use super::shared::{SsoConfig, login_hint, service_error};
+use crate::credentials::env::{Env, home_dir};
+use crate::error::{Error, Result};
+use crate::transport::simple::SimpleHttp;
+use bytes::Bytes;
+use serde_json::{Map, Value};
+use sha1::{Digest, Sha1};
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// A token this close to its expiry is refreshed first.
+const REFRESH_AHEAD: Duration = Duration::from_secs(5 * 60);
+
+/// The cache file of one session or start URL.
+pub(super) struct CacheFile {
+    path: PathBuf,
+    /// `Some` for an `sso-session` (refreshable), `None` for the legacy form.
+    session: Option<String>,
+    profile: String,
+}
+
+/// `hex(SHA-1(id))`: the file name rule of the AWS CLI, `id` being the session name or, for
+/// the legacy form, the start URL.
+pub(crate) fn cache_file_name(id: &str) -> String {
+    format!("{}.json", hex::encode(Sha1::digest(id.as_bytes())))
+}
+
+/// The token document, read field by field (never printed).
+struct Token {
+    doc: Map<String, Value>,
+    access_token: String,
+    expires_at: SystemTime,
+}
+
+impl CacheFile {
+    /// The file for `config` under the home directory of `env`.
+    ///
+    /// # Errors
+    ///
+    /// `Credentials` when there is no home directory.
+    pub(super) fn locate(env: &Env, config: &SsoConfig, profile: &str) -> Result<Self> {
+        let home = home_dir(&**env).ok_or_else(|| {
+            Error::credentials(format!(
+                "profile {profile:?}: no home directory (HOME) to find the SSO token cache in"
+            ))
+        })?;
+        let id = config.session.as_deref().unwrap_or(&config.start_url);
+        Ok(Self {
+            path: home
+                .join(".aws")
+                .join("sso")
+                .join("cache")
+                .join(cache_file_name(id)),
+            session: config.session.clone(),
+            profile: profile.to_owned(),
+        })
+    }
+
+    fn fail(&self, what: impl std::fmt::Display) -> Error {
+        Error::credentials(format!(
+            "profile {:?}: {what}; {}",
+            self.profile,
+            login_hint(&self.profile)
+        ))
+    }
+
+    /// A valid access token: the cached one, or a refreshed one (written back) when it
+    /// expires within five minutes and the file allows a refresh.
+    pub(super) async fn access_token(
+        &self,
+        http: &SimpleHttp,
+        oidc: &str,
+        now: SystemTime,
+    ) -> Result<String> {
+        let token = self.read().await?;
+        if token.expires_at > now + REFRESH_AHEAD {
+            return Ok(token.access_token);
+        }
+        let refreshed = match &self.session {
+            Some(_) => self.refresh(http, oidc, &token, now).await,
+            None => Err(self.fail(format_args!(
+                "the SSO token in {} (legacy sso_start_url form, not refreshable) {}",
+                self.path.display(),
+                expiry_text(token.expires_at, now)
+            ))),
+        };
+        match refreshed {
+            Ok(access) => Ok(access),
+            // Still valid for a few minutes: use it; the next call tries again.
+            Err(_) if token.expires_at > now => Ok(token.access_token),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn read(&self) -> Result<Token> {
+        let bytes = match tokio::fs::read(&self.path).await {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(self.fail(format_args!(
+                    "no IAM Identity Center (SSO) token is cached (looked for {})",
+                    self.path.display()
+                )));
+            }
+            Err(e) => {
+                return Err(self
+                    .fail(format_args!("cannot read {}", self.path.display()))
+                    .with_source(e));
+            }
+        };
+        let malformed = |what: &str| {
+            self.fail(format_args!(
+                "the SSO token cache file {} is not a usable token ({what})",
+                self.path.display()
+            ))
+        };
+        let Ok(Value::Object(doc)) = serde_json::from_slice::<Value>(&bytes) else {
+            return Err(malformed("not a JSON object"));
+        };
+        let access_token =
+            string(&doc, "accessToken").ok_or_else(|| malformed("no accessToken"))?;
+        let expires_at = string(&doc, "expiresAt")
+            .and_then(|t| parse_time(&t))
+            .ok_or_else(|| malformed("no expiresAt time"))?;
+        Ok(Token {
+            doc,
+            access_token,
+            expires_at,
+        })
+    }
+
+    /// OIDC `CreateToken` with the refresh token; the new token is written back.
+    async fn refresh(
+        &self,
+        http: &SimpleHttp,
+        oidc: &str,
+        token: &Token,
+        now: SystemTime,
+    ) -> Result<String> {
+        let expired = expiry_text(token.expires_at, now);
+        let (Some(client_id), Some(client_secret), Some(refresh_token)) = (
+            string(&token.doc, "clientId"),
+            string(&token.doc, "clientSecret"),
+            string(&token.doc, "refreshToken"),
+        ) else {
+            return Err(self.fail(format_args!(
+                "the SSO token {expired} and {} holds no refresh token",
+                self.path.display()
+            )));
+        };
+        if let Some(reg) = string(&token.doc, "registrationExpiresAt").and_then(|t| parse_time(&t))
+            && reg <= now
+        {
+            return Err(self.fail(format_args!(
+                "the SSO token {expired} and its client registration has expired too"
+            )));
+        }
+        let body = serde_json::json!({
+            "clientId": client_id,
+            "clientSecret": client_secret,
+            "grantType": "refresh_token",
+            "refreshToken": refresh_token,
+        });
+        let who = format!(
+            "profile {:?}: refreshing the SSO token (OIDC CreateToken)",
+            self.profile
+        );
+        let url = format!("{oidc}/token");
+        let headers = [("content-type", "application/json")];
+        let resp = http
+            .send("POST", &url, &headers, Some(Bytes::from(body.to_string())))
+            .await
+            .map_err(|e| {
+                Error::credentials(format!("{who}: no answer from the OIDC endpoint"))
+                    .with_source(e)
+            })?;
+        if resp.status != 200 {
+            let e = service_error(&who, &resp, &refresh_token, &self.profile);
+            let e = e.with_message(format!(
+                "{who} was refused; the SSO token {expired}: {}",
+                login_hint(&self.profile)
+            ));
+            return Err(e);
+        }
+        let answer: Value = serde_json::from_slice(&resp.body)
+            .map_err(|_| Error::credentials(format!("{who}: the answer is not JSON")))?;
+        let access = answer
+            .get("accessToken")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| Error::credentials(format!("{who}: the answer has no accessToken")))?
+            .to_owned();
+        let expires_in = answer
+            .get("expiresIn")
+            .and_then(Value::as_u64)
+            .filter(|s| *s > 0)
+            .ok_or_else(|| Error::credentials(format!("{who}: the answer has no expiresIn")))?;
+        let mut doc = token.doc.clone();
+        doc.insert("accessToken".into(), Value::String(access.clone()));
+        doc.insert(
+            "expiresAt".into(),
+            Value::String(format_time(now + Duration::from_secs(expires_in))),
+        );
+        if let Some(new_refresh) = answer.get("refreshToken").and_then(Value::as_str) {
+            doc.insert("refreshToken".into(), Value::String(new_refresh.to_owned()));
+        }
+        self.write(&doc).await?;
+        Ok(access)
+    }
+
+    /// Writes `doc` to a temporary file next to the cache file, then renames it over.
+    async fn write(&self, doc: &Map<String, Value>) -> Result<()> {
+        let text = serde_json::to_vec(doc)
+            .map_err(|_| Error::credentials("the refreshed SSO token cannot be written as JSON"))?;
+        let name = self
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let tmp = self
+            .path
+            .with_file_name(format!(".{name}.{}.{nanos}.tmp", std::process::id()));
+        let fail = |what: &str, e: std::io::Error| {
+            Error::credentials(format!(
+                "profile {:?}: the refreshed SSO token could not be {what} {}",
+                self.profile,
+                self.path.display()
+            ))
+            .with_source(e)
+        };
+        let mut options = tokio::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        options.mode(0o600);
+        let result = async {
+            let mut f = options.open(&tmp).await?;
+            tokio::io::AsyncWriteExt::write_all(&mut f, &text).await?;
+            f.sync_all().await?;
+            drop(f);
+            tokio::fs::rename(&tmp, &self.path).await
+        }
+        .await;
+        if let Err(e) = result {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            return Err(fail("written to", e));
+        }
+        Ok(())
+    }
+}
+
+fn string(doc: &Map<String, Value>, key: &str) -> Option<String> {
+    doc.get(key)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+/// RFC 3339, or the `2019-11-14T04:05:45UTC` form older CLIs wrote.
+fn parse_time(text: &str) -> Option<SystemTime> {
+    let text = text.trim();
+    let fixed;
+    let text = match text.strip_suffix("UTC") {
+        Some(t) => {
+            fixed = format!("{t}Z");
+            fixed.as_str()
+        }
+        None => text,
+    };
+    OffsetDateTime::parse(text, &Rfc3339)
+        .ok()
+        .map(SystemTime::from)
+}
+
+fn format_time(t: SystemTime) -> String {
+    OffsetDateTime::from(t)
+        .replace_nanosecond(0)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+/// "expired at 2030-01-01T00:00:00Z" or "expires at …".
+fn expiry_text(at: SystemTime, now: SystemTime) -> String {
+    let verb = if at <= now { "expired" } else { "expires" };
+    format!("{verb} at {}", format_time(at))
+}

@@ -1,0 +1,148 @@
+//! Unit tests of the STS AssumeRole pieces: endpoint rules, parameter limits, the form body.
+
+#![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+use super::*;
+use crate::ErrorKind;
+use crate::credentials::env::MapEnv;
+
+#[test]
+fn endpoints_are_regional_by_default() {
+    let e = sts_endpoint(Some("eu-west-1"), true, None, "t").unwrap();
+    assert_eq!(e.url, "https://sts.eu-west-1.amazonaws.com/");
+    assert_eq!(e.signing_region, "eu-west-1");
+    let e = sts_endpoint(None, true, None, "t").unwrap();
+    assert_eq!(e.url, "https://sts.us-east-1.amazonaws.com/");
+    let e = sts_endpoint(Some("cn-north-1"), true, None, "t").unwrap();
+    assert_eq!(e.url, "https://sts.cn-north-1.amazonaws.com.cn/");
+    let e = sts_endpoint(Some("aws-global"), true, None, "t").unwrap();
+    assert_eq!(e.url, "https://sts.amazonaws.com/");
+    assert_eq!(e.signing_region, "us-east-1");
+}
+
+#[test]
+fn legacy_mode_sends_legacy_regions_to_the_global_endpoint() {
+    let e = sts_endpoint(Some("eu-west-1"), false, None, "t").unwrap();
+    assert_eq!(
+        e,
+        StsEndpoint {
+            url: "https://sts.amazonaws.com/".into(),
+            signing_region: "us-east-1".into()
+        }
+    );
+    // A region opened later has no global fallback.
+    let e = sts_endpoint(Some("af-south-1"), false, None, "t").unwrap();
+    assert_eq!(e.url, "https://sts.af-south-1.amazonaws.com/");
+    assert_eq!(e.signing_region, "af-south-1");
+}
+
+#[test]
+fn overrides_and_bad_values() {
+    let e = sts_endpoint(
+        Some("eu-west-1"),
+        true,
+        Some("http://127.0.0.1:9/sts/"),
+        "t",
+    )
+    .unwrap();
+    assert_eq!(e.url, "http://127.0.0.1:9/sts/");
+    assert_eq!(e.signing_region, "eu-west-1");
+    for bad in ["http://sts.example/", "sts.example", "ftp://127.0.0.1/"] {
+        let err = sts_endpoint(None, true, Some(bad), "who").unwrap_err();
+        assert!(err.to_string().contains("who: the STS endpoint"), "{err}");
+    }
+    assert!(sts_endpoint(Some("evil.com/x"), true, None, "t").is_err());
+}
+
+#[test]
+fn parameters_outside_the_limits_are_invalid_input() {
+    let ok = RoleRequest {
+        role_arn: "arn:aws:iam::123456789012:role/r".into(),
+        ..RoleRequest::default()
+    };
+    ok.validate("t").unwrap();
+    let cases = [
+        RoleRequest {
+            role_arn: "role/r".into(),
+            ..ok.clone()
+        },
+        RoleRequest {
+            session_name: Some("a".into()),
+            ..ok.clone()
+        },
+        RoleRequest {
+            session_name: Some("has space".into()),
+            ..ok.clone()
+        },
+        RoleRequest {
+            external_id: Some("x".into()),
+            ..ok.clone()
+        },
+        RoleRequest {
+            duration_seconds: Some(899),
+            ..ok.clone()
+        },
+        RoleRequest {
+            duration_seconds: Some(43_201),
+            ..ok
+        },
+    ];
+    for case in cases {
+        let e = case.validate("who").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+        assert!(e.to_string().contains("who: "), "{e}");
+    }
+}
+
+#[test]
+fn the_form_body_encodes_every_parameter() {
+    let r = RoleRequest {
+        role_arn: " arn:aws:iam::123456789012:role/path/r ".into(),
+        session_name: Some("me@example.com".into()),
+        external_id: Some("a:b/c".into()),
+        duration_seconds: Some(3600),
+    };
+    assert_eq!(
+        r.form(),
+        "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fpath%2Fr\
+         &RoleSessionName=me%40example.com&DurationSeconds=3600&ExternalId=a%3Ab%2Fc"
+    );
+    let r = RoleRequest {
+        role_arn: "arn:aws:iam::123456789012:role/r".into(),
+        ..RoleRequest::default()
+    };
+    assert!(
+        r.form().contains("&RoleSessionName=async-s3-"),
+        "{}",
+        r.form()
+    );
+}
+
+#[tokio::test]
+async fn the_region_comes_from_the_environment_when_not_set() {
+    // An invalid region from the environment is refused before anything is sent, which shows
+    // the provider read it.
+    let p = AssumeRoleProvider::new(
+        "arn:aws:iam::123456789012:role/r",
+        Credentials::new("AKID", "S"),
+    )
+    .with_env(Arc::new(MapEnv::default().with("AWS_REGION", "Bad Region")));
+    let e = p.provide_credentials().await.unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("\"Bad Region\" is not a valid region"),
+        "{e}"
+    );
+    // `region` beats the environment (the loopback endpoint nobody listens on keeps the
+    // request on this machine).
+    let p = AssumeRoleProvider::new(
+        "arn:aws:iam::123456789012:role/r",
+        Credentials::new("AKID", "S"),
+    )
+    .with_env(Arc::new(MapEnv::default().with("AWS_REGION", "Bad Region")))
+    .region("eu-west-1")
+    .sts_endpoint("http://127.0.0.1:9/")
+    .timeout(Duration::from_secs(2));
+    let e = p.provide_credentials().await.unwrap_err();
+    assert!(e.to_string().contains("no answer from STS"), "{e}");
+}

@@ -1,0 +1,179 @@
+//! ListMultipartUploads: the multipart uploads in progress, as one page or a stream.
+
+use super::MAX_XML_BODY;
+use super::paging::{self, MarkerListing, Markers, public_stream};
+use crate::client::Bucket;
+use crate::error::{Error, Result};
+use crate::request::OpRequest;
+use crate::types::{MultipartUploadInfo, UploadsPage};
+use crate::xml;
+use http::Method;
+
+/// Lists multipart uploads in progress (ListMultipartUploads). Built by
+/// [`Bucket::list_multipart_uploads`].
+///
+/// Await it for one page ([`UploadsPage`]), or call [`into_stream`](Self::into_stream) for
+/// every upload across pages (continued with `key-marker` and `upload-id-marker`). Keys are
+/// requested with `encoding-type=url` and decoded.
+/// See the [ListMultipartUploads API reference](https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListMultipartUploads.html).
+///
+/// # Errors
+///
+/// [`ErrorKind::InvalidResponse`](crate::ErrorKind::InvalidResponse) for a malformed page or a
+/// pagination loop; otherwise the service's error.
+///
+/// # Cancel safety
+///
+/// Cancel safe: listing changes nothing.
+#[derive(Debug, Clone)]
+#[must_use = "a request does nothing until awaited"]
+pub struct ListMultipartUploads {
+    bucket: Bucket,
+    prefix: Option<String>,
+    delimiter: Option<String>,
+    key_marker: Option<String>,
+    upload_id_marker: Option<String>,
+    max_uploads: Option<u32>,
+    url_encoding: bool,
+}
+
+impl Bucket {
+    /// Lists the multipart uploads in progress in this bucket (started, neither completed nor
+    /// aborted): their parts take up storage until then.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo(bucket: async_s3::Bucket) -> Result<(), async_s3::Error> {
+    /// use futures_util::TryStreamExt;
+    ///
+    /// let mut uploads = bucket.list_multipart_uploads().prefix("backups/").into_stream();
+    /// while let Some(u) = uploads.try_next().await? {
+    ///     println!("{} {} since {:?}", u.key, u.upload_id, u.initiated);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn list_multipart_uploads(&self) -> ListMultipartUploads {
+        ListMultipartUploads {
+            bucket: self.clone(),
+            prefix: None,
+            delimiter: None,
+            key_marker: None,
+            upload_id_marker: None,
+            max_uploads: None,
+            url_encoding: true,
+        }
+    }
+}
+
+impl ListMultipartUploads {
+    /// Lists only uploads to keys that start with `prefix`.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = Some(prefix.into());
+        self
+    }
+
+    /// Groups keys by `delimiter` into common prefixes (reported on the pages).
+    pub fn delimiter(mut self, delimiter: impl Into<String>) -> Self {
+        self.delimiter = Some(delimiter.into());
+        self
+    }
+
+    /// Starts after this key (manual paging from [`UploadsPage::next_key_marker`]).
+    pub fn key_marker(mut self, key: impl Into<String>) -> Self {
+        self.key_marker = Some(key.into());
+        self
+    }
+
+    /// With a key marker: starts after this upload of that key.
+    pub fn upload_id_marker(mut self, upload_id: impl Into<String>) -> Self {
+        self.upload_id_marker = Some(upload_id.into());
+        self
+    }
+
+    /// At most this many uploads per page (S3's default and maximum is 1000).
+    pub fn page_size(mut self, n: u32) -> Self {
+        self.max_uploads = Some(n);
+        self
+    }
+
+    /// Does not ask for `encoding-type=url` (for stores that echo it without applying it).
+    pub fn without_url_encoding(mut self) -> Self {
+        self.url_encoding = false;
+        self
+    }
+
+    async fn send(self) -> Result<UploadsPage> {
+        let first = (self.key_marker.clone(), self.upload_id_marker.clone());
+        self.fetch(first).await
+    }
+
+    /// Every page, fetched one after the other as the stream is polled.
+    pub fn into_pages(self) -> UploadPages {
+        let first = (self.key_marker.clone(), self.upload_id_marker.clone());
+        UploadPages {
+            inner: paging::pages(self, first),
+        }
+    }
+
+    /// Every upload across all pages (common prefixes are on the pages only).
+    pub fn into_stream(self) -> Uploads {
+        Uploads {
+            inner: paging::entries(self.into_pages().inner, |p: UploadsPage| p.uploads),
+        }
+    }
+}
+
+impl MarkerListing for ListMultipartUploads {
+    type Page = UploadsPage;
+    const OPERATION: &'static str = "ListMultipartUploads";
+
+    fn bucket_name(&self) -> &str {
+        &self.bucket.name
+    }
+
+    async fn fetch(&self, (key_marker, id_marker): Markers) -> Result<UploadsPage> {
+        let ctx = |e: Error| e.with_context(Self::OPERATION, Some(&self.bucket.name), None);
+        let max = self.max_uploads.map(|n| n.to_string());
+        let params = [
+            Some(("uploads", "")),
+            self.url_encoding.then_some(("encoding-type", "url")),
+            self.prefix.as_deref().map(|v| ("prefix", v)),
+            self.delimiter.as_deref().map(|v| ("delimiter", v)),
+            key_marker.as_deref().map(|v| ("key-marker", v)),
+            id_marker.as_deref().map(|v| ("upload-id-marker", v)),
+            max.as_deref().map(|v| ("max-uploads", v)),
+        ];
+        let req = OpRequest::new(Self::OPERATION, Method::GET)
+            .bucket(&self.bucket.name)
+            .query(params.into_iter().flatten());
+        let resp = self.bucket.client.execute(req).await?;
+        let body = resp.bytes_limited(MAX_XML_BODY).await.map_err(ctx)?;
+        xml::parse_list_uploads(&body).map_err(|e| {
+            ctx(Error::invalid_response("malformed ListMultipartUploadsResult").with_source(e))
+        })
+    }
+
+    fn next(page: &UploadsPage) -> (bool, Markers) {
+        (
+            page.is_truncated,
+            (
+                page.next_key_marker.clone(),
+                page.next_upload_id_marker.clone(),
+            ),
+        )
+    }
+}
+
+super::into_future!(ListMultipartUploads => UploadsPage);
+
+public_stream! {
+    /// A stream of ListMultipartUploads pages. Made by [`ListMultipartUploads::into_pages`].
+    UploadPages => UploadsPage
+}
+
+public_stream! {
+    /// A stream of multipart uploads in progress across pages. Made by
+    /// [`ListMultipartUploads::into_stream`].
+    Uploads => MultipartUploadInfo
+}
