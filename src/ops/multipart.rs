@@ -521,7 +521,9 @@ impl MultipartUpload {
             .header("content-type", "application/xml")
             .body(body.into())
             .error_in_200();
-        req = extra.apply(self.inner.extra.apply(req, scope::FINISH), scope::FINISH);
+        let mut finishing = self.inner.extra.clone();
+        finishing.merge(extra);
+        req = finishing.apply(req, scope::FINISH);
         if let Some(sums) = &sums
             && sums.ty == Some(ChecksumType::FullObject)
             && let Some(full) = &sums.full

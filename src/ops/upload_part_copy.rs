@@ -166,8 +166,10 @@ impl UploadPartCopy {
             headers.push(("x-amz-copy-source-if-match".into(), etag.clone()));
         }
         self.extra.validate().map_err(ctx)?;
-        headers.extend(self.extra.headers(scope::PART));
-        headers.extend(upload.extra().headers(scope::PART));
+        // One value per header: the upload's options, then this request's over them.
+        let mut extra = upload.extra().clone();
+        extra.merge(&self.extra);
+        headers.extend(extra.headers(scope::PART));
         let number = self.part_number.to_string();
         let req = OpRequest::new("UploadPartCopy", Method::PUT)
             .bucket(upload.bucket().name())
