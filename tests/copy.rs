@@ -225,6 +225,12 @@ fn copy_server(
                  <UploadId>UP1</UploadId></InitiateMultipartUploadResult>",
             )
         }
+        ("GET", _) if r.target.ends_with("?tagging=") => Reply::new(
+            200,
+            "application/xml",
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Tagging xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\
+             <TagSet><Tag><Key>tag1</Key><Value>val1</Value></Tag></TagSet></Tagging>",
+        ),
         ("PUT", Some(n)) => part(n),
         ("POST", _) => Reply::new(
             200,
@@ -252,8 +258,9 @@ fn count(server: &FaultServer, method: &str) -> usize {
         .count()
 }
 
-/// The exact requests of a multipart copy: the source's HEAD, the upload created with the
-/// source's metadata, each part a pinned range of the source, then the completion.
+/// The exact requests of a multipart copy: the source's HEAD and tags, the upload created
+/// with the source's metadata and tags, each part a pinned range of the source, then the
+/// completion.
 #[tokio::test]
 async fn multipart_copy_sends_pinned_ranges() {
     let server = FaultServer::with_handler(copy_server(part_copied)).await;
@@ -275,10 +282,13 @@ async fn multipart_copy_sends_pinned_ranges() {
     let reqs = server.requests();
     assert_eq!(reqs[0].method, "HEAD");
     assert_eq!(reqs[0].target, "/src-bkt/dir/a%20b.txt");
-    assert_eq!(reqs[1].method, "POST");
-    assert_eq!(reqs[1].target, "/bkt/dst?uploads=");
-    assert_eq!(reqs[1].header("content-type"), Some("text/plain"));
-    assert_eq!(reqs[1].header("x-amz-meta-color"), Some("blue"));
+    assert_eq!(reqs[1].method, "GET");
+    assert_eq!(reqs[1].target, "/src-bkt/dir/a%20b.txt?tagging=");
+    assert_eq!(reqs[2].method, "POST");
+    assert_eq!(reqs[2].target, "/bkt/dst?uploads=");
+    assert_eq!(reqs[2].header("content-type"), Some("text/plain"));
+    assert_eq!(reqs[2].header("x-amz-meta-color"), Some("blue"));
+    assert_eq!(reqs[2].header("x-amz-tagging"), Some("tag1=val1"));
     let parts: Vec<&Recorded> = reqs.iter().filter(|r| r.method == "PUT").collect();
     assert_eq!(parts.len(), 3);
     let ranges = [
@@ -483,8 +493,8 @@ async fn a_multipart_copy_with_a_checksum_combines_the_parts() {
         Some((async_s3::ChecksumAlgorithm::Crc32, "AfsszQ==".to_owned()))
     );
     let reqs = server.requests();
-    assert_eq!(reqs[1].header("x-amz-checksum-algorithm"), Some("CRC32"));
-    assert_eq!(reqs[1].header("x-amz-checksum-type"), Some("FULL_OBJECT"));
+    assert_eq!(reqs[2].header("x-amz-checksum-algorithm"), Some("CRC32"));
+    assert_eq!(reqs[2].header("x-amz-checksum-type"), Some("FULL_OBJECT"));
     let complete = reqs
         .iter()
         .find(|r| r.method == "POST" && r.target.contains("uploadId"))
@@ -534,4 +544,66 @@ async fn copy_object_asks_for_a_checksum() {
     let r = &server.requests()[0];
     assert_eq!(r.header("x-amz-checksum-algorithm"), Some("CRC32C"));
     assert_eq!(r.header("x-amz-metadata-directive"), None);
+}
+
+/// A version of the source, pinned everywhere; tags given on the builder replace the
+/// source's (no GetObjectTagging), on the new upload or with the tagging directive.
+#[tokio::test]
+async fn a_source_version_and_replaced_tags() {
+    let server = FaultServer::with_handler(copy_server(part_copied)).await;
+    let c = client(&server);
+    c.bucket("bkt")
+        .copy("src", "dst")
+        .source_version_id("3/L4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY")
+        .tagging([("team", "blue")])
+        .multipart_threshold(5 * MIB)
+        .part_size(5 * MIB)
+        .await
+        .unwrap();
+    let reqs = server.requests();
+    assert_eq!(
+        reqs[0].target,
+        "/bkt/src?versionId=3%2FL4kqtJlcpXroDTDmJ%2BrmSpXd3dIbrHY"
+    );
+    assert!(!reqs.iter().any(|r| r.target.contains("tagging")));
+    assert_eq!(reqs[1].target, "/bkt/dst?uploads=");
+    assert_eq!(reqs[1].header("x-amz-tagging"), Some("team=blue"));
+    for p in reqs.iter().filter(|r| r.method == "PUT") {
+        assert_eq!(
+            p.header("x-amz-copy-source"),
+            Some("/bkt/src?versionId=3%2FL4kqtJlcpXroDTDmJ%2BrmSpXd3dIbrHY")
+        );
+    }
+
+    // The single CopyObject: the version in the source, the tags with REPLACE.
+    let server = FaultServer::with_handler(|r: &Recorded, _: &[Recorded]| match r.method.as_str() {
+        "HEAD" => Reply::Http {
+            status: 200,
+            headers: vec![
+                ("content-length".into(), "11".into()),
+                ("etag".into(), SOURCE_ETAG.into()),
+            ],
+            body: Vec::new(),
+        },
+        _ => Reply::new(
+            200,
+            "application/xml",
+            "<CopyObjectResult><ETag>\"9b2cf535f27731c974343645a3985328\"</ETag></CopyObjectResult>",
+        ),
+    })
+    .await;
+    client(&server)
+        .bucket("bkt")
+        .copy("src", "dst")
+        .source_version_id("v1")
+        .tagging([("team", "blue")])
+        .await
+        .unwrap();
+    let put = &server.requests()[1];
+    assert_eq!(
+        put.header("x-amz-copy-source"),
+        Some("/bkt/src?versionId=v1")
+    );
+    assert_eq!(put.header("x-amz-tagging"), Some("team=blue"));
+    assert_eq!(put.header("x-amz-tagging-directive"), Some("REPLACE"));
 }

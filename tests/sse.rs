@@ -194,6 +194,11 @@ async fn the_copy_engine_sends_both_keys() {
                 ],
                 body: Vec::new(),
             },
+            ("GET", _) => Reply::new(
+                200,
+                "application/xml",
+                "<Tagging><TagSet></TagSet></Tagging>",
+            ),
             ("POST", _) if r.target.ends_with("?uploads=") => Reply::new(
                 200,
                 "application/xml",
@@ -225,7 +230,7 @@ async fn the_copy_engine_sends_both_keys() {
         .await
         .unwrap();
     let reqs = server.requests();
-    assert_eq!(reqs.len(), 6);
+    assert_eq!(reqs.len(), 7, "HEAD, tags, create, 3 parts, complete");
     let head = &reqs[0];
     assert_eq!(
         head.header("x-amz-server-side-encryption-customer-key"),
@@ -235,9 +240,10 @@ async fn the_copy_engine_sends_both_keys() {
         head.header("x-amz-server-side-encryption-customer-key-md5"),
         Some(SRC_MD5)
     );
-    assert_sse_c(&reqs[1]);
+    assert_no_sse_c(&reqs[1]);
+    assert_sse_c(&reqs[2]);
     assert_eq!(
-        reqs[1].header("x-amz-copy-source-server-side-encryption-customer-key"),
+        reqs[2].header("x-amz-copy-source-server-side-encryption-customer-key"),
         None,
         "the new upload does not read the source"
     );
@@ -248,7 +254,7 @@ async fn the_copy_engine_sends_both_keys() {
             Some(SRC_B64)
         );
     }
-    assert_sse_c(&reqs[5]);
+    assert_sse_c(&reqs[6]);
 }
 
 /// The download engine sends the key with every ranged GET, resumptions included.

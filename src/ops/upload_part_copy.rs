@@ -46,6 +46,7 @@ pub struct UploadPartCopy {
     range: Option<(u64, u64)>,
     source_if_match: Option<String>,
     extra: ExtraHeaders,
+    source_version_id: Option<String>,
 }
 
 /// What UploadPartCopy returns.
@@ -91,12 +92,14 @@ impl MultipartUpload {
             range: None,
             source_if_match: None,
             extra: ExtraHeaders::default(),
+            source_version_id: None,
         }
     }
 }
 
-/// The `x-amz-copy-source` value: `/<bucket>/<key>`, each percent-encoded as in a path.
-pub(crate) fn copy_source_value(bucket: &str, key: &str) -> Result<String> {
+/// The `x-amz-copy-source` value: `/<bucket>/<key>`, each percent-encoded as in a path, and
+/// `?versionId=<version>` for a version.
+pub(crate) fn copy_source_value(bucket: &str, key: &str, version: Option<&str>) -> Result<String> {
     validate_bucket(bucket)?;
     validate_key(key)?;
     let mut source = String::with_capacity(bucket.len() + key.len() * 3 + 2);
@@ -104,6 +107,10 @@ pub(crate) fn copy_source_value(bucket: &str, key: &str) -> Result<String> {
     encode_path(&mut source, bucket);
     source.push('/');
     encode_path(&mut source, key);
+    if let Some(v) = version {
+        source.push_str("?versionId=");
+        crate::signing::encode_query_component(&mut source, v);
+    }
     Ok(source)
 }
 
@@ -119,6 +126,12 @@ impl UploadPartCopy {
     /// so that every part of a copy comes from the same version of the source.
     pub fn source_if_match(mut self, etag: impl Into<String>) -> Self {
         self.source_if_match = Some(etag.into());
+        self
+    }
+
+    /// Copies from this version of the source (`x-amz-copy-source: …?versionId=`).
+    pub fn source_version_id(mut self, v: impl Into<String>) -> Self {
+        self.source_version_id = Some(v.into());
         self
     }
 
@@ -147,7 +160,9 @@ impl UploadPartCopy {
                 self.part_number
             ))));
         }
-        let source = copy_source_value(&self.source_bucket, &self.source_key).map_err(ctx)?;
+        let version = self.source_version_id.as_deref();
+        let source = copy_source_value(&self.source_bucket, &self.source_key, version);
+        let source = source.map_err(ctx)?;
         let mut headers: Vec<(Cow<'static, str>, String)> =
             vec![("x-amz-copy-source".into(), source)];
         if let Some((first, last)) = self.range {

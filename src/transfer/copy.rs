@@ -41,7 +41,10 @@ pub const DEFAULT_COPY_THRESHOLD: u64 = MAX_PART_SIZE;
 /// [`copy_source_sse_customer_key`](Self::copy_source_sse_customer_key)). A single CopyObject
 /// keeps the source's checksum, as S3 does; a multipart copy has the checksum given to
 /// [`checksum`](Self::checksum) (combined from the parts' and checked at completion) or none.
-/// Tags are not copied by a multipart copy.
+/// Tags are kept (a multipart copy reads them with GetObjectTagging, which needs
+/// `s3:GetObjectTagging`; a store without tagging gives none) unless
+/// [`tagging`](Self::tagging) replaces them. [`source_version_id`](Self::source_version_id)
+/// copies a version of the source.
 ///
 /// # Errors
 ///
@@ -77,6 +80,10 @@ pub struct ObjectCopy {
     source_copy: ExtraHeaders,
     /// The checksum the copy gets (the service computes it).
     checksum: Option<ChecksumAlgorithm>,
+    /// The version of the source to copy.
+    source_version_id: Option<String>,
+    /// Whether the builder's tags replace the source's.
+    replace_tags: bool,
 }
 
 /// What a copy returns.
@@ -133,6 +140,8 @@ impl Bucket {
             source_key_sse: None,
             source_copy: ExtraHeaders::default(),
             checksum: None,
+            source_version_id: None,
+            replace_tags: false,
         }
     }
 }
@@ -206,6 +215,27 @@ impl ObjectCopy {
         self
     }
 
+    /// Copies this version of the source: its HeadObject, and every copy request
+    /// (`x-amz-copy-source: …?versionId=`).
+    pub fn source_version_id(mut self, v: impl Into<String>) -> Self {
+        self.source_version_id = Some(v.into());
+        self
+    }
+
+    /// Gives the copy these tags instead of the source's. At most 10 tags, keys of 1 to 128
+    /// and values of at most 256 characters, each key once: anything else is an
+    /// [`ErrorKind::InvalidInput`] error before sending.
+    pub fn tagging<I, K, V>(mut self, tags: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        self.headers.tags = crate::ops::tagging::collect(tags);
+        self.replace_tags = true;
+        self
+    }
+
     async fn send(self) -> Result<ObjectCopyOutput> {
         let bucket = self.bucket.name.clone();
         let key = self.key.clone();
@@ -245,6 +275,9 @@ impl ObjectCopy {
         if let Some(key) = &self.source_key_sse {
             head = head.sse_customer_key(key);
         }
+        if let Some(v) = &self.source_version_id {
+            head = head.version_id(v.clone());
+        }
         if self.headers.extra.get("x-amz-request-payer").is_some() {
             head = head.request_payer();
         }
@@ -267,6 +300,12 @@ impl ObjectCopy {
         }
         if let Some(alg) = self.checksum {
             copy = copy.checksum(alg);
+        }
+        if let Some(v) = &self.source_version_id {
+            copy = copy.source_version_id(v.clone());
+        }
+        if self.replace_tags {
+            copy = copy.tagging(self.headers.tags.clone().unwrap_or_default());
         }
         if let Some(etag) = &source.etag {
             copy = copy.source_if_match(etag.clone());
@@ -313,10 +352,14 @@ impl ObjectCopy {
 
     async fn multipart_copy(&self, source: ObjectMeta) -> Result<ObjectCopyOutput> {
         let plan = UploadPlan::new(source.size, self.part_size)?;
+        let mut headers = self.upload_headers(&source);
+        if !self.replace_tags {
+            headers.tags = self.source_tags().await?;
+        }
         let create = self
             .bucket
             .create_multipart_upload(self.key.clone())
-            .with_headers(self.upload_headers(&source))
+            .with_headers(headers)
             .checksum(self.checksum);
         let upload = create_guarded(create, &self.cancel).await?;
         let mut guard = AbortGuard(Some(upload.clone()));
@@ -371,6 +414,9 @@ impl ObjectCopy {
             if let Some(etag) = &source.etag {
                 copy = copy.source_if_match(etag.clone());
             }
+            if let Some(v) = &self.source_version_id {
+                copy = copy.source_version_id(v.clone());
+            }
             let tracker = self.tracker.clone();
             let total = plan.size;
             parts.spawn(slot, async move {
@@ -381,6 +427,23 @@ impl ObjectCopy {
         }
         parts.join_all().await?;
         Ok(())
+    }
+}
+
+impl ObjectCopy {
+    /// The source's tags, for a multipart copy to keep them (S3 copies them only with
+    /// CopyObject). A store without tagging (`501 NotImplemented`) gives none.
+    async fn source_tags(&self) -> Result<Option<Vec<(String, String)>>> {
+        let source = self.bucket.client().bucket(self.source_bucket.clone());
+        let mut get = source.get_object_tagging(self.source_key.clone());
+        if let Some(v) = &self.source_version_id {
+            get = get.version_id(v.clone());
+        }
+        match get.await {
+            Ok(out) => Ok(Some(out.tags)),
+            Err(e) if e.status() == Some(501) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 }
 
