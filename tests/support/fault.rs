@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
 /// One recorded request.
 #[derive(Debug, Clone)]
@@ -194,9 +194,14 @@ impl FaultServer {
     }
 
     /// Like [`with_handler`](Self::with_handler), but first asks `reset_after` about each
-    /// request's head: `Some(n)` reads only `n` bytes of the body (fewer if it is shorter),
-    /// records the request with that partial body and resets the connection (SO_LINGER 0)
-    /// while the client is still sending.
+    /// request's head: `Some(n)` reads `n` bytes of the body (fewer if it is shorter), takes
+    /// what else has already arrived without waiting for more, records the request with that
+    /// partial body (every body byte received before the reset, so at least `n`) and resets the
+    /// connection (SO_LINGER 0). The listening socket's receive buffer is [`EARLY_RECV_BUFFER`]
+    /// (no autotuning), so a client cannot have much more than that in flight at the reset.
+    ///
+    /// The cut counts bytes of a `Content-Length` body; a request without one (a chunked
+    /// body) counts as empty, so for it the reset follows the head and no body is recorded.
     pub(crate) async fn with_reset_midway(
         reset_after: impl Fn(&Recorded, &[Recorded]) -> Option<usize> + Send + Sync + 'static,
         handler: impl Fn(&Recorded, &[Recorded]) -> Reply + Send + Sync + 'static,
@@ -217,7 +222,7 @@ impl FaultServer {
     }
 
     async fn launch(script: Script, pace: Pace, early: Option<Early>) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = listen(early.is_some().then_some(EARLY_RECV_BUFFER));
         let addr = listener.local_addr().expect("addr");
         let log = Arc::new(Mutex::new(Vec::new()));
         let script = Arc::new(script);
@@ -255,6 +260,22 @@ impl Drop for FaultServer {
     fn drop(&mut self) {
         self.task.abort();
     }
+}
+
+/// The receive buffer asked for by [`FaultServer::with_reset_midway`] (Linux doubles it for
+/// bookkeeping, so the socket holds up to twice this).
+pub(crate) const EARLY_RECV_BUFFER: u32 = 64 * 1024;
+
+/// A listener on 127.0.0.1; with `recv_buffer`, every accepted socket gets that receive buffer
+/// (set before `listen`, so the advertised window is sized from it).
+fn listen(recv_buffer: Option<u32>) -> TcpListener {
+    let sock = TcpSocket::new_v4().expect("socket");
+    if let Some(size) = recv_buffer {
+        sock.set_recv_buffer_size(size).expect("SO_RCVBUF");
+    }
+    sock.bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .expect("bind");
+    sock.listen(1024).expect("listen")
 }
 
 fn next_reply(script: &Script, this: &Recorded, log: &Mutex<Vec<Recorded>>) -> Reply {
@@ -326,7 +347,20 @@ async fn serve(
                         Ok(n) => buf.extend_from_slice(&chunk[..n]),
                     }
                 }
-                buf.truncate(cut);
+                // What is already queued past the cut, without waiting (at most two receive
+                // buffers' worth, so a fast sender cannot keep this loop going).
+                let mut drained = 0;
+                while buf.len() < len && drained < 2 * EARLY_RECV_BUFFER as usize {
+                    let mut chunk = vec![0u8; 65536];
+                    match sock.try_read(&mut chunk) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => {
+                            buf.extend_from_slice(&chunk[..n]);
+                            drained += n;
+                        }
+                    }
+                }
+                buf.truncate(len);
                 let partial = Recorded {
                     body: std::mem::take(&mut buf),
                     ..head
