@@ -929,7 +929,7 @@ async fn a_reset_midway_through_a_part_body_resends_identical_bytes() {
     // the client's send buffer. So more than the rest of the part had not been handed to the
     // kernel yet: the client was still sending the body.
     let in_flight = 2 * support::fault::EARLY_RECV_BUFFER as usize;
-    let unsent = PART - received - in_flight;
+    let unsent = PART.saturating_sub(received + in_flight);
     assert!(
         unsent > tcp_wmem_max(),
         "the reset came mid-send: {unsent} bytes of the part unsent at least, {} send buffer",

@@ -272,6 +272,8 @@ fn listen(recv_buffer: Option<u32>) -> TcpListener {
     let sock = TcpSocket::new_v4().expect("socket");
     if let Some(size) = recv_buffer {
         sock.set_recv_buffer_size(size).expect("SO_RCVBUF");
+        let got = sock.recv_buffer_size().expect("SO_RCVBUF");
+        assert!(got <= 2 * size, "the receive buffer is {got}, not about {size}");
     }
     sock.bind(SocketAddr::from(([127, 0, 0, 1], 0)))
         .expect("bind");
