@@ -105,13 +105,16 @@ pub(crate) enum Reply {
     },
     /// A chunked body that never ends: `prefix`, then 64 KiB chunks of `fill` until the client
     /// goes away (or [`ENDLESS_CAP`] bytes, so the loop is bounded). `written` counts the body
-    /// bytes the socket accepted.
+    /// bytes the socket accepted. With `pace`, the chunks are 8 KiB with that pause after
+    /// each: the socket buffers then stay near empty while the client reads, so `written` is
+    /// close to what the client read.
     Endless {
         status: u16,
         headers: Vec<(String, String)>,
         prefix: Vec<u8>,
         fill: u8,
         written: Arc<AtomicUsize>,
+        pace: Option<Duration>,
     },
     /// Announce the whole body, send its first `send` bytes, then go quiet for `stall`.
     PartialThenStall {
@@ -273,7 +276,10 @@ fn listen(recv_buffer: Option<u32>) -> TcpListener {
     if let Some(size) = recv_buffer {
         sock.set_recv_buffer_size(size).expect("SO_RCVBUF");
         let got = sock.recv_buffer_size().expect("SO_RCVBUF");
-        assert!(got <= 2 * size, "the receive buffer is {got}, not about {size}");
+        assert!(
+            got <= 2 * size,
+            "the receive buffer is {got}, not about {size}"
+        );
     }
     sock.bind(SocketAddr::from(([127, 0, 0, 1], 0)))
         .expect("bind");
@@ -449,6 +455,7 @@ async fn serve(
                 prefix,
                 fill,
                 written,
+                pace,
             } => {
                 let mut head = format!("HTTP/1.1 {status} Scripted\r\n");
                 for (n, v) in &headers {
@@ -458,7 +465,7 @@ async fn serve(
                 if sock.write_all(head.as_bytes()).await.is_err() {
                     return;
                 }
-                let filler = vec![fill; 64 * 1024];
+                let filler = vec![fill; if pace.is_some() { 8 } else { 64 } * 1024];
                 let mut chunk = prefix;
                 while written.load(Ordering::Relaxed) < ENDLESS_CAP {
                     let mut frame = format!("{:x}\r\n", chunk.len()).into_bytes();
@@ -469,6 +476,9 @@ async fn serve(
                     }
                     written.fetch_add(chunk.len(), Ordering::Relaxed);
                     chunk.clone_from(&filler);
+                    if let Some(pause) = pace {
+                        tokio::time::sleep(pause).await;
+                    }
                 }
                 return;
             }
