@@ -465,7 +465,8 @@ async fn serve(
                 if sock.write_all(head.as_bytes()).await.is_err() {
                     return;
                 }
-                let filler = vec![fill; if pace.is_some() { 8 } else { 64 } * 1024];
+                let size = if pace.is_some() { 8 * 1024 } else { 64 * 1024 };
+                let filler = vec![fill; size];
                 let mut chunk = prefix;
                 while written.load(Ordering::Relaxed) < ENDLESS_CAP {
                     let mut frame = format!("{:x}\r\n", chunk.len()).into_bytes();
