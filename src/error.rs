@@ -4,7 +4,7 @@
 //! common questions, and [`std::error::Error::source`] leads to the underlying cause (an I/O
 //! or transport error) without its text being repeated in `Display`.
 
-use crate::types::S3ErrorBody;
+use crate::types::{DeletePrefixOutput, S3ErrorBody};
 use std::fmt;
 
 /// A boxed error source.
@@ -108,6 +108,8 @@ struct Inner {
     /// How long the server asked us to wait before retrying.
     retry_after: Option<std::time::Duration>,
     source: Option<BoxError>,
+    /// What a DeletePrefix had done before this error stopped it.
+    partial_delete_prefix: Option<Box<DeletePrefixOutput>>,
 }
 
 impl Error {
@@ -127,6 +129,7 @@ impl Error {
                 not_configured: false,
                 retry_after: None,
                 source: None,
+                partial_delete_prefix: None,
             }),
         }
     }
@@ -295,6 +298,30 @@ impl Error {
             }
         }
     }
+
+    pub(crate) fn with_partial_delete_prefix(mut self, done: DeletePrefixOutput) -> Self {
+        self.inner.partial_delete_prefix = Some(Box::new(done));
+        self
+    }
+
+    /// What a [`DeletePrefix`](crate::DeletePrefix) had done when this error stopped it: the
+    /// keys deleted and the per-key errors of the batches S3 answered before. `None` for
+    /// errors of other operations and for a prefix refused before anything was sent.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo(bucket: async_s3::Bucket) {
+    /// if let Err(e) = bucket.delete_prefix("tmp/").await {
+    ///     if let Some(done) = e.partial_delete_prefix() {
+    ///         eprintln!("stopped after {} deleted: {e}", done.deleted);
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    pub fn partial_delete_prefix(&self) -> Option<&DeletePrefixOutput> {
+        self.inner.partial_delete_prefix.as_deref()
+    }
 }
 
 /// How the retry decision treats an S3 error code.
@@ -420,6 +447,10 @@ impl fmt::Display for Error {
         if i.attempts > 1 {
             write!(f, " after {} attempts", i.attempts)?;
         }
+        if let Some(p) = &i.partial_delete_prefix {
+            let n = p.errors.len();
+            write!(f, "; before it: {} deleted, {n} not deleted", p.deleted)?;
+        }
         Ok(())
     }
 }
@@ -453,6 +484,9 @@ impl fmt::Debug for Error {
         d.field("attempts", &i.attempts);
         if let Some(s) = &i.source {
             d.field("source", s);
+        }
+        if let Some(p) = &i.partial_delete_prefix {
+            d.field("partial_delete_prefix", p);
         }
         d.finish()
     }
