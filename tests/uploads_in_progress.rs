@@ -250,3 +250,25 @@ async fn only_no_such_upload_counts_as_aborted() {
     assert_eq!(out.errors[0].0.upload_id, "u4");
     assert_eq!(out.errors[0].1.s3_code(), Some("NoSuchBucket"));
 }
+
+/// An upload id marker means nothing without its key marker: refused before sending.
+#[tokio::test]
+async fn an_upload_id_marker_without_a_key_marker_is_refused() {
+    let server = FaultServer::start(vec![xml(LAST)]).await;
+    let bucket = client(&server).bucket("bkt");
+    let e = bucket
+        .list_multipart_uploads()
+        .upload_id_marker("u1")
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    let e = bucket
+        .list_multipart_uploads()
+        .upload_id_marker("u1")
+        .into_stream()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    assert!(server.requests().is_empty());
+}

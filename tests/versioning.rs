@@ -118,7 +118,7 @@ const VERSIONS_EXAMPLE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 async fn list_object_versions_follows_both_markers() {
     let first = r#"<ListVersionsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
   <EncodingType>url</EncodingType><IsTruncated>true</IsTruncated>
-  <NextKeyMarker>my%20a+b</NextKeyMarker><NextVersionIdMarker>v/1+x=</NextVersionIdMarker>
+  <NextKeyMarker>my+a%2Bb</NextKeyMarker><NextVersionIdMarker>v/1+x=</NextVersionIdMarker>
   <Version><Key>my%20a%2Bb</Key><VersionId>v/1+x=</VersionId><IsLatest>true</IsLatest><Size>3</Size></Version>
   <CommonPrefixes><Prefix>my/dir/</Prefix></CommonPrefixes>
 </ListVersionsResult>"#;
@@ -158,10 +158,11 @@ async fn list_object_versions_follows_both_markers() {
         reqs[0].target,
         "/bkt?delimiter=%2F&encoding-type=url&max-keys=5&prefix=my&versions="
     );
-    // The next page starts at the decoded key marker and the opaque version id marker.
+    // The next page starts at the decoded key marker (S3 writes a space as "+" and "+" as
+    // "%2B": the last key, "my a+b") and the opaque version id marker.
     assert_eq!(
         reqs[1].target,
-        "/bkt?delimiter=%2F&encoding-type=url&key-marker=my%20a%20b&max-keys=5&prefix=my\
+        "/bkt?delimiter=%2F&encoding-type=url&key-marker=my%20a%2Bb&max-keys=5&prefix=my\
          &version-id-marker=v%2F1%2Bx%3D&versions="
     );
     for r in &reqs {
@@ -333,4 +334,66 @@ async fn delete_objects_reports_delete_markers() {
         )
     );
     signed(req);
+}
+
+/// A version id marker means nothing without the key marker it belongs to: refused before
+/// anything is sent, by the one-page call and by the stream.
+#[tokio::test]
+async fn a_version_id_marker_without_a_key_marker_is_refused() {
+    let server = FaultServer::start(vec![xml(VERSIONS_EXAMPLE)]).await;
+    let bucket = client(&server).bucket("bkt");
+    let e = bucket
+        .list_object_versions()
+        .version_id_marker("v1")
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    let e = bucket
+        .list_object_versions()
+        .version_id_marker("v1")
+        .into_stream()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    assert!(server.requests().is_empty());
+}
+
+/// The starting markers count as seen: a server that answers them back as the next markers
+/// is a loop after one page, not two.
+#[tokio::test]
+async fn starting_markers_answered_back_are_a_loop() {
+    let looping = "<ListVersionsResult><IsTruncated>true</IsTruncated>\
+                   <NextKeyMarker>k</NextKeyMarker><NextVersionIdMarker>v</NextVersionIdMarker>\
+                   </ListVersionsResult>";
+    let server = FaultServer::start(vec![xml(looping)]).await;
+    let pages = client(&server)
+        .bucket("bkt")
+        .list_object_versions()
+        .key_marker("k")
+        .version_id_marker("v")
+        .into_pages();
+    let got: Vec<_> = futures_util::StreamExt::collect::<Vec<_>>(pages).await;
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(
+        got[1].as_ref().unwrap_err().kind(),
+        ErrorKind::InvalidResponse
+    );
+    assert_eq!(server.requests().len(), 1);
+}
+
+/// PutObject has no versionId: a presigned PUT with one is refused, not signed.
+#[tokio::test]
+async fn presigned_put_refuses_a_version_id() {
+    let server = FaultServer::start(vec![]).await;
+    let bucket = client(&server).bucket("bkt");
+    for p in [
+        bucket.presign_put("k", Duration::from_secs(60)).version_id("v1"),
+        bucket
+            .presign_put("k", Duration::from_secs(60))
+            .query("versionId", "v1"),
+    ] {
+        let e = p.await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    }
 }

@@ -85,7 +85,9 @@ impl ListMultipartUploads {
         self
     }
 
-    /// With a key marker: starts after this upload of that key.
+    /// With a key marker: starts after this upload of that key. Without
+    /// [`key_marker`](Self::key_marker) the listing is an
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) error before sending.
     pub fn upload_id_marker(mut self, upload_id: impl Into<String>) -> Self {
         self.upload_id_marker = Some(upload_id.into());
         self
@@ -105,6 +107,7 @@ impl ListMultipartUploads {
 
     async fn send(self) -> Result<UploadsPage> {
         let first = (self.key_marker.clone(), self.upload_id_marker.clone());
+        paging::check_start(&self, &first)?;
         self.fetch(first).await
     }
 
@@ -127,6 +130,7 @@ impl ListMultipartUploads {
 impl MarkerListing for ListMultipartUploads {
     type Page = UploadsPage;
     const OPERATION: &'static str = "ListMultipartUploads";
+    const SECOND_MARKER: &'static str = "upload-id-marker";
 
     fn bucket_name(&self) -> &str {
         &self.bucket.name

@@ -242,7 +242,9 @@ impl ListObjectVersions {
         self
     }
 
-    /// Starts after this version of the key marker's key.
+    /// Starts after this version of the key marker's key. Needs
+    /// [`key_marker`](Self::key_marker): without it the listing is an
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) error before sending.
     pub fn version_id_marker(mut self, version_id: impl Into<String>) -> Self {
         self.version_id_marker = Some(version_id.into());
         self
@@ -262,6 +264,7 @@ impl ListObjectVersions {
 
     async fn send(self) -> Result<VersionsPage> {
         let first = (self.key_marker.clone(), self.version_id_marker.clone());
+        paging::check_start(&self, &first)?;
         self.fetch(first).await
     }
 
@@ -289,6 +292,7 @@ impl ListObjectVersions {
 impl MarkerListing for ListObjectVersions {
     type Page = VersionsPage;
     const OPERATION: &'static str = "ListObjectVersions";
+    const SECOND_MARKER: &'static str = "version-id-marker";
 
     fn bucket_name(&self) -> &str {
         &self.bucket.name
