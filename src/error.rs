@@ -110,6 +110,8 @@ struct Inner {
     source: Option<BoxError>,
     /// What a DeletePrefix had done before this error stopped it.
     partial_delete_prefix: Option<Box<DeletePrefixOutput>>,
+    /// For an answer with `x-amz-delete-marker: true`: `Some`, with its `x-amz-version-id`.
+    delete_marker: Option<Option<String>>,
 }
 
 impl Error {
@@ -130,6 +132,7 @@ impl Error {
                 retry_after: None,
                 source: None,
                 partial_delete_prefix: None,
+                delete_marker: None,
             }),
         }
     }
@@ -322,6 +325,38 @@ impl Error {
     pub fn partial_delete_prefix(&self) -> Option<&DeletePrefixOutput> {
         self.inner.partial_delete_prefix.as_deref()
     }
+
+    /// Records that the error answer said `x-amz-delete-marker: true`, with the answer's
+    /// `x-amz-version-id`.
+    pub(crate) fn set_delete_marker(&mut self, version_id: Option<String>) {
+        self.inner.delete_marker = Some(version_id);
+    }
+
+    /// Whether the service answered that the object is a delete marker
+    /// (`x-amz-delete-marker: true`): a 404 for a key whose current version is a delete
+    /// marker, a 405 for a request naming a delete marker's version.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo(bucket: async_s3::Bucket) {
+    /// match bucket.head_object("report.csv").await {
+    ///     Err(e) if e.is_delete_marker() => {
+    ///         println!("deleted (marker {:?})", e.delete_marker_version_id());
+    ///     }
+    ///     other => println!("{other:?}"),
+    /// }
+    /// # }
+    /// ```
+    pub fn is_delete_marker(&self) -> bool {
+        self.inner.delete_marker.is_some()
+    }
+
+    /// The version id of the delete marker the service answered about, when it sent one
+    /// (`x-amz-version-id` of an answer with `x-amz-delete-marker: true`).
+    pub fn delete_marker_version_id(&self) -> Option<&str> {
+        self.inner.delete_marker.as_ref()?.as_deref()
+    }
 }
 
 /// How the retry decision treats an S3 error code.
@@ -487,6 +522,9 @@ impl fmt::Debug for Error {
         }
         if let Some(p) = &i.partial_delete_prefix {
             d.field("partial_delete_prefix", p);
+        }
+        if let Some(v) = &i.delete_marker {
+            d.field("delete_marker_version_id", v);
         }
         d.finish()
     }

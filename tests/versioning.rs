@@ -397,3 +397,79 @@ async fn presigned_put_refuses_a_version_id() {
         assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
     }
 }
+
+/// HEAD and GET report the version they answered and whether it is a delete marker; a GET
+/// of a key whose current version is a delete marker (404) and a HEAD of a delete marker's
+/// version (405, no body) are errors that say so, with the marker's version id.
+#[tokio::test]
+async fn delete_markers_are_visible_on_outputs_and_errors() {
+    let server = FaultServer::start(vec![
+        Reply::new(200, "text/plain", b"v1 body".to_vec())
+            .header("x-amz-version-id", "v1")
+            .header("x-amz-delete-marker", "false"),
+        Reply::Http {
+            status: 200,
+            headers: vec![
+                ("content-length".into(), "0".into()),
+                ("x-amz-version-id".into(), "v2".into()),
+                // A store answering a delete marker with a success.
+                ("x-amz-delete-marker".into(), "true".into()),
+            ],
+            body: Vec::new(),
+        },
+        // The GetObject reference: a current version that is a delete marker is a 404 with
+        // x-amz-delete-marker: true.
+        Reply::s3_error(404, "NoSuchKey")
+            .header("x-amz-delete-marker", "true")
+            .header("x-amz-version-id", "dm1"),
+        // A HEAD of the delete marker's own version: 405 Method Not Allowed.
+        Reply::Http {
+            status: 405,
+            headers: vec![
+                ("x-amz-delete-marker".into(), "true".into()),
+                ("x-amz-version-id".into(), "dm1".into()),
+                ("last-modified".into(), "Wed, 28 Oct 2009 22:32:00 GMT".into()),
+            ],
+            body: Vec::new(),
+        },
+        Reply::s3_error(404, "NoSuchKey"),
+    ])
+    .await;
+    let bucket = client(&server).bucket("bkt");
+    let got = bucket.get_object("k").version_id("v1").await.unwrap();
+    assert_eq!(got.meta.version_id.as_deref(), Some("v1"));
+    assert!(!got.meta.delete_marker);
+    assert_eq!(&got.bytes().await.unwrap()[..], b"v1 body");
+    let head = bucket.head_object("k").await.unwrap();
+    assert_eq!(head.version_id.as_deref(), Some("v2"));
+    assert!(head.delete_marker);
+
+    let e = bucket.get_object("k").await.unwrap_err();
+    assert!(e.is_not_found());
+    assert!(e.is_delete_marker());
+    assert_eq!(e.delete_marker_version_id(), Some("dm1"));
+    let e = bucket.head_object("k").version_id("dm1").await.unwrap_err();
+    assert_eq!(e.status(), Some(405));
+    assert!(e.is_delete_marker());
+    assert_eq!(e.delete_marker_version_id(), Some("dm1"));
+    // A plain 404 is no delete marker.
+    let e = bucket.get_object("gone").await.unwrap_err();
+    assert!(e.is_not_found() && !e.is_delete_marker());
+    assert_eq!(e.delete_marker_version_id(), None);
+
+    let targets: Vec<String> = server
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.target))
+        .collect();
+    assert_eq!(
+        targets,
+        [
+            "GET /bkt/k?versionId=v1",
+            "HEAD /bkt/k",
+            "GET /bkt/k",
+            "HEAD /bkt/k?versionId=dm1",
+            "GET /bkt/gone",
+        ]
+    );
+}
