@@ -173,11 +173,29 @@ super::into_future!(ListMultipartUploads => UploadsPage);
 
 public_stream! {
     /// A stream of ListMultipartUploads pages. Made by [`ListMultipartUploads::into_pages`].
+    ///
+    /// # Errors
+    ///
+    /// An error is the stream's last item:
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) (the only item) for an upload id marker without a key marker;
+    /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) for a missing bucket;
+    /// [`ErrorKind::InvalidResponse`](crate::ErrorKind::InvalidResponse) for a malformed page
+    /// or a pagination loop (next markers seen before, or a truncated page without them),
+    /// yielded after the last good page; otherwise the service's error.
     UploadPages => UploadsPage
 }
 
 public_stream! {
     /// A stream of multipart uploads in progress across pages. Made by
     /// [`ListMultipartUploads::into_stream`].
+    ///
+    /// # Errors
+    ///
+    /// An error is the stream's last item:
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) (the only item) for an upload id marker without a key marker;
+    /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) for a missing bucket;
+    /// [`ErrorKind::InvalidResponse`](crate::ErrorKind::InvalidResponse) for a malformed page
+    /// or a pagination loop (next markers seen before, or a truncated page without them),
+    /// yielded after the last good page; otherwise the service's error.
     Uploads => MultipartUploadInfo
 }

@@ -99,6 +99,7 @@ impl Bucket {
     }
 
     /// Sets the bucket's versioning state (a bucket cannot go back to "never enabled").
+    /// Changing MFA delete (which needs an `x-amz-mfa` device code) is not supported.
     ///
     /// # Example
     ///
@@ -335,11 +336,29 @@ super::into_future!(ListObjectVersions => VersionsPage);
 
 public_stream! {
     /// A stream of ListObjectVersions pages. Made by [`ListObjectVersions::into_pages`].
+    ///
+    /// # Errors
+    ///
+    /// An error is the stream's last item:
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) (the only item) for a version id marker without a key marker;
+    /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) for a missing bucket;
+    /// [`ErrorKind::InvalidResponse`](crate::ErrorKind::InvalidResponse) for a malformed page
+    /// or a pagination loop (next markers seen before, or a truncated page without them),
+    /// yielded after the last good page; otherwise the service's error.
     VersionPages => VersionsPage
 }
 
 public_stream! {
     /// A stream of versions, delete markers and common prefixes across pages. Made by
     /// [`ListObjectVersions::into_stream`].
+    ///
+    /// # Errors
+    ///
+    /// An error is the stream's last item:
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) (the only item) for a version id marker without a key marker;
+    /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) for a missing bucket;
+    /// [`ErrorKind::InvalidResponse`](crate::ErrorKind::InvalidResponse) for a malformed page
+    /// or a pagination loop (next markers seen before, or a truncated page without them),
+    /// yielded after the last good page; otherwise the service's error.
     Versions => VersionEntry
 }
