@@ -155,7 +155,11 @@ async fn empty_prefix_refused_and_a_failed_batch_is_an_error() {
 fn delete_result(body: &[u8]) -> Reply {
     let body = String::from_utf8(body.to_vec()).unwrap();
     let mut out = String::from("<DeleteResult>");
-    for k in body.split("<Key>").skip(1).map(|s| s.split("</Key>").next().unwrap()) {
+    for k in body
+        .split("<Key>")
+        .skip(1)
+        .map(|s| s.split("</Key>").next().unwrap())
+    {
         if k.ends_with("77") {
             out.push_str(&format!(
                 "<Error><Key>{k}</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
@@ -193,7 +197,9 @@ async fn a_later_failure_keeps_what_was_done_before() {
     let e = client.bucket("bkt").delete_prefix("p/").await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Service);
     assert_eq!(e.status(), Some(500));
-    let done = e.partial_delete_prefix().expect("the work done before the failure");
+    let done = e
+        .partial_delete_prefix()
+        .expect("the work done before the failure");
     assert_eq!((done.deleted, done.requests), (990, 1));
     let failed: Vec<_> = done.errors.iter().map(|e| e.key.as_str()).collect();
     assert_eq!(failed.len(), 10);
@@ -223,18 +229,18 @@ async fn a_failed_listing_keeps_what_was_done_before() {
     let e = client.bucket("bkt").delete_prefix("p/").await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::AccessDenied);
     let done = e.partial_delete_prefix().unwrap();
-    assert_eq!((done.deleted, done.errors.len(), done.requests), (990, 10, 1));
+    assert_eq!(
+        (done.deleted, done.errors.len(), done.requests),
+        (990, 10, 1)
+    );
 }
 
 /// A listing that answers a key outside the prefix is not believed: the call stops with
 /// InvalidResponse before any DeleteObjects, so the stray key is never deleted.
 #[tokio::test]
 async fn a_listed_key_outside_the_prefix_is_never_deleted() {
-    let server = FaultServer::start(vec![page(
-        &["p/1".to_owned(), "other/x".to_owned()],
-        None,
-    )])
-    .await;
+    let server =
+        FaultServer::start(vec![page(&["p/1".to_owned(), "other/x".to_owned()], None)]).await;
     let client = support::fault_client_builder(&server).build().unwrap();
     let e = client.bucket("bkt").delete_prefix("p/").await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidResponse);

@@ -241,6 +241,9 @@ async fn clear_retention_sends_an_empty_retention_with_bypass() {
         String::from_utf8(r.body.clone()).unwrap(),
         "<Retention xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"/>"
     );
-    assert_eq!(r.header("content-md5").unwrap(), base64(&Md5::digest(&r.body)));
+    assert_eq!(
+        r.header("content-md5").unwrap(),
+        base64(&Md5::digest(&r.body))
+    );
     assert_signed(r, "AKIDTEST", "secret");
 }

@@ -54,9 +54,8 @@ async fn post(p: &PresignedPost, fields: &[(String, String)], file: &[u8]) -> (u
 fn iso_plus(amz_date: &str, secs: i64) -> String {
     let f = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
     let t = time::PrimitiveDateTime::parse(amz_date, &f).unwrap() + time::Duration::seconds(secs);
-    let out = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].000Z"
-    );
+    let out =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].000Z");
     t.format(&out).unwrap()
 }
 

@@ -388,7 +388,9 @@ async fn presigned_put_refuses_a_version_id() {
     let server = FaultServer::start(vec![]).await;
     let bucket = client(&server).bucket("bkt");
     for p in [
-        bucket.presign_put("k", Duration::from_secs(60)).version_id("v1"),
+        bucket
+            .presign_put("k", Duration::from_secs(60))
+            .version_id("v1"),
         bucket
             .presign_put("k", Duration::from_secs(60))
             .query("versionId", "v1"),
@@ -428,7 +430,10 @@ async fn delete_markers_are_visible_on_outputs_and_errors() {
             headers: vec![
                 ("x-amz-delete-marker".into(), "true".into()),
                 ("x-amz-version-id".into(), "dm1".into()),
-                ("last-modified".into(), "Wed, 28 Oct 2009 22:32:00 GMT".into()),
+                (
+                    "last-modified".into(),
+                    "Wed, 28 Oct 2009 22:32:00 GMT".into(),
+                ),
             ],
             body: Vec::new(),
         },

@@ -81,9 +81,7 @@ impl LockRequest {
     /// Sends the request; returns the answer's body (empty for a write) and request id.
     async fn exchange(&self) -> Result<(bytes::Bytes, Option<String>)> {
         let sub = match self.action {
-            Action::GetRetention | Action::PutRetention(..) | Action::ClearRetention => {
-                "retention"
-            }
+            Action::GetRetention | Action::PutRetention(..) | Action::ClearRetention => "retention",
             Action::GetLegalHold | Action::PutLegalHold(_) => "legal-hold",
         };
         let body = match self.action {

@@ -201,7 +201,9 @@ impl PresignPost {
             validate_header_value(n, v)?;
         }
         for (n, v) in &self.fields {
-            if n.eq_ignore_ascii_case("success_action_status") && !matches!(v.as_str(), "200" | "201" | "204") {
+            if n.eq_ignore_ascii_case("success_action_status")
+                && !matches!(v.as_str(), "200" | "201" | "204")
+            {
                 return Err(Error::invalid_input(format!(
                     "success_action_status {v} is not 200, 201 or 204"
                 )));

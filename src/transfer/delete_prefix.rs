@@ -4,8 +4,8 @@
 use crate::client::Bucket;
 use crate::error::{Error, Result};
 use crate::ops::delete_objects::MAX_DELETE_KEYS;
-use crate::types::ListEntry;
 pub use crate::types::DeletePrefixOutput;
+use crate::types::ListEntry;
 use futures_util::TryStreamExt;
 
 /// Deletes every object whose key starts with a prefix. Built by [`Bucket::delete_prefix`];

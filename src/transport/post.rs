@@ -81,6 +81,9 @@ mod tests {
         };
         let shown = format!("{scope:?}");
         assert!(!shown.contains("token-canary"), "{shown}");
-        assert!(shown.contains("redacted") && shown.contains("AKID/"), "{shown}");
+        assert!(
+            shown.contains("redacted") && shown.contains("AKID/"),
+            "{shown}"
+        );
     }
 }
