@@ -124,6 +124,12 @@ impl Client {
     pub(crate) fn retry_succeeded(&self, state: &mut RetryState) {
         self.inner.transport.succeeded(state);
     }
+
+    /// The client's clock (the injected one), corrected by the skew learned from the
+    /// service: the time requests are signed at.
+    pub(crate) fn now(&self) -> std::time::SystemTime {
+        self.inner.transport.now()
+    }
 }
 
 /// A handle on one bucket: owned, `'static`, cheap to clone.

@@ -46,6 +46,11 @@ pub struct ObjectMeta {
     pub checksum_type: Option<crate::ChecksumType>,
     /// The request id of the answer.
     pub request_id: Option<String>,
+    /// Whether the version answered is a delete marker (`x-amz-delete-marker: true`). S3
+    /// answers a delete marker with an error instead (see
+    /// [`Error::is_delete_marker`](crate::Error::is_delete_marker)), so this is `true` only
+    /// for stores that answer it with a success.
+    pub delete_marker: bool,
 }
 
 impl ObjectMeta {
@@ -81,6 +86,7 @@ impl ObjectMeta {
                 .find_map(|alg| header_string(h, alg.header_name()).map(|v| (alg, v))),
             checksum_type: header(h, "x-amz-checksum-type").and_then(crate::ChecksumType::parse),
             request_id: request_id(h),
+            delete_marker: header(h, "x-amz-delete-marker").is_some_and(|v| v.trim() == "true"),
         })
     }
 }

@@ -40,7 +40,8 @@ impl std::fmt::Debug for PresignedRequest {
 /// # Errors
 ///
 /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) for an expiry of zero or over
-/// seven days, a bad key, or a header value that is not printable ASCII;
+/// seven days, a bad key, a header value that is not printable ASCII, a query parameter the
+/// signer sets, or a `versionId` on a PUT;
 /// [`ErrorKind::Credentials`](crate::ErrorKind::Credentials) when no credentials can be had.
 ///
 /// # Cancel safety
@@ -119,7 +120,9 @@ impl Presign {
 
     // versioning
 
-    /// Addresses this version of the object (`versionId`), for GET, HEAD and DELETE.
+    /// Addresses this version of the object (`versionId`), for GET, HEAD and DELETE; on a
+    /// presigned PUT it is an [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput)
+    /// error (PutObject has no version id).
     pub fn version_id(self, v: impl Into<String>) -> Self {
         self.query("versionId", v)
     }
@@ -147,6 +150,12 @@ impl Presign {
                 ))));
             }
             validate_header_value(n, v).map_err(ctx)?;
+        }
+        // PutObject takes no versionId (S3 names the new version itself).
+        if self.method == Method::PUT && self.query.iter().any(|(n, _)| n == "versionId") {
+            return Err(ctx(Error::invalid_input(
+                "a presigned PUT cannot name a version: PutObject has no versionId",
+            )));
         }
         // The signature's own parameters are the signer's to write.
         if let Some((n, _)) = self.query.iter().find(|(n, _)| {

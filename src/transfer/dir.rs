@@ -77,7 +77,8 @@ impl Bucket {
 
 /// The relative path for `key` under `prefix`, or why there is none.
 ///
-/// `Ok(None)` for folder markers (keys ending in `/`).
+/// `Ok(None)` for the prefix itself and for folder markers (keys ending in `/`), once the
+/// marker passed the same checks as a file key (`p/../` is refused, not skipped).
 pub(crate) fn key_to_relative_path(prefix: &str, key: &str) -> Result<Option<PathBuf>> {
     let refuse = |why: &str| {
         Err(Error::invalid_input(format!(
@@ -87,9 +88,14 @@ pub(crate) fn key_to_relative_path(prefix: &str, key: &str) -> Result<Option<Pat
     let Some(rest) = key.strip_prefix(prefix) else {
         return refuse("it is not under the prefix");
     };
-    if rest.ends_with('/') || rest.is_empty() {
+    if rest.is_empty() {
         return Ok(None);
     }
+    // A folder marker is checked like a file key, then skipped.
+    let (rest, marker) = match rest.strip_suffix('/') {
+        Some(dir) => (dir, true),
+        None => (rest, false),
+    };
     if rest.contains('\0') {
         return refuse("it holds a NUL");
     }
@@ -112,7 +118,7 @@ pub(crate) fn key_to_relative_path(prefix: &str, key: &str) -> Result<Option<Pat
             }
         }
     }
-    Ok(Some(path))
+    Ok((!marker).then_some(path))
 }
 
 /// Fails if any existing directory on the way from `root` to `relative`'s parent is a
@@ -256,6 +262,12 @@ mod tests {
             "p/a\0b",
             "p/a\\..\\x",
             "q/x",
+            // Folder markers are checked before they are skipped.
+            "p/../",
+            "p/a/../",
+            "p/./",
+            "p//",
+            "p/a\\b/",
         ] {
             let r = key_to_relative_path("p/", key);
             let err = r.expect_err(key);

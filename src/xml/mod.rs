@@ -58,7 +58,7 @@ pub(crate) use sts::{parse_assume_role_with_web_identity, parse_sts_error};
 pub(crate) use write::{write_complete_multipart, write_create_bucket, write_delete_objects};
 // versioning, tagging, uploads in progress (issue 11)
 pub(crate) use object_lock::{
-    parse_legal_hold, parse_retention, write_legal_hold, write_retention,
+    parse_legal_hold, parse_retention, write_empty_retention, write_legal_hold, write_retention,
 };
 pub(crate) use tagging::{parse_tagging, write_tagging};
 pub(crate) use uploads::parse_list_uploads;
