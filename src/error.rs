@@ -49,6 +49,11 @@ pub enum ErrorKind {
     Cancelled,
     /// A local file could not be read or written.
     Io,
+    /// Another conditional write to the same key ran at the same time (409
+    /// `ConditionalRequestConflict`). Safe to retry: the client retries it like a transient
+    /// failure, and when it persists the whole write can be made again (for a multipart
+    /// upload, a new upload).
+    ConditionalConflict,
 }
 
 impl ErrorKind {
@@ -71,6 +76,7 @@ impl ErrorKind {
             ErrorKind::Credentials => "credentials error",
             ErrorKind::Cancelled => "cancelled",
             ErrorKind::Io => "local I/O error",
+            ErrorKind::ConditionalConflict => "conflicting conditional write",
         }
     }
 }
@@ -391,7 +397,8 @@ pub(crate) enum CodeRetry {
 const CODES: &[(&str, Option<ErrorKind>, CodeRetry)] = {
     use CodeRetry::{ClockSkew, ExpiredCredentials, No, Transient};
     use ErrorKind::{
-        AccessDenied, Conflict, InvalidRange, NotFound, PreconditionFailed, Throttled,
+        AccessDenied, ConditionalConflict, Conflict, InvalidRange, NotFound, PreconditionFailed,
+        Throttled,
     };
     &[
         ("NoSuchKey", Some(NotFound), No),
@@ -425,7 +432,11 @@ const CODES: &[(&str, Option<ErrorKind>, CodeRetry)] = {
         ("BucketAlreadyOwnedByYou", Some(Conflict), No),
         ("BucketNotEmpty", Some(Conflict), No),
         ("OperationAborted", Some(Conflict), No),
-        ("ConditionalRequestConflict", Some(Conflict), No),
+        (
+            "ConditionalRequestConflict",
+            Some(ConditionalConflict),
+            Transient,
+        ),
     ]
 };
 

@@ -117,6 +117,8 @@ pub(crate) struct ObjectHeaders {
     // versioning and tagging
     /// Object tags (`x-amz-tagging`), checked against S3's limits when sent.
     pub(crate) tags: Option<Vec<(String, String)>>,
+    // issue 11 part B: SSE-C, SSE-KMS settings, request payer (each marked with its steps)
+    pub(crate) extra: super::sse::ExtraHeaders,
 }
 
 impl ObjectHeaders {
@@ -173,6 +175,14 @@ impl ObjectHeaders {
                 super::tagging::header_value(tags, super::tagging::MAX_OBJECT_TAGS)?,
             ));
         }
+        self.extra.validate()?;
+        let kms = matches!(self.sse, Some(ServerSideEncryption::Kms { .. }));
+        if self.extra.has_kms_settings() && !kms {
+            return Err(Error::invalid_input(
+                "an encryption context or bucket key needs ServerSideEncryption::Kms",
+            ));
+        }
+        out.extend(self.extra.headers(super::sse::scope::START));
         Ok(out)
     }
 
@@ -239,6 +249,12 @@ macro_rules! object_header_setters {
             self.headers.sse = Some(sse);
             self
         }
+
+        // issue 11 part B: SSE-C, SSE-KMS settings, request payer
+        $crate::ops::sse::extra_setters!(
+            headers.extra => sse_customer_key, request_payer, kms_encryption_context,
+            bucket_key_enabled
+        );
     };
 }
 pub(crate) use object_header_setters;

@@ -28,7 +28,7 @@ impl std::fmt::Debug for PresignedRequest {
         f.debug_struct("PresignedRequest")
             .field("method", &self.method)
             .field("url", &format_args!("{base}?** redacted **"))
-            .field("headers", &self.headers)
+            .field("headers", &redacted(&self.headers))
             .finish()
     }
 }
@@ -56,6 +56,8 @@ pub struct Presign {
     expires_in: Duration,
     query: Vec<(String, String)>,
     headers: Vec<(String, String)>,
+    // issue 11 part B: SSE-C, request payer
+    extra: super::sse::ExtraHeaders,
 }
 
 impl Bucket {
@@ -67,6 +69,7 @@ impl Bucket {
             expires_in,
             query: Vec::new(),
             headers: Vec::new(),
+            extra: super::sse::ExtraHeaders::default(),
         }
     }
 
@@ -124,7 +127,10 @@ impl Presign {
         self.query("versionId", v)
     }
 
-    async fn send(self) -> Result<PresignedRequest> {
+    async fn send(mut self) -> Result<PresignedRequest> {
+        let extra = self.extra.headers(super::sse::scope::ALL);
+        self.headers
+            .extend(extra.into_iter().map(|(n, v)| (n.to_ascii_lowercase(), v)));
         let op = match self.method {
             Method::GET => "PresignGetObject",
             Method::PUT => "PresignPutObject",
@@ -170,6 +176,7 @@ impl Presign {
                 "query parameter {n} is set by the signer"
             ))));
         }
+        self.refuse_key_in_clear().map_err(ctx)?;
         let query = CanonicalQuery::new(self.query.iter().map(|(k, v)| (k, v)));
         let url = self
             .bucket
@@ -198,3 +205,40 @@ impl Presign {
 }
 
 super::into_future!(Presign => PresignedRequest);
+
+// issue 11 part B: SSE-C
+/// The headers with the values of secret ones (SSE-C keys) replaced.
+fn redacted(headers: &[(String, String)]) -> Vec<(&str, &str)> {
+    headers
+        .iter()
+        .map(|(n, v)| {
+            let v = if n.ends_with("-customer-key") {
+                "** redacted **"
+            } else {
+                v.as_str()
+            };
+            (n.as_str(), v)
+        })
+        .collect()
+}
+
+impl Presign {
+    // issue 11 part B: SSE-C, request payer
+    super::sse::extra_setters!(extra => sse_customer_key, request_payer);
+
+    /// A URL whose requests must carry an SSE-C key is refused over plain http to a host
+    /// that is not loopback: whoever uses it would send the key in the clear.
+    fn refuse_key_in_clear(&self) -> Result<()> {
+        let endpoint = &self.bucket.client().transport().settings().endpoint;
+        let key = self
+            .headers
+            .iter()
+            .any(|(n, _)| n.ends_with("-customer-key"));
+        if key && endpoint.scheme == crate::endpoint::Scheme::Http && !endpoint.is_loopback() {
+            return Err(Error::invalid_input(
+                "an SSE-C key is never sent over plain http to a host that is not loopback",
+            ));
+        }
+        Ok(())
+    }
+}

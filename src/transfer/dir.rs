@@ -37,6 +37,8 @@ pub struct DownloadPrefix {
     concurrency: usize,
     part_size: u64,
     cancel: CancelHandle,
+    // issue 11 part B: request payer
+    request_payer: bool,
 }
 
 /// What a directory download returns.
@@ -68,6 +70,7 @@ impl Bucket {
             concurrency: DEFAULT_CONCURRENCY,
             part_size: DEFAULT_PART_SIZE,
             cancel: CancelHandle::default(),
+            request_payer: false,
         }
     }
 }
@@ -187,11 +190,11 @@ impl DownloadPrefix {
     async fn run(&self, dir: &Path) -> Result<DownloadPrefixOutput> {
         // Map every key first: one bad key refuses the whole download before any write.
         let mut jobs = Vec::new();
-        let mut entries = self
-            .bucket
-            .list_objects()
-            .prefix(self.prefix.clone())
-            .into_stream();
+        let mut list = self.bucket.list_objects().prefix(self.prefix.clone());
+        if self.request_payer {
+            list = list.request_payer();
+        }
+        let mut entries = list.into_stream();
         while let Some(entry) = entries.try_next().await? {
             if let ListEntry::Object(o) = entry
                 && let Some(rel) = key_to_relative_path(&self.prefix, &o.key)?
@@ -209,11 +212,14 @@ impl DownloadPrefix {
         for (key, rel) in jobs {
             let slot = pool.slot().await?;
             let path = dir.join(&rel);
-            let download = self
+            let mut download = self
                 .bucket
                 .download(key)
                 .part_size(self.part_size)
                 .concurrency(4);
+            if self.request_payer {
+                download = download.request_payer();
+            }
             pool.spawn(slot, async move {
                 if let Some(parent) = path.parent() {
                     tokio::fs::create_dir_all(parent)
@@ -228,6 +234,14 @@ impl DownloadPrefix {
             files: sizes.len(),
             bytes: sizes.iter().sum(),
         })
+    }
+
+    // issue 11 part B: request payer
+    /// Agrees to pay for the listing and every download on a Requester Pays bucket
+    /// (`x-amz-request-payer: requester`).
+    pub fn request_payer(mut self) -> Self {
+        self.request_payer = true;
+        self
     }
 }
 

@@ -22,6 +22,8 @@
 )]
 
 mod assume_role;
+// issue 11 part B
+mod attributes;
 mod error;
 mod error_doc;
 mod list;
@@ -41,6 +43,8 @@ mod versioning;
 mod tests;
 
 pub(crate) use assume_role::parse_assume_role;
+// issue 11 part B
+pub(crate) use attributes::parse_object_attributes;
 pub(crate) use error::XmlError;
 pub(crate) use error_doc::{is_error_document, parse_error};
 pub(crate) use list::{parse_list_buckets, parse_list_objects_v2};
