@@ -2,7 +2,8 @@
 //! `CompleteMultipartUpload` builder: `If-None-Match: *`, `If-Match`), and handles on a
 //! resumed upload that carry an SSE-C key or agree to pay for requests.
 
-use super::multipart::{CompleteMultipartUploadOutput, MultipartUpload};
+use super::multipart::MultipartUpload;
+use super::multipart_complete::CompleteMultipartUploadOutput;
 use super::sse::{ExtraHeaders, SseCustomerKey, scope};
 use crate::error::Result;
 use crate::types::PartInfo;
