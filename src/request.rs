@@ -30,6 +30,9 @@ pub(crate) struct OpRequest {
     /// (aws-chunked): for stream bodies, which cannot be read twice.
     /// Its value comes back on the response ([`Response::trailer_checksum`](crate::transport::Response)).
     pub(crate) trailer_checksum: Option<crate::checksum::ChecksumAlgorithm>,
+    /// A 409 `ConditionalRequestConflict` ends the write for good (CompleteMultipartUpload:
+    /// S3 drops the upload), so the retry policy does not send it again.
+    pub(crate) conflict_is_final: bool,
 }
 
 impl OpRequest {
@@ -45,6 +48,7 @@ impl OpRequest {
             error_in_200: false,
             idempotent: true,
             trailer_checksum: None,
+            conflict_is_final: false,
         }
     }
 
@@ -85,6 +89,11 @@ impl OpRequest {
 
     pub(crate) fn not_idempotent(mut self) -> Self {
         self.idempotent = false;
+        self
+    }
+
+    pub(crate) fn conflict_is_final(mut self) -> Self {
+        self.conflict_is_final = true;
         self
     }
 

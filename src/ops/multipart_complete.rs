@@ -9,7 +9,7 @@ use super::sse::{ExtraHeaders, scope};
 use crate::checksum::{
     ChecksumAlgorithm, ChecksumType, composite_from_parts, full_object_from_parts,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::headers::{header_string, request_id};
 use crate::request::OpRequest;
 use crate::types::PartInfo;
@@ -55,8 +55,9 @@ impl MultipartUpload {
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) for no parts or a part
     /// number listed twice; the service's error otherwise, including one that arrives inside a
     /// `200` answer, as S3 documents for this call. When a retry finds the upload gone
-    /// (`NoSuchUpload`) because an earlier attempt completed it, the object under the key is
-    /// checked (part count in its ETag, and size) and success is reported only if it matches.
+    /// (`NoSuchUpload`), or its write condition failing (412, for a conditional completion),
+    /// because an earlier attempt completed it, the object under the key is checked (part
+    /// count in its ETag, and size) and success is reported only if it matches.
     ///
     /// # Checksums
     ///
@@ -117,7 +118,8 @@ impl MultipartUpload {
             .query([("uploadId", self.upload_id())])
             .header("content-type", "application/xml")
             .body(body.into())
-            .error_in_200();
+            .error_in_200()
+            .conflict_is_final();
         let mut finishing = self.extra().clone();
         finishing.merge(extra);
         req = finishing.apply(req, scope::FINISH);
@@ -131,9 +133,14 @@ impl MultipartUpload {
         }
         let resp = match self.bucket().execute(req).await {
             Ok(r) => r,
-            // A retry found no upload: an earlier attempt may have completed it and only its
-            // answer was lost (TEST-PLAN U7). Success only if the object is the one we built.
-            Err(e) if e.s3_code() == Some("NoSuchUpload") && e.attempts() > 1 => {
+            // A retry found no upload, or (with a write condition) found the key written: an
+            // earlier attempt may have completed it and only its answer was lost (TEST-PLAN
+            // U7). Success only if the object is the one we built.
+            Err(e)
+                if e.attempts() > 1
+                    && (e.s3_code() == Some("NoSuchUpload")
+                        || e.kind() == ErrorKind::PreconditionFailed) =>
+            {
                 return self.confirm_completed(&parts).await.ok_or_else(|| ctx(e));
             }
             Err(e) => return Err(ctx(e)),

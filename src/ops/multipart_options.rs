@@ -20,10 +20,13 @@ use crate::types::PartInfo;
 ///
 /// Those of [`MultipartUpload::complete_with`];
 /// [`ErrorKind::PreconditionFailed`](crate::ErrorKind::PreconditionFailed) (412) when the
-/// condition does not hold (the upload stays open: abort it);
+/// condition does not hold (the upload stays open: abort it; a retry that meets 412 after an
+/// earlier attempt's answer was lost is checked against the object, as for `NoSuchUpload`);
 /// [`ErrorKind::ConditionalConflict`](crate::ErrorKind::ConditionalConflict) (409
 /// `ConditionalRequestConflict`) when another conditional write to the key ran at the same
-/// time: S3 asks for the whole upload to be made again.
+/// time: S3 has dropped the upload, so the completion is sent once, the error is not
+/// [retryable](crate::Error::is_retryable), and the whole upload must be made again (abort
+/// this one, start a new one).
 ///
 /// # Cancel safety
 ///
