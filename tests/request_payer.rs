@@ -35,6 +35,10 @@ fn answer(r: &Recorded, _: &[Recorded]) -> Reply {
         "GET" if t.contains("attributes") => xml(
             "<GetObjectAttributesResponse><ObjectSize>10</ObjectSize></GetObjectAttributesResponse>",
         ),
+        "GET" if t.ends_with("?tagging=") => {
+            xml("<Tagging><TagSet><Tag><Key>team</Key><Value>data</Value></Tag></TagSet></Tagging>")
+        }
+        "PUT" if t.ends_with("?tagging=") => Reply::new(200, "text/plain", ""),
         "GET" if t.contains("uploadId") => {
             xml("<ListPartsResult><IsTruncated>false</IsTruncated></ListPartsResult>")
         }
@@ -146,6 +150,34 @@ async fn the_engines_pay_on_every_request() {
         .await
         .unwrap();
     assert_every_request_pays(&server, 4 + 1 + 2 + 2);
+}
+
+/// A multipart copy reads the source's tags to keep them: that GetObjectTagging pays too,
+/// like the HEAD, the create, the part copies and the completion.
+#[tokio::test]
+async fn a_multipart_copy_pays_for_reading_the_source_tags() {
+    let server = FaultServer::with_handler(answer).await;
+    let b = client(&server).bucket("bkt");
+    let out = b
+        .copy("k", "k2")
+        .request_payer()
+        .multipart_threshold(0)
+        .await
+        .unwrap();
+    assert_eq!(out.parts, 1);
+    let reqs = server.requests();
+    let tagging = reqs
+        .iter()
+        .find(|r| r.method == "GET" && r.target == "/bkt/k?tagging=")
+        .expect("the source's tags are read");
+    assert_eq!(tagging.header("x-amz-request-payer"), Some("requester"));
+    let create = reqs
+        .iter()
+        .find(|r| r.target.ends_with("?uploads="))
+        .unwrap();
+    assert_eq!(create.header("x-amz-tagging"), Some("team=data"));
+    // HEAD, GetObjectTagging, create, one UploadPartCopy, complete.
+    assert_every_request_pays(&server, 5);
 }
 
 /// Without it, nothing says so.

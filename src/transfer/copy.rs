@@ -439,6 +439,9 @@ impl ObjectCopy {
         if let Some(v) = &self.source_version_id {
             get = get.version_id(v.clone());
         }
+        if self.headers.extra.get("x-amz-request-payer").is_some() {
+            get = get.request_payer();
+        }
         match get.await {
             Ok(out) => Ok(Some(out.tags)),
             Err(e) if e.status() == Some(501) => Ok(None),
