@@ -47,7 +47,6 @@ impl std::fmt::Debug for PresignedRequest {
 /// # Cancel safety
 ///
 /// Cancel safe.
-#[derive(Debug)]
 #[must_use = "a presigned URL is made only when awaited"]
 pub struct Presign {
     bucket: Bucket,
@@ -58,6 +57,21 @@ pub struct Presign {
     headers: Vec<(String, String)>,
     // issue 11 part B: SSE-C, request payer
     extra: super::sse::ExtraHeaders,
+}
+
+/// Hides the values of secret headers (an SSE-C key given with [`Presign::header`]).
+impl std::fmt::Debug for Presign {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Presign")
+            .field("bucket", &self.bucket)
+            .field("method", &self.method)
+            .field("key", &self.key)
+            .field("expires_in", &self.expires_in)
+            .field("query", &self.query)
+            .field("headers", &redacted(&self.headers))
+            .field("extra", &self.extra)
+            .finish()
+    }
 }
 
 impl Bucket {
@@ -212,7 +226,7 @@ fn redacted(headers: &[(String, String)]) -> Vec<(&str, &str)> {
     headers
         .iter()
         .map(|(n, v)| {
-            let v = if n.ends_with("-customer-key") {
+            let v = if crate::request::is_secret_header(n) {
                 "** redacted **"
             } else {
                 v.as_str()
