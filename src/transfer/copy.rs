@@ -39,8 +39,13 @@ pub const DEFAULT_COPY_THRESHOLD: u64 = MAX_PART_SIZE;
 /// `Cache-Control`, `Content-Disposition`, `Content-Encoding`, `x-amz-meta-*`). Storage class
 /// and encryption come from the builder, never from the source (an SSE-C source needs
 /// [`copy_source_sse_customer_key`](Self::copy_source_sse_customer_key)). A single CopyObject
-/// keeps the source's checksum, as S3 does; a multipart copy has the checksum given to
-/// [`checksum`](Self::checksum) (combined from the parts' and checked at completion) or none.
+/// keeps the source's checksum, as S3 does; a multipart copy gets a checksum of the algorithm
+/// given to [`checksum`](Self::checksum), or by default of the source's algorithm (its
+/// HeadObject asks for it with `x-amz-checksum-mode: ENABLED`), combined from the parts' and
+/// checked at completion; a source without a checksum gives a copy without one. Without
+/// [`replace_metadata`](Self::replace_metadata) or new content headers, a multipart copy
+/// keeps what CopyObject keeps: content type, cache control, disposition, encoding,
+/// language, `Expires` and user metadata (like CopyObject, not the website redirect).
 /// Tags are kept (a multipart copy reads them with GetObjectTagging, which needs
 /// `s3:GetObjectTagging`; a store without tagging gives none) unless
 /// [`tagging`](Self::tagging) replaces them. [`source_version_id`](Self::source_version_id)
@@ -209,7 +214,7 @@ impl ObjectCopy {
     /// CopyObject asks for it (`x-amz-checksum-algorithm`; without it S3 keeps the source's
     /// checksum); a multipart copy creates its upload with it (full-object for CRCs), lists
     /// each part's checksum the service reports, and checks the object's at completion.
-    /// Without it a multipart copy has no checksum.
+    /// Without it a multipart copy takes the source's algorithm, if the source has one.
     pub fn checksum(mut self, algorithm: ChecksumAlgorithm) -> Self {
         self.checksum = Some(algorithm);
         self
@@ -281,6 +286,8 @@ impl ObjectCopy {
         if self.headers.extra.get("x-amz-request-payer").is_some() {
             head = head.request_payer();
         }
+        // The source's checksum algorithm, for a multipart copy to keep it.
+        head = head.include_checksum();
         tokio::select! {
             biased;
             () = self.cancel.cancelled() => Err(cancelled()),
@@ -342,6 +349,11 @@ impl ObjectCopy {
         headers
             .content_encoding
             .clone_from(&source.content_encoding);
+        headers
+            .content_language
+            .clone_from(&source.content_language);
+        headers.expires.clone_from(&source.expires);
+        // Not the website redirect: CopyObject does not copy it either.
         headers.metadata = source
             .metadata
             .iter()
@@ -356,11 +368,19 @@ impl ObjectCopy {
         if !self.replace_tags {
             headers.tags = self.source_tags().await?;
         }
+        // As CopyObject does: the source's checksum algorithm unless another is asked for.
+        let checksum = self.checksum.or_else(|| {
+            source
+                .checksum
+                .as_ref()
+                .map(|(alg, _)| *alg)
+                .filter(|alg| alg.amz_name().is_some())
+        });
         let create = self
             .bucket
             .create_multipart_upload(self.key.clone())
             .with_headers(headers)
-            .checksum(self.checksum);
+            .checksum(checksum);
         let upload = create_guarded(create, &self.cancel).await?;
         let mut guard = AbortGuard(Some(upload.clone()));
         let mut parts = TaskPool::new(self.concurrency, &self.cancel, "a part copy task stopped");
