@@ -394,7 +394,7 @@ impl MultipartUpload {
                 .bucket(self.inner.bucket.name())
                 .key(&self.inner.key)
                 .query(params.into_iter().flatten());
-            let req = self.inner.extra.apply(req, scope::OTHER);
+            let req = self.inner.extra.apply(req, scope::LIST);
             let resp = self.inner.bucket.execute(req).await.map_err(&ctx)?;
             let body = resp.bytes_limited(MAX_XML_BODY).await.map_err(&ctx)?;
             let page = xml::parse_list_parts(&body).map_err(|e| {
@@ -433,7 +433,7 @@ impl MultipartUpload {
             .bucket(self.inner.bucket.name())
             .key(&self.inner.key)
             .query([("uploadId", self.inner.upload_id.as_str())]);
-        let req = self.inner.extra.apply(req, scope::OTHER);
+        let req = self.inner.extra.apply(req, scope::ABORT);
         match self.inner.bucket.execute(req).await {
             Ok(_) => {
                 tracing::info!(

@@ -67,7 +67,8 @@ impl MultipartUpload {
         }
     }
 
-    /// A handle on the same upload whose parts and completion carry this SSE-C key, for an
+    /// A handle on the same upload whose parts, ListParts and completion carry this SSE-C key
+    /// (not the abort), for an
     /// upload created with it and resumed with [`Bucket::multipart_upload`](crate::Bucket::multipart_upload).
     /// The new handle starts a fresh record of uploaded parts.
     #[must_use]

@@ -70,10 +70,13 @@ pub(crate) mod scope {
     pub(crate) const FINISH: u8 = 4;
     /// GetObject, HeadObject, GetObjectAttributes.
     pub(crate) const READ: u8 = 8;
-    /// Requests that neither write nor read the object's data (ListParts, aborts).
-    pub(crate) const OTHER: u8 = 16;
-    /// Where an SSE-C key goes: every request that writes or reads the object's data.
-    pub(crate) const SSE_C: u8 = START | PART | FINISH | READ;
+    /// ListParts of an upload.
+    pub(crate) const LIST: u8 = 16;
+    /// AbortMultipartUpload.
+    pub(crate) const ABORT: u8 = 32;
+    /// Where an SSE-C key goes: every request that writes or reads the object's data, and
+    /// ListParts (S3 asks for the key there when the upload has checksums).
+    pub(crate) const SSE_C: u8 = START | PART | FINISH | READ | LIST;
     /// Every request about the object.
     pub(crate) const ALL: u8 = 0xff;
 }
