@@ -472,3 +472,50 @@ async fn a_lost_completion_is_confirmed_with_the_key() {
     let head = reqs.iter().find(|r| r.method == "HEAD").unwrap();
     assert_sse_c(head);
 }
+
+/// An SSE-C key and another server-side encryption cannot go together: refused before
+/// anything is sent.
+#[tokio::test]
+async fn sse_c_with_another_encryption_is_invalid_input() {
+    let server = FaultServer::start(vec![Reply::s3_error(500, "Unexpected")]).await;
+    let b = client(&server).bucket("bkt");
+    let err = b
+        .put_object("k", "x")
+        .sse_customer_key(&key())
+        .server_side_encryption(async_s3::ServerSideEncryption::Aes256)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), async_s3::ErrorKind::InvalidInput, "{err}");
+    let err = b
+        .create_multipart_upload("k")
+        .server_side_encryption(async_s3::ServerSideEncryption::Kms { key_id: None })
+        .sse_customer_key(&key())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), async_s3::ErrorKind::InvalidInput, "{err}");
+    assert!(server.requests().is_empty());
+}
+
+/// A presigned DELETE cannot carry an SSE-C key (DeleteObject takes none).
+#[tokio::test]
+async fn a_presigned_delete_refuses_an_sse_c_key() {
+    let server = FaultServer::start(vec![]).await;
+    let b = client(&server).bucket("bkt");
+    let ten = std::time::Duration::from_secs(10);
+    let err = b
+        .presign_delete("k", ten)
+        .sse_customer_key(&key())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), async_s3::ErrorKind::InvalidInput, "{err}");
+    let put = b
+        .presign_put("k", ten)
+        .sse_customer_key(&key())
+        .await
+        .unwrap();
+    assert!(
+        put.headers
+            .iter()
+            .any(|(n, _)| n == "x-amz-server-side-encryption-customer-key")
+    );
+}

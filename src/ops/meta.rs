@@ -198,6 +198,16 @@ impl ObjectHeaders {
             ));
         }
         self.extra.validate()?;
+        if self.sse.is_some()
+            && self
+                .extra
+                .get("x-amz-server-side-encryption-customer-key")
+                .is_some()
+        {
+            return Err(Error::invalid_input(
+                "an SSE-C key cannot go with another server-side encryption (AES256 or KMS)",
+            ));
+        }
         let kms = matches!(self.sse, Some(ServerSideEncryption::Kms { .. }));
         if self.extra.has_kms_settings() && !kms {
             return Err(Error::invalid_input(

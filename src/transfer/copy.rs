@@ -36,7 +36,8 @@ pub const DEFAULT_COPY_THRESHOLD: u64 = MAX_PART_SIZE;
 /// header or user metadata is set on the builder, or [`replace_metadata`](Self::replace_metadata)
 /// is called: then all of it is replaced by what the builder sets. For a multipart copy "kept"
 /// means read from the source's HeadObject answer and set on the new upload (`Content-Type`,
-/// `Cache-Control`, `Content-Disposition`, `Content-Encoding`, `x-amz-meta-*`). Storage class
+/// `Cache-Control`, `Content-Disposition`, `Content-Encoding`, `Content-Language`, `Expires`,
+/// `x-amz-meta-*`; like CopyObject, not the website redirect). Storage class
 /// and encryption come from the builder, never from the source (an SSE-C source needs
 /// [`copy_source_sse_customer_key`](Self::copy_source_sse_customer_key)). A single CopyObject
 /// keeps the source's checksum, as S3 does; a multipart copy gets a checksum of the algorithm
@@ -44,12 +45,12 @@ pub const DEFAULT_COPY_THRESHOLD: u64 = MAX_PART_SIZE;
 /// HeadObject asks for it with `x-amz-checksum-mode: ENABLED`), combined from the parts' and
 /// checked at completion; a source without a checksum gives a copy without one. Without
 /// [`replace_metadata`](Self::replace_metadata) or new content headers, a multipart copy
-/// keeps what CopyObject keeps: content type, cache control, disposition, encoding,
-/// language, `Expires` and user metadata (like CopyObject, not the website redirect).
+/// Every copy request is pinned to the source the HeadObject found: its ETag
+/// (`x-amz-copy-source-if-match`) and, when the HEAD names one, its version id.
 /// Tags are kept (a multipart copy reads them with GetObjectTagging, which needs
 /// `s3:GetObjectTagging`; a store without tagging gives none) unless
 /// [`tagging`](Self::tagging) replaces them. [`source_version_id`](Self::source_version_id)
-/// copies a version of the source.
+/// copies a given version of the source.
 ///
 /// # Errors
 ///
@@ -107,9 +108,10 @@ pub struct ObjectCopyOutput {
     pub upload_id: Option<String>,
     /// The source's entity tag the copy was pinned to.
     pub source_etag: Option<String>,
-    /// For a multipart copy with a [`checksum`](ObjectCopy::checksum): the object's
-    /// checksum combined from the parts' (full-object for CRCs), which the service's, when
-    /// reported, matched.
+    /// The new object's checksum: for a single CopyObject, the one its answer reports; for a
+    /// multipart copy with a checksum (asked for, or the source's algorithm), the one
+    /// combined from the parts' (full-object for CRCs), which the service's, when reported,
+    /// matched.
     pub checksum: Option<(ChecksumAlgorithm, String)>,
 }
 
@@ -249,7 +251,7 @@ impl ObjectCopy {
             .map_err(|e| e.with_context("Copy", Some(&bucket), Some(&key)))
     }
 
-    async fn run(self) -> Result<ObjectCopyOutput> {
+    async fn run(mut self) -> Result<ObjectCopyOutput> {
         // Bad input is refused before anything is sent.
         UploadPlan::new(0, self.part_size)?;
         if self.threshold > MAX_PART_SIZE {
@@ -265,6 +267,11 @@ impl ObjectCopy {
             ));
         }
         let source = self.head_source().await?;
+        // Pinned by version too when the source has one: an ETag can come back (the same
+        // bytes written again), a version id names one write.
+        if self.source_version_id.is_none() {
+            self.source_version_id.clone_from(&source.version_id);
+        }
         if source.size <= self.threshold {
             return self.single_copy(source).await;
         }
@@ -330,7 +337,7 @@ impl ObjectCopy {
             parts: 0,
             upload_id: None,
             source_etag: source.etag,
-            checksum: None,
+            checksum: out.checksum,
         })
     }
 
