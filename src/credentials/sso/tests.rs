@@ -454,3 +454,60 @@ async fn endpoints_must_be_https_or_loopback() {
     assert!(e.to_string().contains("is not an https URL"), "{e}");
     assert!(server.requests().is_empty());
 }
+
+/// Review of issue 12: a huge `expiresIn` from OIDC neither panics nor writes a time past
+/// what RFC 3339 can hold: the new token's life is capped at a year.
+#[tokio::test]
+async fn a_huge_expires_in_is_capped_not_a_panic() {
+    for huge in [u64::MAX.to_string(), "1000000000000000".to_owned()] {
+        let server = TestServer::start(move |r: &Request, _| {
+            if r.target.starts_with("/token") {
+                let body = format!(r#"{{"accessToken":"{NEW_ACCESS}","expiresIn":{huge}}}"#);
+                (200, body)
+            } else {
+                (200, role_credentials())
+            }
+        })
+        .await;
+        let home = Home::new(&server);
+        std::fs::write(home.cache(CORP_FILE), session_token(-60)).unwrap();
+        let c = home.provider("dev").provide_credentials().await.unwrap();
+        assert_eq!(c.access_key_id(), "ASIASSO");
+        let doc: Value =
+            serde_json::from_slice(&std::fs::read(home.cache(CORP_FILE)).unwrap()).unwrap();
+        assert_eq!(doc["accessToken"], NEW_ACCESS);
+        let expires = OffsetDateTime::parse(doc["expiresAt"].as_str().unwrap(), &Rfc3339).unwrap();
+        let year = Duration::from_secs(366 * 24 * 3600);
+        assert!(
+            SystemTime::from(expires) <= SystemTime::now() + year,
+            "{doc}"
+        );
+    }
+}
+
+/// Review of issue 12: a portal `expiration` (milliseconds) past year 9999 is an error, not
+/// credentials whose expiry panics when a log writes it.
+#[tokio::test]
+async fn a_portal_expiration_past_year_9999_is_an_error() {
+    for huge in [u64::MAX.to_string(), "253402300800000".to_owned()] {
+        let server = TestServer::start(move |_: &Request, _| {
+            let body = format!(
+                r#"{{"roleCredentials":{{"accessKeyId":"ASIASSO","secretAccessKey":"{ROLE_SECRET}",
+                    "sessionToken":"{ROLE_TOKEN}","expiration":{huge}}}}}"#
+            );
+            (200, body)
+        })
+        .await;
+        let home = Home::new(&server);
+        std::fs::write(home.cache(CORP_FILE), session_token(3600)).unwrap();
+        let e = home
+            .provider("dev")
+            .provide_credentials()
+            .await
+            .unwrap_err();
+        let text = format!("{e} | {e:?}");
+        assert_eq!(e.kind(), ErrorKind::Credentials);
+        assert!(text.contains("expiration"), "{text}");
+        assert_clean(&text);
+    }
+}

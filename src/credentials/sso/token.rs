@@ -16,11 +16,13 @@ use serde_json::{Map, Value};
 use sha1::{Digest, Sha1};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 /// A token this close to its expiry is refreshed first.
 const REFRESH_AHEAD: Duration = Duration::from_secs(5 * 60);
+
+/// The longest life a refreshed token is given, whatever `expiresIn` the server sends (they
+/// live hours): a year.
+const LONGEST_TOKEN_LIFE: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// The cache file of one session or start URL.
 pub(super) struct CacheFile {
@@ -205,12 +207,16 @@ impl CacheFile {
             .and_then(Value::as_u64)
             .filter(|s| *s > 0)
             .ok_or_else(|| Error::credentials(format!("{who}: the answer has no expiresIn")))?;
+        // A server's number is bounded before it meets the clock: at most a year.
+        let expires_at = now
+            .checked_add(Duration::from_secs(expires_in).min(LONGEST_TOKEN_LIFE))
+            .and_then(crate::credentials::rfc3339)
+            .ok_or_else(|| {
+                Error::credentials(format!("{who}: the answer's expiresIn cannot be written"))
+            })?;
         let mut doc = token.doc.clone();
         doc.insert("accessToken".into(), Value::String(access.clone()));
-        doc.insert(
-            "expiresAt".into(),
-            Value::String(format_time(now + Duration::from_secs(expires_in))),
-        );
+        doc.insert("expiresAt".into(), Value::String(expires_at));
         if let Some(new_refresh) = answer.get("refreshToken").and_then(Value::as_str) {
             doc.insert("refreshToken".into(), Value::String(new_refresh.to_owned()));
         }
@@ -269,7 +275,7 @@ fn string(doc: &Map<String, Value>, key: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// RFC 3339, or the `2019-11-14T04:05:45UTC` form older CLIs wrote.
+/// RFC 3339, or the `2019-11-14T04:05:45UTC` form older CLIs wrote; up to year 9999.
 fn parse_time(text: &str) -> Option<SystemTime> {
     let text = text.trim();
     let fixed;
@@ -280,17 +286,12 @@ fn parse_time(text: &str) -> Option<SystemTime> {
         }
         None => text,
     };
-    OffsetDateTime::parse(text, &Rfc3339)
-        .ok()
-        .map(SystemTime::from)
+    crate::credentials::parse_rfc3339(text)
 }
 
+/// For messages: RFC 3339, never a panic.
 fn format_time(t: SystemTime) -> String {
-    OffsetDateTime::from(t)
-        .replace_nanosecond(0)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_default()
+    crate::credentials::rfc3339(t).unwrap_or_else(|| "(past year 9999)".to_owned())
 }
 
 /// "expired at 2030-01-01T00:00:00Z" or "expires at …".
