@@ -9,8 +9,6 @@ use crate::error::{Error, Result};
 use crate::transport::simple::SimpleHttp;
 use serde::Deserialize;
 use std::time::{Duration, SystemTime};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use tokio::sync::OnceCell;
 
 /// Builds the provider's HTTP client on first use.
@@ -137,6 +135,7 @@ pub(super) fn json_error_detail(body: &[u8]) -> String {
 mod tests {
     use super::*;
     use std::time::UNIX_EPOCH;
+    use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
     #[test]
     fn server_text_is_bounded() {

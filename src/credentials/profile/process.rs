@@ -12,8 +12,6 @@ use crate::error::Result;
 use serde_json::{Map, Value};
 use std::process::Stdio;
 use std::time::{Duration, SystemTime};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use tokio::io::AsyncReadExt;
 
 /// How long a credential process may run before it is killed.
@@ -214,6 +212,7 @@ fn parse_expiration(text: &str) -> Option<SystemTime> {
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
+    use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
     const SECRET: &str = "SECRETCANARYprocess";
 

@@ -44,7 +44,7 @@ pub(super) async fn role_credentials(
             .with_source(e)
     })?;
     if resp.status != 200 {
-        return Err(service_error(&who, &resp, access_token, profile));
+        return Err(service_error(&who, &resp, &[access_token], profile));
     }
     let doc: Value = serde_json::from_slice(&resp.body)
         .map_err(|_| Error::credentials(format!("{who}: the answer is not a JSON document")))?;

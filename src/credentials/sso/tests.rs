@@ -511,3 +511,147 @@ async fn a_portal_expiration_past_year_9999_is_an_error() {
         assert_clean(&text);
     }
 }
+
+/// The cache document of a token another process wrote, valid for `secs`.
+fn other_token(secs: i64) -> String {
+    session_token(secs)
+        .replace(ACCESS, "CANARY-sso-other-access")
+        .replace(REFRESH, "CANARY-sso-other-refresh")
+}
+
+/// Review of issue 12: a refresh that succeeded is used even when it cannot be written back
+/// (here the cache directory disappears while OIDC answers; a read-only directory is the
+/// same failure, but root, who runs these tests, may write there anyway).
+#[tokio::test]
+async fn a_refresh_that_cannot_be_written_back_is_still_used() {
+    let home_dir = Arc::new(std::sync::Mutex::new(PathBuf::new()));
+    let dir = home_dir.clone();
+    let server = TestServer::start(move |r: &Request, _| {
+        if r.target.starts_with("/token") {
+            let cache = dir.lock().unwrap().join(".aws/sso/cache");
+            std::fs::rename(&cache, cache.with_file_name("gone")).unwrap();
+            let body = format!(r#"{{"accessToken":"{NEW_ACCESS}","expiresIn":28800}}"#);
+            (200, body)
+        } else {
+            (200, role_credentials())
+        }
+    })
+    .await;
+    let home = Home::new(&server);
+    *home_dir.lock().unwrap() = home.dir.path().to_owned();
+    let expired = session_token(-60);
+    std::fs::write(home.cache(CORP_FILE), &expired).unwrap();
+    let c = home.provider("dev").provide_credentials().await.unwrap();
+    assert_eq!(c.access_key_id(), "ASIASSO");
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs[1].header("x-amz-sso_bearer_token"), Some(NEW_ACCESS));
+    let gone = home.dir.path().join(".aws/sso/gone");
+    assert_eq!(
+        std::fs::read_to_string(gone.join(CORP_FILE)).unwrap(),
+        expired
+    );
+}
+
+/// Review of issue 12: when the refresh is refused because another process refreshed first
+/// (its refresh token rotated ours away), the token it wrote is used.
+#[tokio::test]
+async fn a_refused_refresh_uses_the_token_another_process_wrote() {
+    let home_dir = Arc::new(std::sync::Mutex::new(PathBuf::new()));
+    let dir = home_dir.clone();
+    let server = TestServer::with_headers(move |r: &Request, _| {
+        if r.target.starts_with("/token") {
+            let file = dir.lock().unwrap().join(".aws/sso/cache").join(CORP_FILE);
+            std::fs::write(file, other_token(8 * 3600)).unwrap();
+            let header = ("x-amzn-errortype".into(), "InvalidGrantException".into());
+            (400, vec![header], r#"{"error":"invalid_grant"}"#.into())
+        } else {
+            (200, Vec::new(), role_credentials())
+        }
+    })
+    .await;
+    let home = Home::new(&server);
+    *home_dir.lock().unwrap() = home.dir.path().to_owned();
+    std::fs::write(home.cache(CORP_FILE), session_token(-60)).unwrap();
+    let c = home.provider("dev").provide_credentials().await.unwrap();
+    assert_eq!(c.access_key_id(), "ASIASSO");
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(
+        reqs[1].header("x-amz-sso_bearer_token"),
+        Some("CANARY-sso-other-access")
+    );
+}
+
+/// Review of issue 12: a refreshed token is not written over a file another process wrote
+/// meanwhile with a later expiry.
+#[tokio::test]
+async fn a_newer_token_in_the_file_is_not_overwritten() {
+    let home_dir = Arc::new(std::sync::Mutex::new(PathBuf::new()));
+    let dir = home_dir.clone();
+    let server = TestServer::start(move |r: &Request, _| {
+        if r.target.starts_with("/token") {
+            let file = dir.lock().unwrap().join(".aws/sso/cache").join(CORP_FILE);
+            std::fs::write(file, other_token(10 * 3600)).unwrap();
+            let body = format!(r#"{{"accessToken":"{NEW_ACCESS}","expiresIn":3600}}"#);
+            (200, body)
+        } else {
+            (200, role_credentials())
+        }
+    })
+    .await;
+    let home = Home::new(&server);
+    *home_dir.lock().unwrap() = home.dir.path().to_owned();
+    std::fs::write(home.cache(CORP_FILE), session_token(-60)).unwrap();
+    home.provider("dev").provide_credentials().await.unwrap();
+    let reqs = server.requests();
+    assert_eq!(reqs[1].header("x-amz-sso_bearer_token"), Some(NEW_ACCESS));
+    let text = std::fs::read_to_string(home.cache(CORP_FILE)).unwrap();
+    assert!(text.contains("CANARY-sso-other-access"), "overwritten");
+    assert_eq!(home.cache_dir_names(), [CORP_FILE]);
+}
+
+/// Review of issue 12: dropping the caller's future while OIDC answers does not lose the
+/// refresh (the rotated refresh token) nor leave a temporary file: the refresh and its write
+/// back finish on their own task.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_caller_does_not_lose_the_refresh() {
+    let server = TestServer::start(|r: &Request, _| {
+        if r.target.starts_with("/token") {
+            std::thread::sleep(Duration::from_millis(300));
+            let body = format!(
+                r#"{{"accessToken":"{NEW_ACCESS}","expiresIn":28800,"refreshToken":"{NEW_REFRESH}"}}"#
+            );
+            (200, body)
+        } else {
+            (200, role_credentials())
+        }
+    })
+    .await;
+    let home = Home::new(&server);
+    std::fs::write(home.cache(CORP_FILE), session_token(-60)).unwrap();
+    let provider = home.provider("dev");
+    let fetch = provider.provide_credentials();
+    tokio::select! {
+        r = fetch => panic!("finished before it was cancelled: {:?}", r.map(|_| ())),
+        () = async {
+            while server.requests().is_empty() {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        } => {}
+    }
+    // The caller is gone; the refresh finishes and is written back.
+    let mut doc = Value::Null;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let bytes = std::fs::read(home.cache(CORP_FILE)).unwrap();
+        doc = serde_json::from_slice(&bytes).unwrap();
+        if doc["refreshToken"] == NEW_REFRESH {
+            break;
+        }
+    }
+    assert_eq!(doc["refreshToken"], NEW_REFRESH);
+    assert_eq!(doc["accessToken"], NEW_ACCESS);
+    assert_eq!(home.cache_dir_names(), [CORP_FILE]);
+}
