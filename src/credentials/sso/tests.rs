@@ -655,3 +655,112 @@ async fn a_cancelled_caller_does_not_lose_the_refresh() {
     assert_eq!(doc["accessToken"], NEW_ACCESS);
     assert_eq!(home.cache_dir_names(), [CORP_FILE]);
 }
+
+/// Review of issue 12: an OIDC answer of 200 that is not a usable token (truncated JSON, no
+/// expiresIn, expiresIn 0, an empty accessToken) is an error and leaves the file
+/// byte-identical.
+#[tokio::test]
+async fn unusable_refresh_answers_never_touch_the_file() {
+    let answers = [
+        format!(r#"{{"accessToken":"{NEW_ACCESS}","expiresIn":28"#),
+        format!(r#"{{"accessToken":"{NEW_ACCESS}","refreshToken":"{NEW_REFRESH}"}}"#),
+        format!(r#"{{"accessToken":"{NEW_ACCESS}","expiresIn":0}}"#),
+        r#"{"accessToken":"","expiresIn":28800}"#.to_owned(),
+    ];
+    for answer in answers {
+        let body = answer.clone();
+        let server = TestServer::start(move |_: &Request, _| (200, body.clone())).await;
+        let home = Home::new(&server);
+        let expired = session_token(-60);
+        std::fs::write(home.cache(CORP_FILE), &expired).unwrap();
+        let e = home
+            .provider("dev")
+            .provide_credentials()
+            .await
+            .unwrap_err();
+        let text = format!("{e} | {e:?}");
+        assert_eq!(e.kind(), ErrorKind::Credentials, "{answer}: {text}");
+        assert!(text.contains("OIDC CreateToken"), "{answer}: {text}");
+        assert_clean(&text);
+        assert_eq!(
+            std::fs::read(home.cache(CORP_FILE)).unwrap(),
+            expired.as_bytes()
+        );
+        assert_eq!(home.cache_dir_names(), [CORP_FILE]);
+        assert_eq!(server.requests().len(), 1, "the portal is not asked");
+    }
+}
+
+/// Review of issue 12: an empty refreshToken in the answer is no rotation: the file keeps
+/// the refresh token it had.
+#[tokio::test]
+async fn an_empty_refresh_token_in_the_answer_keeps_the_old_one() {
+    let server = TestServer::start(|r: &Request, _| {
+        if r.target.starts_with("/token") {
+            let body =
+                format!(r#"{{"accessToken":"{NEW_ACCESS}","expiresIn":28800,"refreshToken":""}}"#);
+            (200, body)
+        } else {
+            (200, role_credentials())
+        }
+    })
+    .await;
+    let home = Home::new(&server);
+    std::fs::write(home.cache(CORP_FILE), session_token(-60)).unwrap();
+    home.provider("dev").provide_credentials().await.unwrap();
+    let doc: Value =
+        serde_json::from_slice(&std::fs::read(home.cache(CORP_FILE)).unwrap()).unwrap();
+    assert_eq!(doc["accessToken"], NEW_ACCESS);
+    assert_eq!(doc["refreshToken"], REFRESH);
+}
+
+/// Review of issue 12: only a refused grant or client (400, 401) says to log in again; a
+/// failing or throttled OIDC (500, 429) and no answer at all are retryable; an answer that
+/// quotes the client secret or the access token shows neither.
+#[tokio::test]
+async fn oidc_failures_say_what_to_do() {
+    for (status, login, retryable) in [
+        (400, true, false),
+        (401, true, false),
+        (500, false, true),
+        (429, false, true),
+    ] {
+        let server = TestServer::start(move |_: &Request, _| {
+            let body = format!(
+                r#"{{"error":"x","error_description":"{CLIENT_SECRET} {ACCESS} {REFRESH}"}}"#
+            );
+            (status, body)
+        })
+        .await;
+        let home = Home::new(&server);
+        std::fs::write(home.cache(CORP_FILE), session_token(-60)).unwrap();
+        let e = home
+            .provider("dev")
+            .provide_credentials()
+            .await
+            .unwrap_err();
+        let text = format!("{e} | {e:?}");
+        assert_eq!(e.status(), Some(status), "{text}");
+        assert_eq!(text.contains("aws sso login"), login, "{status}: {text}");
+        assert_eq!(e.is_retryable(), retryable, "{status}: {text}");
+        assert_clean(&text);
+    }
+    // No answer: a closed port.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let server = portal_and_oidc().await;
+    let mut home = Home::new(&server);
+    home.env = home.env.clone().with("AWS_ENDPOINT_URL_SSO_OIDC", url);
+    std::fs::write(home.cache(CORP_FILE), session_token(-60)).unwrap();
+    let e = home
+        .provider("dev")
+        .provide_credentials()
+        .await
+        .unwrap_err();
+    assert!(e.is_retryable(), "{e:?}");
+    assert!(
+        e.to_string().contains("no answer from the OIDC endpoint"),
+        "{e}"
+    );
+}
