@@ -34,6 +34,7 @@ mod imds;
 mod metadata_http;
 mod sso;
 mod sts;
+mod sts_endpoint;
 #[cfg(test)]
 mod test_server;
 mod web_identity;

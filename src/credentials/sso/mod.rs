@@ -22,7 +22,7 @@ pub(crate) use shared::SsoConfig;
 use super::Credentials;
 use super::env::Env;
 use super::metadata_http::server_text;
-use super::sts::check_endpoint;
+use super::sts_endpoint::check_endpoint;
 use crate::error::Result;
 use crate::transport::simple::SimpleHttp;
 use std::time::SystemTime;
