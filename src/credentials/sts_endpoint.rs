@@ -65,7 +65,7 @@ pub(crate) fn sts_endpoint(
     }
     let url = match override_url.map(str::trim) {
         Some(u) => {
-            check_endpoint(u, who)?;
+            check_endpoint(u, "STS", who)?;
             u.to_owned()
         }
         None if !regional && LEGACY_GLOBAL_REGIONS.contains(&region) => {
@@ -160,7 +160,8 @@ pub(crate) fn configured_endpoint(
 }
 
 /// An https URL, or plain http to this machine only (the request carries a token).
-pub(crate) fn check_endpoint(url: &str, who: &str) -> Result<()> {
+/// `service` names the endpoint in the error (`STS`, `SSO portal`, `SSO OIDC`).
+pub(crate) fn check_endpoint(url: &str, service: &str, who: &str) -> Result<()> {
     let valid = url.parse::<http::Uri>().is_ok_and(|u| {
         let loopback = u.host().is_some_and(|h| {
             h.eq_ignore_ascii_case("localhost")
@@ -180,7 +181,8 @@ pub(crate) fn check_endpoint(url: &str, who: &str) -> Result<()> {
         Ok(())
     } else {
         Err(Error::credentials(format!(
-            "{who}: the STS endpoint {:?} is not an https URL (plain http only to loopback)",
+            "{who}: the {service} endpoint {:?} is not an https URL (plain http only to \
+             loopback)",
             server_text(url)
         )))
     }

@@ -65,8 +65,8 @@ impl SsoEndpoints {
             .unwrap_or_else(|| format!("https://portal.sso.{region}.{suffix}"));
         let oidc = var("AWS_ENDPOINT_URL_SSO_OIDC")
             .unwrap_or_else(|| format!("https://oidc.{region}.{suffix}"));
-        check_endpoint(&portal, &who)?;
-        check_endpoint(&oidc, &who)?;
+        check_endpoint(&portal, "SSO portal", &who)?;
+        check_endpoint(&oidc, "SSO OIDC", &who)?;
         Ok(Self { portal, oidc })
     }
 }

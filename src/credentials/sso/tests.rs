@@ -452,6 +452,28 @@ async fn endpoints_must_be_https_or_loopback() {
         .await
         .unwrap_err();
     assert!(e.to_string().contains("is not an https URL"), "{e}");
+    // The error names the service whose setting is wrong.
+    assert!(
+        e.to_string()
+            .contains("the SSO portal endpoint \"http://portal.example\""),
+        "{e}"
+    );
+    assert!(!e.to_string().contains("STS"), "{e}");
+    home.env = home
+        .env
+        .clone()
+        .with("AWS_ENDPOINT_URL_SSO", server.url())
+        .with("AWS_ENDPOINT_URL_SSO_OIDC", "http://oidc.example");
+    let e = home
+        .provider("dev")
+        .provide_credentials()
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("the SSO OIDC endpoint \"http://oidc.example\""),
+        "{e}"
+    );
     assert!(server.requests().is_empty());
 }
 
