@@ -254,9 +254,12 @@ impl CacheFile {
         let expires_at = now
             .checked_add(Duration::from_secs(expires_in).min(LONGEST_TOKEN_LIFE))
             .ok_or_else(|| Error::credentials(format!("{who}: the clock is out of range")))?;
+        // Never a placeholder in the file: a time that cannot be written is an error.
+        let expires_text = crate::credentials::rfc3339(expires_at)
+            .ok_or_else(|| Error::credentials(format!("{who}: the clock is out of range")))?;
         let mut doc = token.doc.clone();
         doc.insert("accessToken".into(), Value::String(access.clone()));
-        doc.insert("expiresAt".into(), Value::String(format_time(expires_at)));
+        doc.insert("expiresAt".into(), Value::String(expires_text));
         // An empty refreshToken is no rotation: the one we have stays.
         if let Some(new_refresh) = answer
             .get("refreshToken")
