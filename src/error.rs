@@ -4,7 +4,7 @@
 //! common questions, and [`std::error::Error::source`] leads to the underlying cause (an I/O
 //! or transport error) without its text being repeated in `Display`.
 
-use crate::types::S3ErrorBody;
+use crate::types::{DeletePrefixOutput, S3ErrorBody};
 use std::fmt;
 
 /// A boxed error source.
@@ -49,6 +49,11 @@ pub enum ErrorKind {
     Cancelled,
     /// A local file could not be read or written.
     Io,
+    /// Another conditional write to the same key ran at the same time (409
+    /// `ConditionalRequestConflict`). Safe to retry: the client retries it like a transient
+    /// failure, and when it persists the whole write can be made again (for a multipart
+    /// upload, a new upload).
+    ConditionalConflict,
 }
 
 impl ErrorKind {
@@ -71,6 +76,7 @@ impl ErrorKind {
             ErrorKind::Credentials => "credentials error",
             ErrorKind::Cancelled => "cancelled",
             ErrorKind::Io => "local I/O error",
+            ErrorKind::ConditionalConflict => "conflicting conditional write",
         }
     }
 }
@@ -108,6 +114,10 @@ struct Inner {
     /// How long the server asked us to wait before retrying.
     retry_after: Option<std::time::Duration>,
     source: Option<BoxError>,
+    /// What a DeletePrefix had done before this error stopped it.
+    partial_delete_prefix: Option<Box<DeletePrefixOutput>>,
+    /// For an answer with `x-amz-delete-marker: true`: `Some`, with its `x-amz-version-id`.
+    delete_marker: Option<Option<String>>,
 }
 
 impl Error {
@@ -127,6 +137,8 @@ impl Error {
                 not_configured: false,
                 retry_after: None,
                 source: None,
+                partial_delete_prefix: None,
+                delete_marker: None,
             }),
         }
     }
@@ -309,6 +321,62 @@ impl Error {
             }
         }
     }
+
+    pub(crate) fn with_partial_delete_prefix(mut self, done: DeletePrefixOutput) -> Self {
+        self.inner.partial_delete_prefix = Some(Box::new(done));
+        self
+    }
+
+    /// What a [`DeletePrefix`](crate::DeletePrefix) had done when this error stopped it: the
+    /// keys deleted and the per-key errors of the batches S3 answered before. `None` for
+    /// errors of other operations and for a prefix refused before anything was sent.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo(bucket: async_s3::Bucket) {
+    /// if let Err(e) = bucket.delete_prefix("tmp/").await {
+    ///     if let Some(done) = e.partial_delete_prefix() {
+    ///         eprintln!("stopped after {} deleted: {e}", done.deleted);
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    pub fn partial_delete_prefix(&self) -> Option<&DeletePrefixOutput> {
+        self.inner.partial_delete_prefix.as_deref()
+    }
+
+    /// Records that the error answer said `x-amz-delete-marker: true`, with the answer's
+    /// `x-amz-version-id`.
+    pub(crate) fn set_delete_marker(&mut self, version_id: Option<String>) {
+        self.inner.delete_marker = Some(version_id);
+    }
+
+    /// Whether the service answered that the object is a delete marker
+    /// (`x-amz-delete-marker: true`): a 404 for a key whose current version is a delete
+    /// marker, a 405 for a request naming a delete marker's version.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo(bucket: async_s3::Bucket) {
+    /// match bucket.head_object("report.csv").await {
+    ///     Err(e) if e.is_delete_marker() => {
+    ///         println!("deleted (marker {:?})", e.delete_marker_version_id());
+    ///     }
+    ///     other => println!("{other:?}"),
+    /// }
+    /// # }
+    /// ```
+    pub fn is_delete_marker(&self) -> bool {
+        self.inner.delete_marker.is_some()
+    }
+
+    /// The version id of the delete marker the service answered about, when it sent one
+    /// (`x-amz-version-id` of an answer with `x-amz-delete-marker: true`).
+    pub fn delete_marker_version_id(&self) -> Option<&str> {
+        self.inner.delete_marker.as_ref()?.as_deref()
+    }
 }
 
 /// How the retry decision treats an S3 error code.
@@ -329,7 +397,8 @@ pub(crate) enum CodeRetry {
 const CODES: &[(&str, Option<ErrorKind>, CodeRetry)] = {
     use CodeRetry::{ClockSkew, ExpiredCredentials, No, Transient};
     use ErrorKind::{
-        AccessDenied, Conflict, InvalidRange, NotFound, PreconditionFailed, Throttled,
+        AccessDenied, ConditionalConflict, Conflict, InvalidRange, NotFound, PreconditionFailed,
+        Throttled,
     };
     &[
         ("NoSuchKey", Some(NotFound), No),
@@ -363,7 +432,11 @@ const CODES: &[(&str, Option<ErrorKind>, CodeRetry)] = {
         ("BucketAlreadyOwnedByYou", Some(Conflict), No),
         ("BucketNotEmpty", Some(Conflict), No),
         ("OperationAborted", Some(Conflict), No),
-        ("ConditionalRequestConflict", Some(Conflict), No),
+        (
+            "ConditionalRequestConflict",
+            Some(ConditionalConflict),
+            Transient,
+        ),
     ]
 };
 
@@ -434,6 +507,10 @@ impl fmt::Display for Error {
         if i.attempts > 1 {
             write!(f, " after {} attempts", i.attempts)?;
         }
+        if let Some(p) = &i.partial_delete_prefix {
+            let n = p.errors.len();
+            write!(f, "; before it: {} deleted, {n} not deleted", p.deleted)?;
+        }
         Ok(())
     }
 }
@@ -467,6 +544,12 @@ impl fmt::Debug for Error {
         d.field("attempts", &i.attempts);
         if let Some(s) = &i.source {
             d.field("source", s);
+        }
+        if let Some(p) = &i.partial_delete_prefix {
+            d.field("partial_delete_prefix", p);
+        }
+        if let Some(v) = &i.delete_marker {
+            d.field("delete_marker_version_id", v);
         }
         d.finish()
     }

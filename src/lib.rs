@@ -77,6 +77,14 @@ pub use transfer::{
     DownloadOutput, DownloadPrefix, DownloadPrefixOutput, DownloadStream, MAX_PART_SIZE,
     MIN_PART_SIZE, Progress, Upload, UploadOutput,
 };
+// issue 11, part B: server-side copy, encryption, conditional writes, attributes
+pub use ops::multipart_options::CompleteMultipartUpload;
+pub use ops::object_attributes::{
+    GetObjectAttributes, ObjectAttribute, ObjectAttributes, ObjectParts,
+};
+pub use ops::sse::SseCustomerKey;
+pub use ops::upload_part_copy::{UploadPartCopy, UploadPartCopyOutput};
+pub use transfer::{DEFAULT_COPY_PART_SIZE, DEFAULT_COPY_THRESHOLD, ObjectCopy, ObjectCopyOutput};
 pub use types::{
     BucketInfo, DeleteObjectError, DeletedObject, ListEntry, ListPage, ObjectInfo, PartInfo,
     S3ErrorBody,

@@ -241,3 +241,17 @@ pub struct UploadsPage {
     /// The `upload-id-marker` that asks for the next page.
     pub next_upload_id_marker: Option<String>,
 }
+
+/// What a [`DeletePrefix`](crate::DeletePrefix) did: its output, and, when a request failed
+/// part way, what it had done before (see [`Error::partial_delete_prefix`](crate::Error::partial_delete_prefix)).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct DeletePrefixOutput {
+    /// How many keys S3 reported deleted.
+    pub deleted: u64,
+    /// Every key S3 reported it could not delete, with its code and message.
+    pub errors: Vec<DeleteObjectError>,
+    /// How many DeleteObjects requests S3 answered (a request that failed as a whole is not
+    /// counted).
+    pub requests: u64,
+}

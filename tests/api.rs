@@ -71,4 +71,10 @@ async fn every_public_future_can_be_spawned() {
     );
     spawnable(b.delete_prefix("p/").into_future());
     spawnable(b.presign_post("k", Duration::from_secs(1)).into_future());
+    // issue 11 part B
+    spawnable(b.copy("a", "b").into_future());
+    let upload = b.multipart_upload("k", "UP1");
+    spawnable(upload.upload_part_copy(1, "bkt", "a").into_future());
+    spawnable(upload.completion().if_none_match_any().into_future());
+    spawnable(b.get_object_attributes("k").into_future());
 }

@@ -164,3 +164,86 @@ async fn a_bucket_without_object_lock_is_a_typed_error() {
     assert_eq!(e.kind(), ErrorKind::Service);
     assert_eq!(server.requests().len(), 1);
 }
+
+/// A date no RFC 3339 text can hold (past year 9999) is refused before sending, not a panic.
+#[tokio::test]
+async fn a_retain_until_date_past_9999_is_invalid_input() {
+    let server = FaultServer::start(vec![empty()]).await;
+    let bucket = client(&server).bucket("bkt");
+    let far = UNIX_EPOCH + Duration::from_secs(400_000_000_000); // about year 14645
+    let e = bucket
+        .put_object_retention("k", RetentionMode::Governance, far)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    assert!(server.requests().is_empty());
+}
+
+/// A retain-until date between seconds is rounded up: the lock never ends before the time
+/// asked for.
+#[tokio::test]
+async fn a_retain_until_date_is_rounded_up_to_the_second() {
+    let server = FaultServer::start(vec![empty()]).await;
+    let bucket = client(&server).bucket("bkt");
+    let until = UNIX_EPOCH + Duration::from_millis(1_606_780_800_001);
+    bucket
+        .put_object_retention("k", RetentionMode::Governance, until)
+        .await
+        .unwrap();
+    let body = String::from_utf8(server.requests()[0].body.clone()).unwrap();
+    assert!(
+        body.contains("<RetainUntilDate>2020-12-01T00:00:01Z</RetainUntilDate>"),
+        "{body}"
+    );
+}
+
+/// An object without retention or legal hold answers 404 NoSuchObjectLockConfiguration: that
+/// reads as "none", not as a missing object (which stays NotFound).
+#[tokio::test]
+async fn no_retention_and_no_legal_hold_read_as_none() {
+    let server = FaultServer::start(vec![
+        Reply::s3_error(404, "NoSuchObjectLockConfiguration"),
+        Reply::s3_error(404, "NoSuchObjectLockConfiguration"),
+        Reply::s3_error(404, "NoSuchKey"),
+        Reply::s3_error(404, "NoSuchKey"),
+    ])
+    .await;
+    let bucket = client(&server).bucket("bkt");
+    let r = bucket.get_object_retention("k").await.unwrap();
+    assert_eq!((r.mode, r.retain_until), (None, None));
+    assert!(!bucket.get_object_legal_hold("k").await.unwrap());
+    let e = bucket.get_object_retention("gone").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+    let e = bucket.get_object_legal_hold("gone").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+    assert_eq!(server.requests().len(), 4);
+}
+
+/// Removing a governance retention: an empty `<Retention>` with the bypass header.
+#[tokio::test]
+async fn clear_retention_sends_an_empty_retention_with_bypass() {
+    let server = FaultServer::start(vec![empty()]).await;
+    let bucket = client(&server).bucket("bkt");
+    bucket
+        .clear_object_retention("ledger.csv")
+        .version_id("v1")
+        .await
+        .unwrap();
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 1);
+    let r = &reqs[0];
+    assert_eq!(
+        format!("{} {}", r.method, r.target),
+        "PUT /bkt/ledger.csv?retention=&versionId=v1"
+    );
+    assert_eq!(r.header("x-amz-bypass-governance-retention"), Some("true"));
+    assert_eq!(
+        String::from_utf8(r.body.clone()).unwrap(),
+        "<Retention xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"/>"
+    );
+    assert_eq!(
+        r.header("content-md5").unwrap(),
+        base64(&Md5::digest(&r.body))
+    );
+    assert_signed(r, "AKIDTEST", "secret");
+}

@@ -50,6 +50,15 @@ async fn post(p: &PresignedPost, fields: &[(String, String)], file: &[u8]) -> (u
     (status, resp.text().await.unwrap_or_default())
 }
 
+/// `YYYY-MM-DDTHH:MM:SS.000Z` for the `x-amz-date` `YYYYMMDDTHHMMSSZ` plus `secs`.
+fn iso_plus(amz_date: &str, secs: i64) -> String {
+    let f = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
+    let t = time::PrimitiveDateTime::parse(amz_date, &f).unwrap() + time::Duration::seconds(secs);
+    let out =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].000Z");
+    t.format(&out).unwrap()
+}
+
 fn field<'a>(p: &'a PresignedPost, name: &str) -> &'a str {
     &p.fields.iter().find(|(n, _)| n == name).unwrap().1
 }
@@ -104,7 +113,9 @@ async fn exact_key_upload_is_accepted_and_stored() {
             {"x-amz-date": date},
         ])
     );
-    assert!(policy["expiration"].as_str().unwrap().ends_with('Z'));
+    // Whole seconds with ".000Z", as AWS documents, and exactly x-amz-date + 600 s.
+    let expiration = policy["expiration"].as_str().unwrap();
+    assert_eq!(expiration, iso_plus(date, 600), "{expiration}");
     let key = SigningKey::derive(SECRET_KEY, &date[..8], "us-east-1", "s3");
     assert_eq!(key.sign(field(&p, "policy")), field(&p, "x-amz-signature"));
     assert!(!format!("{p:?}").contains(field(&p, "x-amz-signature")));
@@ -194,10 +205,80 @@ async fn bad_policies_are_refused_before_signing() {
         e.bucket
             .presign_post("k", Duration::from_secs(60))
             .metadata("m", "caf\u{e9}"),
+        // Expiries past the 7 days presigned URLs allow, up to one that overflows a date.
+        e.bucket.presign_post("k", Duration::MAX),
+        e.bucket.presign_post("k", Duration::from_secs(604_801)),
+        e.bucket
+            .presign_post("k", Duration::from_secs(u64::MAX / 2))
+            .content_type("a"),
+        // success_action_status is 200, 201 or 204.
+        e.bucket
+            .presign_post("k", Duration::from_secs(60))
+            .success_action_status(302),
+        e.bucket
+            .presign_post("k", Duration::from_secs(60))
+            .success_action_status(0),
+        // Field names: quotes, CR/LF, control characters, spaces, non-ASCII, reserved names
+        // (case-insensitively), duplicates (also across exact and starts-with conditions).
+        e.bucket
+            .presign_post("k", Duration::from_secs(60))
+            .field("a\"b", "x"),
+        e.bucket
+            .presign_post("k", Duration::from_secs(60))
+            .field("a\r\nb", "x"),
+        e.bucket
+            .presign_post("k", Duration::from_secs(60))
+            .field("a\u{7}", "x"),
+        e.bucket
+            .presign_post("k", Duration::from_secs(60))
+            .field("a b", "x"),
+        e.bucket
+            .presign_post("k", Duration::from_secs(60))
+            .metadata("caf\u{e9}", "x"),
+        e.bucket
+            .presign_post("k", Duration::from_secs(60))
+            .field("bucket", "other"),
+        e.bucket
+            .presign_post("k", Duration::from_secs(60))
+            .field("Policy", "x"),
+        e.bucket
+            .presign_post("k", Duration::from_secs(60))
+            .field("X-Amz-Date", "x"),
+        e.bucket
+            .presign_post("k", Duration::from_secs(60))
+            .field("x-amz-signature", "x"),
+        e.bucket
+            .presign_post("k", Duration::from_secs(60))
+            .field("Key", "x"),
+        e.bucket
+            .presign_post("k", Duration::from_secs(60))
+            .content_type("a")
+            .field("content-type", "b"),
+        e.bucket
+            .presign_post("k", Duration::from_secs(60))
+            .content_type("image/png")
+            .content_type_starts_with("image/"),
+        e.bucket
+            .presign_post("k", Duration::from_secs(60))
+            .success_action_status(201)
+            .success_action_status(204),
     ];
-    for c in cases {
+    for (i, c) in cases.into_iter().enumerate() {
         let err = c.await.unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "case {i}: {err}");
+    }
+    // The limits themselves are accepted.
+    for ok in [
+        e.bucket.presign_post("k", Duration::from_secs(604_800)),
+        e.bucket
+            .presign_post("k", Duration::from_secs(60))
+            .success_action_status(200),
+        e.bucket
+            .presign_post("k", Duration::from_secs(60))
+            .success_action_status(204)
+            .field("x-ignore-note", "x"),
+    ] {
+        ok.await.unwrap();
     }
 }
 

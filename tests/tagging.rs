@@ -160,6 +160,15 @@ async fn bad_tags_and_bucket_versions_are_refused_before_sending() {
             .put_bucket_tagging((0..51).map(|i| (format!("k{i}"), "v")))
             .await
             .unwrap_err(),
+        // The aws: prefix is AWS's own, in any case.
+        bucket
+            .put_object_tagging("k", [("aws:cloudformation:stack-name", "v")])
+            .await
+            .unwrap_err(),
+        bucket
+            .put_bucket_tagging([("AWS:x", "v")])
+            .await
+            .unwrap_err(),
         bucket
             .get_bucket_tagging()
             .version_id("v1")

@@ -847,7 +847,7 @@ async fn a_reset_mid_range_refetches_only_that_range() {
 
 /// The connection of part 3 is reset after its whole body arrived, before its answer: part 3 is
 /// sent again with identical bytes, and the parts complete in order 1 to 8 (a reset while
-/// the body is still arriving, TEST-PLAN U1, is the next test).
+/// the body is still being sent, TEST-PLAN U1, is the next test).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reset_while_sending_a_part_resends_identical_bytes() {
     let normal = mpu_server(ok_part_of, completed(), Reply::new(204, "text/plain", ""));
@@ -877,57 +877,77 @@ async fn a_reset_while_sending_a_part_resends_identical_bytes() {
     assert_eq!(completed_part_numbers(&xml), (1..=8).collect::<Vec<_>>());
 }
 
-/// TEST-PLAN U1: the connection of part 3 of 10 is reset while its body is still arriving
-/// (the server reads 1 MiB of 5 and resets): part 3 is sent again with identical bytes, every
-/// other part once, the parts complete in order 1 to 10 and together are the source.
+/// The third field of `/proc/sys/net/ipv4/tcp_wmem`: the most a socket's send buffer grows to
+/// by autotuning, the most of a body the client's kernel can hold that has not reached the
+/// server.
+fn tcp_wmem_max() -> usize {
+    let v = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_wmem").unwrap();
+    v.split_whitespace().nth(2).unwrap().parse().unwrap()
+}
+
+/// TEST-PLAN U1: the connection of part 2 of 3 (16 MiB each) is reset while its body is still
+/// being sent: the server (a 64 KiB receive buffer) reads 64 KiB of it, takes what else is
+/// queued and resets. Most of the part had not left the client then (checked below), so the
+/// reset is mid-send. Part 2 is sent again with identical bytes, every other part once, the
+/// parts complete in order 1 to 3 and together are the source.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reset_midway_through_a_part_body_resends_identical_bytes() {
+    const PART: usize = 16 * MIB;
+    const CUT: usize = 64 * 1024;
     let normal = mpu_server(ok_part_of, completed(), Reply::new(204, "text/plain", ""));
     let server = FaultServer::with_reset_midway(
         |head, all| {
-            let first_try = !all.iter().any(|x| part_number(x) == Some(3));
-            (head.method == "PUT" && part_number(head) == Some(3) && first_try).then_some(MIB)
+            let first_try = !all.iter().any(|x| part_number(x) == Some(2));
+            (head.method == "PUT" && part_number(head) == Some(2) && first_try).then_some(CUT)
         },
         normal,
     )
     .await;
-    let data: Vec<u8> = (0..10 * 5 * MIB).map(|i| (i % 241) as u8).collect();
-    let out = upload(&client(&server))
+    let data: Vec<u8> = (0..3 * PART).map(|i| (i % 241) as u8).collect();
+    let out = client(&server)
+        .bucket("bkt")
+        .upload("k")
+        .part_size(PART as u64)
+        .concurrency(2)
         .from_bytes(data.clone())
         .await
         .unwrap();
-    assert_eq!(out.parts, 10);
+    assert_eq!(out.parts, 3);
     let reqs = server.requests();
     let tries: Vec<&Vec<u8>> = reqs
         .iter()
-        .filter(|r| part_number(r) == Some(3))
+        .filter(|r| part_number(r) == Some(2))
         .map(|r| &r.body)
         .collect();
-    assert_eq!(tries.len(), 2, "part 3 was sent again");
-    assert_eq!(
-        tries[0].len(),
-        MIB,
-        "the reset came while the body was arriving"
+    assert_eq!(tries.len(), 2, "part 2 was sent again");
+    let part2 = &data[PART..2 * PART];
+    let received = tries[0].len();
+    assert!(received >= CUT, "the cut was reached: {received}");
+    assert!(tries[0][..] == part2[..received]);
+    // When the server reset, it had received `received` bytes; at most its receive buffer
+    // (64 KiB asked, up to 128 KiB held) more were in flight, and at most `tcp_wmem_max` sat in
+    // the client's send buffer. So more than the rest of the part had not been handed to the
+    // kernel yet: the client was still sending the body.
+    let in_flight = 2 * support::fault::EARLY_RECV_BUFFER as usize;
+    let unsent = PART.saturating_sub(received + in_flight);
+    assert!(
+        unsent > tcp_wmem_max(),
+        "the reset came mid-send: {unsent} bytes of the part unsent at least, {} send buffer",
+        tcp_wmem_max()
     );
-    let part3 = &data[2 * 5 * MIB..3 * 5 * MIB];
-    assert!(tries[1][..] == *part3, "the retry carries identical bytes");
-    assert!(tries[0][..] == part3[..MIB]);
+    assert!(tries[1][..] == *part2, "the retry carries identical bytes");
     let mut parts: Vec<(u32, &Vec<u8>)> = reqs
         .iter()
-        .filter(|r| r.body.len() == 5 * MIB)
+        .filter(|r| r.body.len() == PART)
         .filter_map(|r| Some((part_number(r)?, &r.body)))
         .collect();
     parts.sort_by_key(|(n, _)| *n);
     let numbers: Vec<u32> = parts.iter().map(|(n, _)| *n).collect();
-    assert_eq!(
-        numbers,
-        (1..=10).collect::<Vec<_>>(),
-        "each part once, in full"
-    );
+    assert_eq!(numbers, [1, 2, 3], "each part once, in full");
     let joined: Vec<u8> = parts.iter().flat_map(|(_, b)| b.iter().copied()).collect();
     assert!(joined == data, "the parts are the source");
     let xml = completion_xml(&reqs);
-    assert_eq!(completed_part_numbers(&xml), (1..=10).collect::<Vec<_>>());
+    assert_eq!(completed_part_numbers(&xml), [1, 2, 3]);
 }
 
 /// TEST-PLAN U7: Complete's answer is lost (the body stalls), the retry gets NoSuchUpload: the

@@ -196,3 +196,79 @@ async fn aborts_the_old_ones_and_reports_failures() {
     assert_eq!(out.errors[0].0.upload_id, "u4");
     assert_eq!(out.errors[0].1.kind(), ErrorKind::AccessDenied);
 }
+
+/// A clock stopped at one time.
+#[derive(Debug)]
+struct Fixed(std::time::SystemTime);
+
+impl async_s3::Clock for Fixed {
+    fn now(&self) -> std::time::SystemTime {
+        self.0
+    }
+}
+
+/// Without `.now(…)`, ages are measured from the client's clock (the one it signs with,
+/// corrected for skew), not the system clock: at 2010-11-12 only two uploads are two days old.
+#[tokio::test]
+async fn ages_are_measured_from_the_clients_clock() {
+    let server = FaultServer::start(vec![xml(EXAMPLE), xml(LAST)]).await;
+    let out = support::fault_client_builder(&server)
+        .clock(Fixed(at(NOW)))
+        .build()
+        .unwrap()
+        .bucket("bkt")
+        .abort_uploads_older_than(TWO_DAYS)
+        .dry_run()
+        .await
+        .unwrap();
+    let would: Vec<_> = out.aborted.iter().map(|u| u.upload_id.as_str()).collect();
+    assert_eq!(
+        would,
+        ["YW55IGlkZWEgd2h5IGVsdmluZydzIHVwbG9hZCBmYWlsZWQ", "u4"]
+    );
+    assert_eq!(out.kept, 3);
+}
+
+/// Only NoSuchUpload means "already gone": another 404 (NoSuchBucket) is a failed abort.
+#[tokio::test]
+async fn only_no_such_upload_counts_as_aborted() {
+    let server = FaultServer::with_handler(|req, _| {
+        if req.method == "GET" {
+            return xml(LAST);
+        }
+        Reply::s3_error(404, "NoSuchBucket")
+    })
+    .await;
+    let out = client(&server)
+        .bucket("bkt")
+        .abort_uploads_older_than(TWO_DAYS)
+        .now(at(NOW))
+        .await
+        .unwrap();
+    assert!(out.aborted.is_empty());
+    assert_eq!(out.errors.len(), 1);
+    assert_eq!(out.errors[0].0.upload_id, "u4");
+    assert_eq!(out.errors[0].1.s3_code(), Some("NoSuchBucket"));
+}
+
+/// An upload id marker means nothing without its key marker: refused before sending.
+#[tokio::test]
+async fn an_upload_id_marker_without_a_key_marker_is_refused() {
+    let server = FaultServer::start(vec![xml(LAST)]).await;
+    let bucket = client(&server).bucket("bkt");
+    let e = bucket
+        .list_multipart_uploads()
+        .upload_id_marker("u1")
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    let e = bucket
+        .list_multipart_uploads()
+        .upload_id_marker("u1")
+        .into_stream()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    assert!(server.requests().is_empty());
+}

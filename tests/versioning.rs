@@ -118,7 +118,7 @@ const VERSIONS_EXAMPLE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 async fn list_object_versions_follows_both_markers() {
     let first = r#"<ListVersionsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
   <EncodingType>url</EncodingType><IsTruncated>true</IsTruncated>
-  <NextKeyMarker>my%20a+b</NextKeyMarker><NextVersionIdMarker>v/1+x=</NextVersionIdMarker>
+  <NextKeyMarker>my+a%2Bb</NextKeyMarker><NextVersionIdMarker>v/1+x=</NextVersionIdMarker>
   <Version><Key>my%20a%2Bb</Key><VersionId>v/1+x=</VersionId><IsLatest>true</IsLatest><Size>3</Size></Version>
   <CommonPrefixes><Prefix>my/dir/</Prefix></CommonPrefixes>
 </ListVersionsResult>"#;
@@ -158,10 +158,11 @@ async fn list_object_versions_follows_both_markers() {
         reqs[0].target,
         "/bkt?delimiter=%2F&encoding-type=url&max-keys=5&prefix=my&versions="
     );
-    // The next page starts at the decoded key marker and the opaque version id marker.
+    // The next page starts at the decoded key marker (S3 writes a space as "+" and "+" as
+    // "%2B": the last key, "my a+b") and the opaque version id marker.
     assert_eq!(
         reqs[1].target,
-        "/bkt?delimiter=%2F&encoding-type=url&key-marker=my%20a%20b&max-keys=5&prefix=my\
+        "/bkt?delimiter=%2F&encoding-type=url&key-marker=my%20a%2Bb&max-keys=5&prefix=my\
          &version-id-marker=v%2F1%2Bx%3D&versions="
     );
     for r in &reqs {
@@ -333,4 +334,147 @@ async fn delete_objects_reports_delete_markers() {
         )
     );
     signed(req);
+}
+
+/// A version id marker means nothing without the key marker it belongs to: refused before
+/// anything is sent, by the one-page call and by the stream.
+#[tokio::test]
+async fn a_version_id_marker_without_a_key_marker_is_refused() {
+    let server = FaultServer::start(vec![xml(VERSIONS_EXAMPLE)]).await;
+    let bucket = client(&server).bucket("bkt");
+    let e = bucket
+        .list_object_versions()
+        .version_id_marker("v1")
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    let e = bucket
+        .list_object_versions()
+        .version_id_marker("v1")
+        .into_stream()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    assert!(server.requests().is_empty());
+}
+
+/// The starting markers count as seen: a server that answers them back as the next markers
+/// is a loop after one page, not two.
+#[tokio::test]
+async fn starting_markers_answered_back_are_a_loop() {
+    let looping = "<ListVersionsResult><IsTruncated>true</IsTruncated>\
+                   <NextKeyMarker>k</NextKeyMarker><NextVersionIdMarker>v</NextVersionIdMarker>\
+                   </ListVersionsResult>";
+    let server = FaultServer::start(vec![xml(looping)]).await;
+    let pages = client(&server)
+        .bucket("bkt")
+        .list_object_versions()
+        .key_marker("k")
+        .version_id_marker("v")
+        .into_pages();
+    let got: Vec<_> = futures_util::StreamExt::collect::<Vec<_>>(pages).await;
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(
+        got[1].as_ref().unwrap_err().kind(),
+        ErrorKind::InvalidResponse
+    );
+    assert_eq!(server.requests().len(), 1);
+}
+
+/// PutObject has no versionId: a presigned PUT with one is refused, not signed.
+#[tokio::test]
+async fn presigned_put_refuses_a_version_id() {
+    let server = FaultServer::start(vec![]).await;
+    let bucket = client(&server).bucket("bkt");
+    for p in [
+        bucket
+            .presign_put("k", Duration::from_secs(60))
+            .version_id("v1"),
+        bucket
+            .presign_put("k", Duration::from_secs(60))
+            .query("versionId", "v1"),
+    ] {
+        let e = p.await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    }
+}
+
+/// HEAD and GET report the version they answered and whether it is a delete marker; a GET
+/// of a key whose current version is a delete marker (404) and a HEAD of a delete marker's
+/// version (405, no body) are errors that say so, with the marker's version id.
+#[tokio::test]
+async fn delete_markers_are_visible_on_outputs_and_errors() {
+    let server = FaultServer::start(vec![
+        Reply::new(200, "text/plain", b"v1 body".to_vec())
+            .header("x-amz-version-id", "v1")
+            .header("x-amz-delete-marker", "false"),
+        Reply::Http {
+            status: 200,
+            headers: vec![
+                ("content-length".into(), "0".into()),
+                ("x-amz-version-id".into(), "v2".into()),
+                // A store answering a delete marker with a success.
+                ("x-amz-delete-marker".into(), "true".into()),
+            ],
+            body: Vec::new(),
+        },
+        // The GetObject reference: a current version that is a delete marker is a 404 with
+        // x-amz-delete-marker: true.
+        Reply::s3_error(404, "NoSuchKey")
+            .header("x-amz-delete-marker", "true")
+            .header("x-amz-version-id", "dm1"),
+        // A HEAD of the delete marker's own version: 405 Method Not Allowed.
+        Reply::Http {
+            status: 405,
+            headers: vec![
+                ("x-amz-delete-marker".into(), "true".into()),
+                ("x-amz-version-id".into(), "dm1".into()),
+                (
+                    "last-modified".into(),
+                    "Wed, 28 Oct 2009 22:32:00 GMT".into(),
+                ),
+            ],
+            body: Vec::new(),
+        },
+        Reply::s3_error(404, "NoSuchKey"),
+    ])
+    .await;
+    let bucket = client(&server).bucket("bkt");
+    let got = bucket.get_object("k").version_id("v1").await.unwrap();
+    assert_eq!(got.meta.version_id.as_deref(), Some("v1"));
+    assert!(!got.meta.delete_marker);
+    assert_eq!(&got.bytes().await.unwrap()[..], b"v1 body");
+    let head = bucket.head_object("k").await.unwrap();
+    assert_eq!(head.version_id.as_deref(), Some("v2"));
+    assert!(head.delete_marker);
+
+    let e = bucket.get_object("k").await.unwrap_err();
+    assert!(e.is_not_found());
+    assert!(e.is_delete_marker());
+    assert_eq!(e.delete_marker_version_id(), Some("dm1"));
+    let e = bucket.head_object("k").version_id("dm1").await.unwrap_err();
+    assert_eq!(e.status(), Some(405));
+    assert!(e.is_delete_marker());
+    assert_eq!(e.delete_marker_version_id(), Some("dm1"));
+    // A plain 404 is no delete marker.
+    let e = bucket.get_object("gone").await.unwrap_err();
+    assert!(e.is_not_found() && !e.is_delete_marker());
+    assert_eq!(e.delete_marker_version_id(), None);
+
+    let targets: Vec<String> = server
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.target))
+        .collect();
+    assert_eq!(
+        targets,
+        [
+            "GET /bkt/k?versionId=v1",
+            "HEAD /bkt/k",
+            "GET /bkt/k",
+            "HEAD /bkt/k?versionId=dm1",
+            "GET /bkt/gone",
+        ]
+    );
 }

@@ -96,6 +96,19 @@ impl Client {
                 e.with_context(req.operation, req.bucket.as_deref(), req.key.as_deref())
             })?;
         }
+        // issue 11 part B: an SSE-C key never travels in the clear (loopback excepted).
+        let endpoint = &self.inner.transport.settings().endpoint;
+        let secret =
+            |(n, _): &(std::borrow::Cow<'static, str>, String)| n.ends_with("-customer-key");
+        if endpoint.scheme == crate::endpoint::Scheme::Http
+            && !endpoint.is_loopback()
+            && req.headers.iter().any(secret)
+        {
+            return Err(Error::invalid_input(
+                "an SSE-C key is never sent over plain http to a host that is not loopback",
+            )
+            .with_context(req.operation, req.bucket.as_deref(), req.key.as_deref()));
+        }
         self.inner.transport.execute_in(&req, state).await
     }
 
@@ -110,6 +123,12 @@ impl Client {
     /// Reports that a response read under `state` arrived whole, paying its last retry back.
     pub(crate) fn retry_succeeded(&self, state: &mut RetryState) {
         self.inner.transport.succeeded(state);
+    }
+
+    /// The client's clock (the injected one), corrected by the skew learned from the
+    /// service: the time requests are signed at.
+    pub(crate) fn now(&self) -> std::time::SystemTime {
+        self.inner.transport.now()
     }
 }
 

@@ -39,6 +39,8 @@ pub struct CopyObject {
     // versioning and tagging
     source_version_id: Option<String>,
     replace_tags: bool,
+    // issue 11 part B: source pinning, encryption, request payer
+    extra: super::sse::ExtraHeaders,
 }
 
 /// What CopyObject returns.
@@ -79,6 +81,7 @@ impl Bucket {
             replace_metadata: false,
             source_version_id: None,
             replace_tags: false,
+            extra: super::sse::ExtraHeaders::default(),
         }
     }
 }
@@ -146,6 +149,13 @@ impl CopyObject {
         if self.replace_tags {
             headers.push(("x-amz-tagging-directive".into(), "REPLACE".to_owned()));
         }
+        self.extra.validate().map_err(ctx)?;
+        if self.extra.get("x-amz-checksum-algorithm") == Some("MD5") {
+            return Err(ctx(Error::invalid_input(
+                "a copy's checksum is one S3 stores: CRC32, CRC32C, CRC64NVME, SHA1 or SHA256",
+            )));
+        }
+        headers.extend(self.extra.headers(super::sse::scope::START));
         let req = OpRequest::new("CopyObject", Method::PUT)
             .bucket(&self.bucket.name)
             .key(&self.key)
@@ -166,6 +176,44 @@ impl CopyObject {
             request_id: rid,
             source_version_id,
         })
+    }
+
+    // issue 11 part B: source pinning, encryption, request payer
+    /// Copies only if the source still has this entity tag (`x-amz-copy-source-if-match`);
+    /// otherwise the copy fails with
+    /// [`ErrorKind::PreconditionFailed`](crate::ErrorKind::PreconditionFailed).
+    pub fn source_if_match(mut self, etag: impl Into<String>) -> Self {
+        let all = super::sse::scope::ALL;
+        self.extra
+            .set("x-amz-copy-source-if-match", etag.into(), all);
+        self
+    }
+
+    /// Replaces the object headers (the copy engine passes its own).
+    pub(crate) fn with_headers(mut self, headers: ObjectHeaders) -> Self {
+        self.headers = headers;
+        self
+    }
+
+    /// Adds option headers prepared by another builder (the copy engine's).
+    pub(crate) fn with_extra(mut self, extra: &super::sse::ExtraHeaders) -> Self {
+        self.extra.merge(extra);
+        self
+    }
+
+    super::sse::extra_setters!(extra => copy_source_sse_customer_key);
+
+    /// Gives the copy a checksum of `algorithm` (`x-amz-checksum-algorithm`), computed by
+    /// the service, instead of the source's. Without it S3 keeps the source's checksum.
+    ///
+    /// Content-MD5 is not a stored checksum: asking for it fails with
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when awaited.
+    pub fn checksum(mut self, algorithm: crate::checksum::ChecksumAlgorithm) -> Self {
+        let name = algorithm.amz_name().unwrap_or("MD5");
+        let start = super::sse::scope::START;
+        self.extra
+            .set("x-amz-checksum-algorithm", name.to_owned(), start);
+        self
     }
 }
 

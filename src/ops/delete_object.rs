@@ -26,6 +26,8 @@ pub struct DeleteObject {
     version_id: Option<String>,
     // object lock
     bypass_governance: bool,
+    // issue 11 part B: request payer
+    extra: super::sse::ExtraHeaders,
 }
 
 /// What DeleteObject returns.
@@ -56,6 +58,7 @@ impl Bucket {
             key: key.into(),
             version_id: None,
             bypass_governance: false,
+            extra: super::sse::ExtraHeaders::default(),
         }
     }
 }
@@ -77,6 +80,7 @@ impl DeleteObject {
         if self.bypass_governance {
             req = req.header("x-amz-bypass-governance-retention", "true");
         }
+        req = self.extra.apply(req, super::sse::scope::ALL);
         let resp = self.bucket.execute(req).await?;
         Ok(DeleteObjectOutput {
             version_id: header_string(&resp.headers, "x-amz-version-id"),
@@ -93,6 +97,8 @@ impl DeleteObject {
         self.bypass_governance = true;
         self
     }
+    // issue 11 part B: request payer
+    super::sse::extra_setters!(extra => request_payer);
 }
 
 super::into_future!(DeleteObject => DeleteObjectOutput);

@@ -35,6 +35,8 @@ pub struct DeleteObjects {
     quiet: bool,
     // object lock
     bypass_governance: bool,
+    // issue 11 part B: request payer
+    extra: super::sse::ExtraHeaders,
 }
 
 /// What DeleteObjects returns.
@@ -72,6 +74,7 @@ impl Bucket {
             keys: keys.into_iter().map(|k| (k.into(), None)).collect(),
             quiet: false,
             bypass_governance: false,
+            extra: super::sse::ExtraHeaders::default(),
         }
     }
 }
@@ -126,6 +129,7 @@ impl DeleteObjects {
         if self.bypass_governance {
             req = req.header("x-amz-bypass-governance-retention", "true");
         }
+        let req = self.extra.apply(req, super::sse::scope::ALL);
         let resp = self.bucket.execute(req).await?;
         let rid = request_id(&resp.headers);
         let body = resp.bytes_limited(MAX_XML_BODY).await.map_err(ctx)?;
@@ -146,6 +150,8 @@ impl DeleteObjects {
         self.bypass_governance = true;
         self
     }
+    // issue 11 part B: request payer
+    super::sse::extra_setters!(extra => request_payer);
 }
 
 super::into_future!(DeleteObjects => DeleteObjectsOutput);

@@ -179,6 +179,8 @@ pub struct GetObject {
     conditions: Conditions,
     version_id: Option<String>,
     validate_checksum: bool,
+    // issue 11 part B: SSE-C, request payer
+    extra: super::sse::ExtraHeaders,
 }
 
 /// The answer to GetObject: metadata now, body to be read.
@@ -226,6 +228,7 @@ impl Bucket {
             conditions: Conditions::default(),
             version_id: None,
             validate_checksum: false,
+            extra: super::sse::ExtraHeaders::default(),
         }
     }
 }
@@ -290,6 +293,7 @@ impl GetObject {
         if self.validate_checksum {
             req = req.header("x-amz-checksum-mode", "ENABLED");
         }
+        req = self.extra.apply(req, super::sse::scope::READ);
         let resp = self.bucket.execute_in(req, state).await?;
         // A full-object checksum of a whole-object answer; composite ones ("…-3") cannot be
         // checked from the bytes alone.
@@ -347,6 +351,20 @@ impl GetObject {
                 op: ("GetObject", self.bucket.name.to_string(), self.key),
             }),
         })
+    }
+
+    // issue 11 part B: SSE-C, request payer
+    super::sse::extra_setters!(extra => sse_customer_key, request_payer);
+
+    /// Adds option headers prepared elsewhere (a download's, a resumed range's).
+    pub(crate) fn with_extra(mut self, extra: &super::sse::ExtraHeaders) -> Self {
+        self.extra.merge(extra);
+        self
+    }
+
+    /// The option headers, for the requests that resume this one's body.
+    pub(super) fn extra_headers(&self) -> super::sse::ExtraHeaders {
+        self.extra.clone()
     }
 }
 

@@ -28,6 +28,8 @@ pub struct HeadObject {
     checksum_mode: bool,
     // versioning
     version_id: Option<String>,
+    // issue 11 part B: SSE-C, request payer
+    extra: super::sse::ExtraHeaders,
 }
 
 impl Bucket {
@@ -48,6 +50,7 @@ impl Bucket {
             conditions: Conditions::default(),
             checksum_mode: false,
             version_id: None,
+            extra: super::sse::ExtraHeaders::default(),
         }
     }
 }
@@ -86,9 +89,19 @@ impl HeadObject {
         if let Some(v) = &self.version_id {
             req = req.query([("versionId", v.as_str())]);
         }
+        req = self.extra.apply(req, super::sse::scope::READ);
         let resp = self.bucket.execute(req).await?;
         ObjectMeta::from_headers(&resp.headers)
             .map_err(|e| e.with_context("HeadObject", Some(&self.bucket.name), Some(&self.key)))
+    }
+
+    // issue 11 part B: SSE-C, request payer
+    super::sse::extra_setters!(extra => sse_customer_key, request_payer);
+
+    /// Adds option headers prepared elsewhere (a download's).
+    pub(crate) fn with_extra(mut self, extra: &super::sse::ExtraHeaders) -> Self {
+        self.extra.merge(extra);
+        self
     }
 }
 

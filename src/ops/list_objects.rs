@@ -43,6 +43,8 @@ pub struct ListObjects {
     continuation_token: Option<String>,
     max_keys: Option<u32>,
     url_encoding: bool,
+    // issue 11 part B: request payer
+    extra: super::sse::ExtraHeaders,
 }
 
 impl Bucket {
@@ -72,6 +74,7 @@ impl Bucket {
             continuation_token: None,
             max_keys: None,
             url_encoding: true,
+            extra: super::sse::ExtraHeaders::default(),
         }
     }
 }
@@ -134,6 +137,7 @@ impl ListObjects {
         let req = OpRequest::new("ListObjectsV2", Method::GET)
             .bucket(&self.bucket.name)
             .query(params.into_iter().flatten());
+        let req = self.extra.apply(req, super::sse::scope::ALL);
         let resp = self.bucket.client.execute(req).await?;
         let body = resp.bytes_limited(MAX_XML_BODY).await.map_err(ctx)?;
         xml::parse_list_objects_v2(&body)
@@ -190,6 +194,9 @@ impl ListObjects {
             buffer: VecDeque::new(),
         }
     }
+
+    // issue 11 part B: request payer
+    super::sse::extra_setters!(extra => request_payer);
 }
 
 super::into_future!(ListObjects => ListPage);

@@ -85,7 +85,9 @@ impl ListMultipartUploads {
         self
     }
 
-    /// With a key marker: starts after this upload of that key.
+    /// With a key marker: starts after this upload of that key. Without
+    /// [`key_marker`](Self::key_marker) the listing is an
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) error before sending.
     pub fn upload_id_marker(mut self, upload_id: impl Into<String>) -> Self {
         self.upload_id_marker = Some(upload_id.into());
         self
@@ -105,6 +107,7 @@ impl ListMultipartUploads {
 
     async fn send(self) -> Result<UploadsPage> {
         let first = (self.key_marker.clone(), self.upload_id_marker.clone());
+        paging::check_start(&self, &first)?;
         self.fetch(first).await
     }
 
@@ -127,6 +130,7 @@ impl ListMultipartUploads {
 impl MarkerListing for ListMultipartUploads {
     type Page = UploadsPage;
     const OPERATION: &'static str = "ListMultipartUploads";
+    const SECOND_MARKER: &'static str = "upload-id-marker";
 
     fn bucket_name(&self) -> &str {
         &self.bucket.name
@@ -169,11 +173,29 @@ super::into_future!(ListMultipartUploads => UploadsPage);
 
 public_stream! {
     /// A stream of ListMultipartUploads pages. Made by [`ListMultipartUploads::into_pages`].
+    ///
+    /// # Errors
+    ///
+    /// An error is the stream's last item:
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) (the only item) for an upload id marker without a key marker;
+    /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) for a missing bucket;
+    /// [`ErrorKind::InvalidResponse`](crate::ErrorKind::InvalidResponse) for a malformed page
+    /// or a pagination loop (next markers seen before, or a truncated page without them),
+    /// yielded after the last good page; otherwise the service's error.
     UploadPages => UploadsPage
 }
 
 public_stream! {
     /// A stream of multipart uploads in progress across pages. Made by
     /// [`ListMultipartUploads::into_stream`].
+    ///
+    /// # Errors
+    ///
+    /// An error is the stream's last item:
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) (the only item) for an upload id marker without a key marker;
+    /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) for a missing bucket;
+    /// [`ErrorKind::InvalidResponse`](crate::ErrorKind::InvalidResponse) for a malformed page
+    /// or a pagination loop (next markers seen before, or a truncated page without them),
+    /// yielded after the last good page; otherwise the service's error.
     Uploads => MultipartUploadInfo
 }

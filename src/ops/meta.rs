@@ -46,6 +46,11 @@ pub struct ObjectMeta {
     pub checksum_type: Option<crate::ChecksumType>,
     /// The request id of the answer.
     pub request_id: Option<String>,
+    /// Whether the version answered is a delete marker (`x-amz-delete-marker: true`). S3
+    /// answers a delete marker with an error instead (see
+    /// [`Error::is_delete_marker`](crate::Error::is_delete_marker)), so this is `true` only
+    /// for stores that answer it with a success.
+    pub delete_marker: bool,
 }
 
 impl ObjectMeta {
@@ -81,6 +86,7 @@ impl ObjectMeta {
                 .find_map(|alg| header_string(h, alg.header_name()).map(|v| (alg, v))),
             checksum_type: header(h, "x-amz-checksum-type").and_then(crate::ChecksumType::parse),
             request_id: request_id(h),
+            delete_marker: header(h, "x-amz-delete-marker").is_some_and(|v| v.trim() == "true"),
         })
     }
 }
@@ -111,6 +117,8 @@ pub(crate) struct ObjectHeaders {
     // versioning and tagging
     /// Object tags (`x-amz-tagging`), checked against S3's limits when sent.
     pub(crate) tags: Option<Vec<(String, String)>>,
+    // issue 11 part B: SSE-C, SSE-KMS settings, request payer (each marked with its steps)
+    pub(crate) extra: super::sse::ExtraHeaders,
 }
 
 impl ObjectHeaders {
@@ -167,6 +175,14 @@ impl ObjectHeaders {
                 super::tagging::header_value(tags, super::tagging::MAX_OBJECT_TAGS)?,
             ));
         }
+        self.extra.validate()?;
+        let kms = matches!(self.sse, Some(ServerSideEncryption::Kms { .. }));
+        if self.extra.has_kms_settings() && !kms {
+            return Err(Error::invalid_input(
+                "an encryption context or bucket key needs ServerSideEncryption::Kms",
+            ));
+        }
+        out.extend(self.extra.headers(super::sse::scope::START));
         Ok(out)
     }
 
@@ -233,6 +249,12 @@ macro_rules! object_header_setters {
             self.headers.sse = Some(sse);
             self
         }
+
+        // issue 11 part B: SSE-C, SSE-KMS settings, request payer
+        $crate::ops::sse::extra_setters!(
+            headers.extra => sse_customer_key, request_payer, kms_encryption_context,
+            bucket_key_enabled
+        );
     };
 }
 pub(crate) use object_header_setters;

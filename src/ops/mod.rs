@@ -12,6 +12,8 @@ pub(crate) mod integrity;
 pub(crate) mod list_objects;
 pub(crate) mod meta;
 pub(crate) mod multipart;
+pub(crate) mod multipart_checksums;
+pub(crate) mod multipart_options;
 pub(crate) mod presign;
 pub(crate) mod put_object;
 pub(crate) mod resumable;
@@ -22,6 +24,10 @@ pub(crate) mod paging;
 pub(crate) mod post_policy;
 pub(crate) mod tagging;
 pub(crate) mod versioning;
+// server-side copy, encryption, conditional writes, attributes (issue 11, part B)
+pub(crate) mod object_attributes;
+pub(crate) mod sse;
+pub(crate) mod upload_part_copy;
 
 /// Implements `IntoFuture` for a builder with an `async fn send(self) -> Result<Output>`.
 macro_rules! into_future {

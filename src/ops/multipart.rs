@@ -4,12 +4,14 @@
 use super::MAX_XML_BODY;
 use super::integrity::{body_checksum, check_echo};
 use super::meta::{ObjectHeaders, object_header_setters};
+use super::multipart_checksums::{ExpectedChecksums, expected_multipart_etag};
+use super::sse::{ExtraHeaders, scope};
 use crate::body::Body;
 use crate::checksum::{
     ChecksumAlgorithm, ChecksumChoice, ChecksumType, composite_from_parts, full_object_from_parts,
 };
 use crate::client::Bucket;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::headers::{header_string, request_id};
 use crate::request::OpRequest;
 use crate::types::PartInfo;
@@ -18,21 +20,6 @@ use http::Method;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
-
-/// The ETag S3 gives an object completed from `parts` (sorted), when every part ETag is a
-/// plain MD5: `hex(md5(md5_1 ‖ … ‖ md5_n))-n`.
-pub(crate) fn expected_multipart_etag(parts: &[PartInfo]) -> Option<String> {
-    use md5::{Digest, Md5};
-    let mut h = Md5::new();
-    for p in parts {
-        let hexed = p.etag.trim_matches('"');
-        if hexed.len() != 32 {
-            return None;
-        }
-        h.update(hex::decode(hexed).ok()?);
-    }
-    Some(format!("{}-{}", hex::encode(h.finalize()), parts.len()))
-}
 
 /// The highest part number S3 accepts.
 pub const MAX_PARTS: u32 = 10_000;
@@ -99,7 +86,12 @@ impl Bucket {
         key: impl Into<String>,
         upload_id: impl Into<String>,
     ) -> MultipartUpload {
-        MultipartUpload::new(self.clone(), key.into(), upload_id.into())
+        MultipartUpload::new(
+            self.clone(),
+            key.into(),
+            upload_id.into(),
+            ExtraHeaders::default(),
+        )
     }
 }
 
@@ -173,7 +165,7 @@ impl CreateMultipartUpload {
         let upload_id = xml::parse_initiate_multipart(&body).map_err(|e| {
             ctx(Error::invalid_response("malformed InitiateMultipartUploadResult").with_source(e))
         })?;
-        let upload = MultipartUpload::new(self.bucket, self.key, upload_id);
+        let upload = MultipartUpload::new(self.bucket, self.key, upload_id, self.headers.extra);
         Ok(match checksum {
             Some((alg, ty)) => upload.with_checksum(alg, ty),
             None => upload,
@@ -224,6 +216,9 @@ struct Inner {
     /// The checksum every part carries, and how they make the object's.
     checksum: Option<(ChecksumAlgorithm, Option<ChecksumType>)>,
     parts: Mutex<BTreeMap<u32, PartInfo>>,
+    /// Headers of the options the upload was created with (SSE-C key, request payer, the
+    /// completion's conditions), each sent on the steps it belongs to.
+    extra: ExtraHeaders,
 }
 
 impl fmt::Debug for MultipartUpload {
@@ -256,7 +251,7 @@ pub struct CompleteMultipartUploadOutput {
 }
 
 impl MultipartUpload {
-    fn new(bucket: Bucket, key: String, upload_id: String) -> Self {
+    pub(crate) fn new(bucket: Bucket, key: String, upload_id: String, extra: ExtraHeaders) -> Self {
         Self {
             inner: Arc::new(Inner {
                 bucket,
@@ -264,6 +259,7 @@ impl MultipartUpload {
                 upload_id,
                 checksum: None,
                 parts: Mutex::new(BTreeMap::new()),
+                extra,
             }),
         }
     }
@@ -281,6 +277,7 @@ impl MultipartUpload {
                 upload_id: self.inner.upload_id.clone(),
                 checksum: Some((algorithm, ty)),
                 parts: Mutex::new(BTreeMap::new()),
+                extra: self.inner.extra.clone(),
             }),
         }
     }
@@ -328,7 +325,7 @@ impl MultipartUpload {
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) for a part number out of
     /// range, or a stream body when the upload has a checksum;
     /// [`ErrorKind::InvalidResponse`](crate::ErrorKind::InvalidResponse) when the
-    /// answer has no ETag; [`ErrorKind::ChecksumMismatch`] when the answer reports another
+    /// answer has no ETag; [`ErrorKind::ChecksumMismatch`](crate::ErrorKind::ChecksumMismatch) when the answer reports another
     /// checksum than the one sent; otherwise the service's error. The error carries the
     /// upload id.
     ///
@@ -359,6 +356,7 @@ impl MultipartUpload {
                 ("uploadId", self.inner.upload_id.as_str()),
             ])
             .body(body);
+        req = self.inner.extra.apply(req, scope::PART);
         if let Some((alg, value)) = &checksum {
             req = req.header(alg.header_name(), value.clone());
             // As the AWS SDKs send it: some stores record the checksum only with it.
@@ -417,6 +415,7 @@ impl MultipartUpload {
                 .bucket(self.inner.bucket.name())
                 .key(&self.inner.key)
                 .query(params.into_iter().flatten());
+            let req = self.inner.extra.apply(req, scope::OTHER);
             let resp = self.inner.bucket.execute(req).await.map_err(&ctx)?;
             let body = resp.bytes_limited(MAX_XML_BODY).await.map_err(&ctx)?;
             let page = xml::parse_list_parts(&body).map_err(|e| {
@@ -470,7 +469,7 @@ impl MultipartUpload {
     /// that checks it refuses a mismatch (`BadDigest`) and the upload stays open, to be
     /// retried or aborted. When the answer reports the object's checksum, it is compared with
     /// the one computed from the parts (full-object, or composite for a `…-<parts>` value);
-    /// a difference is [`ErrorKind::ChecksumMismatch`]. The service has then already
+    /// a difference is [`ErrorKind::ChecksumMismatch`](crate::ErrorKind::ChecksumMismatch). The service has then already
     /// completed the upload: the key holds an object that is not what the parts say, and the
     /// upload id is spent. Nothing is deleted (the key may have held another writer's object
     /// by then); delete or upload the object again.
@@ -480,7 +479,16 @@ impl MultipartUpload {
     /// Dropping the future may leave the object completed or the upload still open.
     pub async fn complete_with(
         &self,
+        parts: Vec<PartInfo>,
+    ) -> Result<CompleteMultipartUploadOutput> {
+        self.complete_inner(parts, &ExtraHeaders::default()).await
+    }
+
+    /// Completes with `parts`, adding the finishing headers of `extra` (conditions).
+    pub(crate) async fn complete_inner(
+        &self,
         mut parts: Vec<PartInfo>,
+        extra: &ExtraHeaders,
     ) -> Result<CompleteMultipartUploadOutput> {
         let ctx = self.ctx("CompleteMultipartUpload");
         parts.sort_by_key(|p| p.part_number);
@@ -513,6 +521,9 @@ impl MultipartUpload {
             .header("content-type", "application/xml")
             .body(body.into())
             .error_in_200();
+        let mut finishing = self.inner.extra.clone();
+        finishing.merge(extra);
+        req = finishing.apply(req, scope::FINISH);
         if let Some(sums) = &sums
             && sums.ty == Some(ChecksumType::FullObject)
             && let Some(full) = &sums.full
@@ -598,6 +609,7 @@ impl MultipartUpload {
             .inner
             .bucket
             .head_object(self.inner.key.clone())
+            .with_extra(&self.inner.extra)
             .await
             .ok()?;
         let etag = meta.etag.clone()?;
@@ -628,6 +640,7 @@ impl MultipartUpload {
             .bucket(self.inner.bucket.name())
             .key(&self.inner.key)
             .query([("uploadId", self.inner.upload_id.as_str())]);
+        let req = self.inner.extra.apply(req, scope::OTHER);
         match self.inner.bucket.execute(req).await {
             Ok(_) => {
                 tracing::info!(
@@ -652,47 +665,32 @@ impl MultipartUpload {
             }
         }
     }
-}
 
-/// What the parts' checksums say the object's checksum is.
-struct ExpectedChecksums {
-    alg: ChecksumAlgorithm,
-    /// The kind the upload was created with; `None` for a resumed handle that does not know.
-    ty: Option<ChecksumType>,
-    /// The full-object CRC combined from the parts (CRCs only, part sizes known).
-    full: Option<String>,
-    /// `digest(part digests)-<parts>`.
-    composite: Option<String>,
-}
+    // server-side copy
+    /// Records a part sent by another operation (UploadPartCopy), so `complete` lists it.
+    pub(crate) fn record_part(&self, part: PartInfo) {
+        let mut parts = self.inner.parts.lock().unwrap_or_else(|e| e.into_inner());
+        parts.insert(part.part_number, part);
+    }
 
-impl ExpectedChecksums {
-    /// Compares the checksum the service reported (if any) with ours; returns the object's
-    /// checksum as computed here.
-    fn check(
-        &self,
-        reported: Option<&(ChecksumAlgorithm, String)>,
-    ) -> Result<Option<(ChecksumAlgorithm, String)>> {
-        let ours = |composite: bool| {
-            if composite {
-                self.composite.clone()
-            } else {
-                self.full.clone()
-            }
-        };
-        let Some((alg, value)) = reported.filter(|(a, _)| *a == self.alg) else {
-            let composite = self.ty == Some(ChecksumType::Composite) || self.full.is_none();
-            return Ok(ours(composite).map(|v| (self.alg, v)));
-        };
-        let value = value.trim();
-        let composite = value.contains('-');
-        match ours(composite) {
-            Some(want) if want != value => Err(Error::new(ErrorKind::ChecksumMismatch)
-                .with_message(format!(
-                    "the service completed the object with {alg:?} checksum {value}, but the \
-                     parts make {want}; the object under the key is not the one uploaded"
-                ))),
-            Some(want) => Ok(Some((self.alg, want))),
-            None => Ok(None),
+    /// The headers of the options the upload was created with.
+    pub(crate) fn extra(&self) -> &ExtraHeaders {
+        &self.inner.extra
+    }
+
+    /// A handle on the same upload with `extra`'s headers added (a fresh record of parts).
+    pub(crate) fn with_extra(&self, extra: &ExtraHeaders) -> Self {
+        let mut merged = self.inner.extra.clone();
+        merged.merge(extra);
+        let (bucket, key, id) = (
+            self.inner.bucket.clone(),
+            self.inner.key.clone(),
+            self.inner.upload_id.clone(),
+        );
+        let mut handle = Self::new(bucket, key, id, merged);
+        if let Some((alg, ty)) = self.inner.checksum {
+            handle = handle.with_checksum(alg, ty);
         }
+        handle
     }
 }

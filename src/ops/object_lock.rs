@@ -49,6 +49,7 @@ pub struct ObjectRetention {
 enum Action {
     GetRetention,
     PutRetention(RetentionMode, SystemTime),
+    ClearRetention,
     GetLegalHold,
     PutLegalHold(bool),
 }
@@ -67,7 +68,7 @@ impl LockRequest {
     fn operation(&self) -> &'static str {
         match self.action {
             Action::GetRetention => "GetObjectRetention",
-            Action::PutRetention(..) => "PutObjectRetention",
+            Action::PutRetention(..) | Action::ClearRetention => "PutObjectRetention",
             Action::GetLegalHold => "GetObjectLegalHold",
             Action::PutLegalHold(_) => "PutObjectLegalHold",
         }
@@ -80,7 +81,7 @@ impl LockRequest {
     /// Sends the request; returns the answer's body (empty for a write) and request id.
     async fn exchange(&self) -> Result<(bytes::Bytes, Option<String>)> {
         let sub = match self.action {
-            Action::GetRetention | Action::PutRetention(..) => "retention",
+            Action::GetRetention | Action::PutRetention(..) | Action::ClearRetention => "retention",
             Action::GetLegalHold | Action::PutLegalHold(_) => "legal-hold",
         };
         let body = match self.action {
@@ -89,6 +90,7 @@ impl LockRequest {
                     self.ctx(Error::invalid_input("retain-until date out of range").with_source(e))
                 })?)
             }
+            Action::ClearRetention => Some(xml::write_empty_retention()),
             Action::PutLegalHold(on) => Some(xml::write_legal_hold(on)),
             Action::GetRetention | Action::GetLegalHold => None,
         };
@@ -162,19 +164,22 @@ macro_rules! lock_builder {
 }
 
 lock_builder! {
-    /// Reads an object version's retention. Built by [`Bucket::get_object_retention`];
-    /// await it. See the [GetObjectRetention API reference](https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectRetention.html).
+    /// Reads an object version's retention (both fields `None` when it has none: S3's 404
+    /// `NoSuchObjectLockConfiguration`). Built by [`Bucket::get_object_retention`]; await it. See the [GetObjectRetention API reference](https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectRetention.html).
     GetObjectRetention
 }
 
 lock_builder! {
-    /// Locks an object version until a date. Built by [`Bucket::put_object_retention`];
-    /// await it. See the [PutObjectRetention API reference](https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObjectRetention.html).
+    /// Locks an object version until a date (sent in whole seconds, rounded up), or removes
+    /// its governance-mode retention. Built by [`Bucket::put_object_retention`] and
+    /// [`Bucket::clear_object_retention`]; await it. A date after year 9999 is an
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) error before sending. See the [PutObjectRetention API reference](https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObjectRetention.html).
     PutObjectRetention
 }
 
 lock_builder! {
-    /// Reads whether an object version is under a legal hold. Built by
+    /// Reads whether an object version is under a legal hold (`false` when none was ever set:
+    /// S3's 404 `NoSuchObjectLockConfiguration`). Built by
     /// [`Bucket::get_object_legal_hold`]; await it. See the [GetObjectLegalHold API reference](https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectLegalHold.html).
     GetObjectLegalHold
 }
@@ -237,6 +242,23 @@ impl Bucket {
         }
     }
 
+    /// Removes the governance-mode retention of `key`: an empty retention, sent with
+    /// `x-amz-bypass-governance-retention: true` (needs `s3:BypassGovernanceRetention`). A
+    /// compliance-mode retention cannot be removed; S3 refuses with `AccessDenied`.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo(bucket: async_s3::Bucket) -> Result<(), async_s3::Error> {
+    /// bucket.clear_object_retention("ledger.csv").version_id("v1").await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn clear_object_retention(&self, key: impl Into<String>) -> PutObjectRetention {
+        let mut inner = self.lock(key.into(), Action::ClearRetention);
+        inner.bypass_governance = true;
+        PutObjectRetention { inner }
+    }
+
     /// Reads whether `key` is under a legal hold.
     ///
     /// # Example
@@ -273,7 +295,17 @@ impl Bucket {
 impl GetObjectRetention {
     async fn send(self) -> Result<ObjectRetention> {
         let r = &self.inner;
-        let (body, request_id) = r.exchange().await?;
+        let (body, request_id) = match r.exchange().await {
+            Ok(answer) => answer,
+            Err(e) if no_lock_configuration(&e) => {
+                return Ok(ObjectRetention {
+                    mode: None,
+                    retain_until: None,
+                    request_id: e.request_id().map(str::to_owned),
+                });
+            }
+            Err(e) => return Err(e),
+        };
         let (mode, retain_until) = xml::parse_retention(&body)
             .map_err(|e| r.ctx(Error::invalid_response("malformed Retention").with_source(e)))?;
         let mode = match mode.as_deref() {
@@ -310,7 +342,11 @@ impl PutObjectRetention {
 impl GetObjectLegalHold {
     async fn send(self) -> Result<bool> {
         let r = &self.inner;
-        let (body, _) = r.exchange().await?;
+        let body = match r.exchange().await {
+            Ok((body, _)) => body,
+            Err(e) if no_lock_configuration(&e) => return Ok(false),
+            Err(e) => return Err(e),
+        };
         let status = xml::parse_legal_hold(&body)
             .map_err(|e| r.ctx(Error::invalid_response("malformed LegalHold").with_source(e)))?;
         match status.as_str() {
@@ -327,6 +363,12 @@ impl PutObjectLegalHold {
     async fn send(self) -> Result<()> {
         self.inner.exchange().await.map(drop)
     }
+}
+
+/// Whether `e` is S3's answer for an object version with no retention or no legal hold set
+/// (404 `NoSuchObjectLockConfiguration`), which reads as "none", like `NoSuchTagSet`.
+fn no_lock_configuration(e: &Error) -> bool {
+    e.status() == Some(404) && e.s3_code() == Some("NoSuchObjectLockConfiguration")
 }
 
 super::into_future!(GetObjectRetention => ObjectRetention);

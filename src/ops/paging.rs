@@ -24,6 +24,8 @@ pub(crate) trait MarkerListing: Send + Sync + 'static {
     type Page: Send + 'static;
     /// The S3 operation name, for errors.
     const OPERATION: &'static str;
+    /// The query name of the second marker (`version-id-marker`, `upload-id-marker`).
+    const SECOND_MARKER: &'static str;
     /// The bucket listed, for errors.
     fn bucket_name(&self) -> &str;
     /// Fetches the page that starts at `markers`.
@@ -42,14 +44,33 @@ struct State<L> {
     deferred: Option<Error>,
 }
 
-/// Every page of `list`, starting at `first`.
+/// Refuses starting markers S3 cannot follow: a second marker without the key marker it
+/// belongs to.
+///
+/// # Errors
+///
+/// `InvalidInput`, with the operation and bucket.
+pub(crate) fn check_start<L: MarkerListing>(list: &L, first: &Markers) -> Result<()> {
+    if first.0.is_none() && first.1.is_some() {
+        return Err(Error::invalid_input(format!(
+            "{} needs a key-marker (the key it belongs to)",
+            L::SECOND_MARKER
+        ))
+        .with_context(L::OPERATION, Some(list.bucket_name()), None));
+    }
+    Ok(())
+}
+
+/// Every page of `list`, starting at `first` (a bad start is the stream's only item).
 pub(crate) fn pages<L: MarkerListing>(list: L, first: Markers) -> BoxStream<L::Page> {
+    let deferred = check_start(&list, &first).err();
     let state = State {
         list,
-        next: Some(first),
-        seen: HashSet::new(),
+        next: deferred.is_none().then(|| first.clone()),
+        // The starting markers count as seen: answered back, they are a loop.
+        seen: HashSet::from([first]),
         pages: 0,
-        deferred: None,
+        deferred,
     };
     Box::pin(futures_util::stream::unfold(state, |mut st| async move {
         if let Some(e) = st.deferred.take() {

@@ -4,12 +4,12 @@
 use crate::client::Bucket;
 use crate::error::{Error, Result};
 use crate::request::validate_header_value;
-use crate::signing::ALGORITHM;
+use crate::signing::{ALGORITHM, MAX_PRESIGN_EXPIRY_SECS};
 use serde_json::{Value, json};
 use std::fmt;
 use std::time::Duration;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
 
 /// The URL and form fields of a presigned POST upload.
 ///
@@ -63,8 +63,12 @@ enum KeyRule {
 /// # Errors
 ///
 /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) for an empty key or key prefix
-/// (a policy must restrict the key), a bad key, an expiry of zero, a length range whose minimum
-/// exceeds its maximum, or a field value that is not printable ASCII;
+/// (a policy must restrict the key), a bad key, an expiry of zero or of more than 7 days (the
+/// limit of presigned URLs, applied here too), a length range whose minimum exceeds its
+/// maximum, a `success_action_status` other than 200, 201 or 204, a field name that is not
+/// visible ASCII or holds `"`, a field the signer sets (`key`, `bucket`, `policy`, `file`,
+/// `x-amz-signature`, `x-amz-date`, …), a field set twice (names compare case-insensitively),
+/// or a field value that is not printable ASCII;
 /// [`ErrorKind::Credentials`](crate::ErrorKind::Credentials) when no credentials can be had.
 ///
 /// # Cancel safety
@@ -171,10 +175,11 @@ impl PresignPost {
             }
             KeyRule::StartsWith(_) => {}
         }
-        if self.expires_in.is_zero() {
-            return Err(Error::invalid_input(
-                "a POST policy must not expire at once",
-            ));
+        if self.expires_in.is_zero() || self.expires_in.as_secs() > MAX_PRESIGN_EXPIRY_SECS {
+            return Err(Error::invalid_input(format!(
+                "a POST policy's expiry of {} s is outside 1 s ..= {MAX_PRESIGN_EXPIRY_SECS} s (7 days)",
+                self.expires_in.as_secs()
+            )));
         }
         if let Some((min, max)) = self.length
             && min > max
@@ -183,21 +188,26 @@ impl PresignPost {
                 "content-length-range {min}..={max} is empty"
             )));
         }
+        let mut seen: Vec<String> = Vec::new();
         for (n, v) in self.fields.iter().chain(&self.starts_with) {
-            let reserved = n.eq_ignore_ascii_case("key")
-                || n.eq_ignore_ascii_case("policy")
-                || n.eq_ignore_ascii_case("file")
-                || n.to_ascii_lowercase().starts_with("x-amz-signature")
-                || matches!(
-                    n.to_ascii_lowercase().as_str(),
-                    "x-amz-algorithm" | "x-amz-credential" | "x-amz-date" | "x-amz-security-token"
-                );
-            if n.is_empty() || reserved {
+            check_field_name(n)?;
+            let lower = n.to_ascii_lowercase();
+            if seen.contains(&lower) {
                 return Err(Error::invalid_input(format!(
-                    "form field {n:?} is set by the signer"
+                    "form field {n:?} is set twice"
                 )));
             }
+            seen.push(lower);
             validate_header_value(n, v)?;
+        }
+        for (n, v) in &self.fields {
+            if n.eq_ignore_ascii_case("success_action_status")
+                && !matches!(v.as_str(), "200" | "201" | "204")
+            {
+                return Err(Error::invalid_input(format!(
+                    "success_action_status {v} is not 200, 201 or 204"
+                )));
+            }
         }
         Ok(())
     }
@@ -220,9 +230,7 @@ impl PresignPost {
             .client()
             .transport()
             .sign_post_policy(&self.bucket.name, |scope| {
-                let expiration = OffsetDateTime::from(scope.now + expires_in)
-                    .format(&Rfc3339)
-                    .map_err(|e| Error::invalid_input(format!("expiry out of range: {e}")))?;
+                let expiration = expiration(scope.now, expires_in)?;
                 let mut conditions: Vec<Value> = vec![json!({ "bucket": &*self.bucket.name })];
                 conditions.push(match &self.key {
                     KeyRule::Exact(k) => json!(["eq", "$key", k]),
@@ -266,4 +274,83 @@ impl PresignPost {
     }
 }
 
+/// A form field name the caller may set: visible ASCII other than `"` (it is written into
+/// the form's `name="…"`), and none of the names the signer or S3 owns.
+fn check_field_name(name: &str) -> Result<()> {
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_graphic() && b != b'"') {
+        return Err(Error::invalid_input(format!(
+            "form field name {name:?} must be visible ASCII without '\"'"
+        )));
+    }
+    let lower = name.to_ascii_lowercase();
+    let reserved = matches!(
+        lower.as_str(),
+        "key"
+            | "policy"
+            | "file"
+            | "bucket"
+            | "x-amz-algorithm"
+            | "x-amz-credential"
+            | "x-amz-date"
+            | "x-amz-security-token"
+            | "awsaccesskeyid"
+            | "signature"
+    ) || lower.starts_with("x-amz-signature");
+    if reserved {
+        return Err(Error::invalid_input(format!(
+            "form field {name:?} is set by the signer"
+        )));
+    }
+    Ok(())
+}
+
+/// The policy's `expiration`: `now + expires_in` in UTC, whole seconds rounded down, written
+/// `YYYY-MM-DDTHH:MM:SS.000Z` as the POST policy documentation shows it.
+///
+/// # Errors
+///
+/// `InvalidInput` when the time cannot be represented (it overflows, or is past year 9999).
+fn expiration(now: std::time::SystemTime, expires_in: Duration) -> Result<String> {
+    let out_of_range = || Error::invalid_input("the POST policy's expiry is out of range");
+    let at = now.checked_add(expires_in).ok_or_else(out_of_range)?;
+    let secs = at
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|_| out_of_range())?
+        .as_secs();
+    let at = i64::try_from(secs)
+        .ok()
+        .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
+        .ok_or_else(out_of_range)?;
+    at.format(format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].000Z"
+    ))
+    .map_err(|_| out_of_range())
+}
+
 super::into_future!(PresignPost => PresignedPost);
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests fail loudly")]
+mod tests {
+    use super::*;
+    use std::time::UNIX_EPOCH;
+
+    #[test]
+    fn expiration_is_whole_seconds_and_never_panics() {
+        let now = UNIX_EPOCH + Duration::from_millis(1_999);
+        assert_eq!(
+            expiration(now, Duration::from_secs(60)).unwrap(),
+            "1970-01-01T00:01:01.000Z"
+        );
+        // 9999-12-31T23:59:59Z is the last time that can be written.
+        let last = UNIX_EPOCH + Duration::from_secs(253_402_300_799);
+        assert_eq!(
+            expiration(last, Duration::ZERO).unwrap(),
+            "9999-12-31T23:59:59.000Z"
+        );
+        for (now, d) in [(last, Duration::from_secs(1)), (now, Duration::MAX)] {
+            let e = expiration(now, d).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::InvalidInput);
+        }
+    }
+}

@@ -28,7 +28,7 @@ impl std::fmt::Debug for PresignedRequest {
         f.debug_struct("PresignedRequest")
             .field("method", &self.method)
             .field("url", &format_args!("{base}?** redacted **"))
-            .field("headers", &self.headers)
+            .field("headers", &redacted(&self.headers))
             .finish()
     }
 }
@@ -40,7 +40,8 @@ impl std::fmt::Debug for PresignedRequest {
 /// # Errors
 ///
 /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) for an expiry of zero or over
-/// seven days, a bad key, or a header value that is not printable ASCII;
+/// seven days, a bad key, a header value that is not printable ASCII, a query parameter the
+/// signer sets, or a `versionId` on a PUT;
 /// [`ErrorKind::Credentials`](crate::ErrorKind::Credentials) when no credentials can be had.
 ///
 /// # Cancel safety
@@ -55,6 +56,8 @@ pub struct Presign {
     expires_in: Duration,
     query: Vec<(String, String)>,
     headers: Vec<(String, String)>,
+    // issue 11 part B: SSE-C, request payer
+    extra: super::sse::ExtraHeaders,
 }
 
 impl Bucket {
@@ -66,6 +69,7 @@ impl Bucket {
             expires_in,
             query: Vec::new(),
             headers: Vec::new(),
+            extra: super::sse::ExtraHeaders::default(),
         }
     }
 
@@ -116,12 +120,17 @@ impl Presign {
 
     // versioning
 
-    /// Addresses this version of the object (`versionId`), for GET, HEAD and DELETE.
+    /// Addresses this version of the object (`versionId`), for GET, HEAD and DELETE; on a
+    /// presigned PUT it is an [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput)
+    /// error (PutObject has no version id).
     pub fn version_id(self, v: impl Into<String>) -> Self {
         self.query("versionId", v)
     }
 
-    async fn send(self) -> Result<PresignedRequest> {
+    async fn send(mut self) -> Result<PresignedRequest> {
+        let extra = self.extra.headers(super::sse::scope::ALL);
+        self.headers
+            .extend(extra.into_iter().map(|(n, v)| (n.to_ascii_lowercase(), v)));
         let op = match self.method {
             Method::GET => "PresignGetObject",
             Method::PUT => "PresignPutObject",
@@ -142,6 +151,12 @@ impl Presign {
             }
             validate_header_value(n, v).map_err(ctx)?;
         }
+        // PutObject takes no versionId (S3 names the new version itself).
+        if self.method == Method::PUT && self.query.iter().any(|(n, _)| n == "versionId") {
+            return Err(ctx(Error::invalid_input(
+                "a presigned PUT cannot name a version: PutObject has no versionId",
+            )));
+        }
         // The signature's own parameters are the signer's to write.
         if let Some((n, _)) = self.query.iter().find(|(n, _)| {
             let n = n.to_ascii_lowercase();
@@ -161,6 +176,7 @@ impl Presign {
                 "query parameter {n} is set by the signer"
             ))));
         }
+        self.refuse_key_in_clear().map_err(ctx)?;
         let query = CanonicalQuery::new(self.query.iter().map(|(k, v)| (k, v)));
         let url = self
             .bucket
@@ -189,3 +205,40 @@ impl Presign {
 }
 
 super::into_future!(Presign => PresignedRequest);
+
+// issue 11 part B: SSE-C
+/// The headers with the values of secret ones (SSE-C keys) replaced.
+fn redacted(headers: &[(String, String)]) -> Vec<(&str, &str)> {
+    headers
+        .iter()
+        .map(|(n, v)| {
+            let v = if n.ends_with("-customer-key") {
+                "** redacted **"
+            } else {
+                v.as_str()
+            };
+            (n.as_str(), v)
+        })
+        .collect()
+}
+
+impl Presign {
+    // issue 11 part B: SSE-C, request payer
+    super::sse::extra_setters!(extra => sse_customer_key, request_payer);
+
+    /// A URL whose requests must carry an SSE-C key is refused over plain http to a host
+    /// that is not loopback: whoever uses it would send the key in the clear.
+    fn refuse_key_in_clear(&self) -> Result<()> {
+        let endpoint = &self.bucket.client().transport().settings().endpoint;
+        let key = self
+            .headers
+            .iter()
+            .any(|(n, _)| n.ends_with("-customer-key"));
+        if key && endpoint.scheme == crate::endpoint::Scheme::Http && !endpoint.is_loopback() {
+            return Err(Error::invalid_input(
+                "an SSE-C key is never sent over plain http to a host that is not loopback",
+            ));
+        }
+        Ok(())
+    }
+}

@@ -10,6 +10,7 @@
 
 use super::get_object::{ContentRange, GetObject, GetObjectOutput, ObjectStream};
 use super::meta::ObjectMeta;
+use super::sse::ExtraHeaders;
 use crate::client::Bucket;
 use crate::error::{Error, ErrorKind, Result};
 use crate::transport::RetryState;
@@ -25,6 +26,8 @@ pub(crate) struct PinnedObject {
     key: String,
     etag: Option<String>,
     size: u64,
+    /// Option headers every range carries (SSE-C key, request payer).
+    extra: ExtraHeaders,
 }
 
 impl PinnedObject {
@@ -35,7 +38,14 @@ impl PinnedObject {
             key,
             etag,
             size,
+            extra: ExtraHeaders::default(),
         }
+    }
+
+    /// The same object, every range sent with `extra`'s headers.
+    pub(crate) fn with_extra(mut self, extra: ExtraHeaders) -> Self {
+        self.extra = extra;
+        self
     }
 
     /// The object's size in bytes.
@@ -65,6 +75,7 @@ impl PinnedObject {
     /// size.
     async fn get(&self, from: u64, end: u64, state: &mut RetryState) -> Result<GetObjectOutput> {
         let mut req = self.bucket.get_object(self.key.clone()).range(from..=end);
+        req = req.with_extra(&self.extra);
         if let Some(etag) = &self.etag {
             req = req.if_match(etag.clone());
         }
@@ -112,9 +123,10 @@ impl GetObject {
     /// through the client's retry policy.
     pub(crate) async fn send_resumable(self) -> Result<ResumableOutput> {
         let (bucket, key) = self.target();
+        let extra = self.extra_headers();
         let mut state = RetryState::for_body();
         let resp = self.send_in(&mut state).await?;
-        Ok(ResumableOutput::new(bucket, key, resp, state))
+        Ok(ResumableOutput::new(bucket, key, resp, state, extra))
     }
 }
 
@@ -139,12 +151,13 @@ impl ResumableOutput {
         key: String,
         resp: GetObjectOutput,
         state: RetryState,
+        extra: ExtraHeaders,
     ) -> Self {
         let meta = resp.meta.clone();
         let content_range = resp.content_range;
         let offset = content_range.map_or(0, |cr| cr.start);
         let size = content_range.and_then(|cr| cr.total).unwrap_or(meta.size);
-        let object = PinnedObject::new(bucket, key, meta.etag.clone(), size);
+        let object = PinnedObject::new(bucket, key, meta.etag.clone(), size).with_extra(extra);
         let body = ResumableBody::new(object, offset, meta.size, resp, state);
         Self {
             meta,

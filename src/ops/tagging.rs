@@ -35,7 +35,7 @@ where
 }
 
 /// Checks S3's limits: at most `max` tags, keys of 1 to 128 characters, values of at most 256,
-/// no key twice.
+/// no key twice, no key starting with `aws:` (in any case; reserved for AWS).
 pub(crate) fn validate(tags: &[(String, String)], max: usize) -> Result<()> {
     if tags.len() > max {
         return Err(Error::invalid_input(format!(
@@ -54,6 +54,11 @@ pub(crate) fn validate(tags: &[(String, String)], max: usize) -> Result<()> {
         if value_chars > MAX_TAG_VALUE {
             return Err(Error::invalid_input(format!(
                 "the value of tag {k:?} has {value_chars} characters; S3 allows at most {MAX_TAG_VALUE}"
+            )));
+        }
+        if k.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:")) {
+            return Err(Error::invalid_input(format!(
+                "tag key {k:?}: the aws: prefix is reserved for AWS"
             )));
         }
         if tags[..i].iter().any(|(other, _)| other == k) {
@@ -82,7 +87,8 @@ pub(crate) fn header_value(tags: &[(String, String)], max: usize) -> Result<Stri
 macro_rules! tagging_setter {
     () => {
         /// Tags the new object (`x-amz-tagging`). At most 10 tags, keys of 1 to 128 and
-        /// values of at most 256 characters, each key once: anything else is an
+        /// values of at most 256 characters, each key once, no key starting with `aws:`:
+        /// anything else is an
         /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) error before sending.
         pub fn tagging<I, K, V>(mut self, tags: I) -> Self
         where
@@ -135,7 +141,8 @@ pub struct TaggingOutput {
 ///
 /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput), before anything is sent, for
 /// tags over S3's limits (10 per object, 50 per bucket, keys 1 to 128 and values up to 256
-/// characters, no key twice) or a version id on a bucket;
+/// characters, no key twice), a tag key starting with `aws:` (reserved for AWS), or a
+/// version id on a bucket;
 /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) for a missing object; otherwise the
 /// service's error. A bucket without tags reads as an empty list (S3's `NoSuchTagSet`).
 ///
@@ -416,6 +423,8 @@ mod tests {
             vec![("k".to_owned(), "v".repeat(257))],
             vec![(String::new(), "v".to_owned())],
             tags(&[("k", "1"), ("k", "2")]),
+            tags(&[("aws:x", "1")]),
+            tags(&[("Aws:", "1")]),
         ] {
             let e = validate(&bad, 10).unwrap_err();
             assert_eq!(e.kind(), crate::ErrorKind::InvalidInput, "{bad:?}");

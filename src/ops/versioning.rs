@@ -99,6 +99,7 @@ impl Bucket {
     }
 
     /// Sets the bucket's versioning state (a bucket cannot go back to "never enabled").
+    /// Changing MFA delete (which needs an `x-amz-mfa` device code) is not supported.
     ///
     /// # Example
     ///
@@ -242,7 +243,9 @@ impl ListObjectVersions {
         self
     }
 
-    /// Starts after this version of the key marker's key.
+    /// Starts after this version of the key marker's key. Needs
+    /// [`key_marker`](Self::key_marker): without it the listing is an
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) error before sending.
     pub fn version_id_marker(mut self, version_id: impl Into<String>) -> Self {
         self.version_id_marker = Some(version_id.into());
         self
@@ -262,6 +265,7 @@ impl ListObjectVersions {
 
     async fn send(self) -> Result<VersionsPage> {
         let first = (self.key_marker.clone(), self.version_id_marker.clone());
+        paging::check_start(&self, &first)?;
         self.fetch(first).await
     }
 
@@ -289,6 +293,7 @@ impl ListObjectVersions {
 impl MarkerListing for ListObjectVersions {
     type Page = VersionsPage;
     const OPERATION: &'static str = "ListObjectVersions";
+    const SECOND_MARKER: &'static str = "version-id-marker";
 
     fn bucket_name(&self) -> &str {
         &self.bucket.name
@@ -331,11 +336,29 @@ super::into_future!(ListObjectVersions => VersionsPage);
 
 public_stream! {
     /// A stream of ListObjectVersions pages. Made by [`ListObjectVersions::into_pages`].
+    ///
+    /// # Errors
+    ///
+    /// An error is the stream's last item:
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) (the only item) for a version id marker without a key marker;
+    /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) for a missing bucket;
+    /// [`ErrorKind::InvalidResponse`](crate::ErrorKind::InvalidResponse) for a malformed page
+    /// or a pagination loop (next markers seen before, or a truncated page without them),
+    /// yielded after the last good page; otherwise the service's error.
     VersionPages => VersionsPage
 }
 
 public_stream! {
     /// A stream of versions, delete markers and common prefixes across pages. Made by
     /// [`ListObjectVersions::into_stream`].
+    ///
+    /// # Errors
+    ///
+    /// An error is the stream's last item:
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) (the only item) for a version id marker without a key marker;
+    /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) for a missing bucket;
+    /// [`ErrorKind::InvalidResponse`](crate::ErrorKind::InvalidResponse) for a malformed page
+    /// or a pagination loop (next markers seen before, or a truncated page without them),
+    /// yielded after the last good page; otherwise the service's error.
     Versions => VersionEntry
 }

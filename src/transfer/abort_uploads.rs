@@ -2,7 +2,7 @@
 //! `AbortIncompleteMultipartUpload` lifecycle rule would, with a dry run to see them first.
 
 use crate::client::Bucket;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::types::MultipartUploadInfo;
 use futures_util::TryStreamExt;
 use std::time::{Duration, SystemTime};
@@ -87,14 +87,15 @@ impl AbortUploadsOlderThan {
         self
     }
 
-    /// Measures ages from this time instead of the system clock's now.
+    /// Measures ages from this time instead of the client's now (its clock, the one
+    /// requests are signed with, corrected by the skew the service reported).
     pub fn now(mut self, now: SystemTime) -> Self {
         self.now = Some(now);
         self
     }
 
     async fn send(self) -> Result<AbortUploadsOutput> {
-        let now = self.now.unwrap_or_else(SystemTime::now);
+        let now = self.now.unwrap_or_else(|| self.bucket.client().now());
         let cutoff = now.checked_sub(self.age).unwrap_or(SystemTime::UNIX_EPOCH);
         let mut list = self.bucket.list_multipart_uploads();
         if let Some(p) = &self.prefix {
@@ -119,7 +120,8 @@ impl AbortUploadsOlderThan {
             let handle = self.bucket.multipart_upload(&u.key, &u.upload_id);
             match handle.abort().await {
                 Ok(()) => out.aborted.push(u),
-                Err(e) if e.kind() == ErrorKind::NotFound => out.aborted.push(u),
+                // Only this code means the upload is gone; NotFound also covers NoSuchBucket.
+                Err(e) if e.s3_code() == Some("NoSuchUpload") => out.aborted.push(u),
                 Err(e) => out.errors.push((u, e)),
             }
         }

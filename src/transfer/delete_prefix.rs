@@ -4,7 +4,8 @@
 use crate::client::Bucket;
 use crate::error::{Error, Result};
 use crate::ops::delete_objects::MAX_DELETE_KEYS;
-use crate::types::{DeleteObjectError, ListEntry};
+pub use crate::types::DeletePrefixOutput;
+use crate::types::ListEntry;
 use futures_util::TryStreamExt;
 
 /// Deletes every object whose key starts with a prefix. Built by [`Bucket::delete_prefix`];
@@ -15,11 +16,22 @@ use futures_util::TryStreamExt;
 /// returned in [`DeletePrefixOutput::errors`], never dropped. In a versioned bucket this
 /// deletes current versions only (S3 adds delete markers); older versions stay.
 ///
+/// The prefix is a plain string prefix, not a folder: `"logs/2024"` also deletes
+/// `logs/2024-old/…` and `logs/2024.gz`; end it with `/` to mean one folder. Every key the
+/// listing answers is checked to start with the prefix before it is deleted. MFA delete is
+/// not supported.
+///
 /// # Errors
 ///
 /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) for an empty prefix (which
-/// would empty the bucket); otherwise the first listing or DeleteObjects request that failed
-/// as a whole, after which nothing more is deleted (what was deleted before stays deleted).
+/// would empty the bucket), before anything is sent;
+/// [`ErrorKind::InvalidResponse`](crate::ErrorKind::InvalidResponse) when the listing answers
+/// a key outside the prefix (that key and the rest of its batch are not deleted); otherwise
+/// the first listing or DeleteObjects request that failed as a whole, after which nothing
+/// more is deleted. Every error after the prefix check carries what was done before it
+/// ([`Error::partial_delete_prefix`]: the keys deleted and the per-key errors of the batches
+/// already answered, also counted in its `Display`), so no count or per-key error is dropped;
+/// the keys of the batch that failed may or may not have been deleted.
 ///
 /// # Cancel safety
 ///
@@ -31,18 +43,6 @@ pub struct DeletePrefix {
     bucket: Bucket,
     prefix: String,
     url_encoding: bool,
-}
-
-/// What [`DeletePrefix`] did.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub struct DeletePrefixOutput {
-    /// How many keys S3 reported deleted.
-    pub deleted: u64,
-    /// Every key S3 reported it could not delete, with its code and message.
-    pub errors: Vec<DeleteObjectError>,
-    /// How many DeleteObjects requests were sent.
-    pub requests: u64,
 }
 
 impl Bucket {
@@ -83,18 +83,37 @@ impl DeletePrefix {
             )
             .with_context("DeletePrefix", Some(&self.bucket.name), None));
         }
+        let mut out = DeletePrefixOutput::default();
+        match self.run(&mut out).await {
+            Ok(()) => Ok(out),
+            Err(e) => Err(e
+                .with_context("DeletePrefix", Some(&self.bucket.name), None)
+                .with_partial_delete_prefix(out)),
+        }
+    }
+
+    /// Lists and deletes, adding to `out` as each batch is answered, so that what was done
+    /// is still there when a later request fails.
+    async fn run(&self, out: &mut DeletePrefixOutput) -> Result<()> {
         let mut list = self.bucket.list_objects().prefix(&self.prefix);
         if !self.url_encoding {
             list = list.without_url_encoding();
         }
         let mut entries = list.into_stream();
-        let mut out = DeletePrefixOutput::default();
         let mut batch: Vec<String> = Vec::with_capacity(MAX_DELETE_KEYS);
         loop {
             let next = entries.try_next().await?;
             let done = next.is_none();
             match next {
                 Some(ListEntry::Object(o)) => {
+                    // A listing is only believed about keys under the prefix: a store that
+                    // ignored the prefix must not make this delete anything else.
+                    if !o.key.starts_with(&self.prefix) {
+                        return Err(Error::invalid_response(format!(
+                            "the listing answered key {:?}, which is not under the prefix {:?}",
+                            o.key, self.prefix
+                        )));
+                    }
                     batch.push(o.key);
                     if batch.len() < MAX_DELETE_KEYS {
                         continue;
@@ -111,7 +130,7 @@ impl DeletePrefix {
                 out.errors.extend(result.errors);
             }
             if done {
-                return Ok(out);
+                return Ok(());
             }
         }
     }

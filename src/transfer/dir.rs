@@ -37,6 +37,8 @@ pub struct DownloadPrefix {
     concurrency: usize,
     part_size: u64,
     cancel: CancelHandle,
+    // issue 11 part B: request payer
+    request_payer: bool,
 }
 
 /// What a directory download returns.
@@ -68,13 +70,15 @@ impl Bucket {
             concurrency: DEFAULT_CONCURRENCY,
             part_size: DEFAULT_PART_SIZE,
             cancel: CancelHandle::default(),
+            request_payer: false,
         }
     }
 }
 
 /// The relative path for `key` under `prefix`, or why there is none.
 ///
-/// `Ok(None)` for folder markers (keys ending in `/`).
+/// `Ok(None)` for the prefix itself and for folder markers (keys ending in `/`), once the
+/// marker passed the same checks as a file key (`p/../` is refused, not skipped).
 pub(crate) fn key_to_relative_path(prefix: &str, key: &str) -> Result<Option<PathBuf>> {
     let refuse = |why: &str| {
         Err(Error::invalid_input(format!(
@@ -84,9 +88,14 @@ pub(crate) fn key_to_relative_path(prefix: &str, key: &str) -> Result<Option<Pat
     let Some(rest) = key.strip_prefix(prefix) else {
         return refuse("it is not under the prefix");
     };
-    if rest.ends_with('/') || rest.is_empty() {
+    if rest.is_empty() {
         return Ok(None);
     }
+    // A folder marker is checked like a file key, then skipped.
+    let (rest, marker) = match rest.strip_suffix('/') {
+        Some(dir) => (dir, true),
+        None => (rest, false),
+    };
     if rest.contains('\0') {
         return refuse("it holds a NUL");
     }
@@ -109,7 +118,7 @@ pub(crate) fn key_to_relative_path(prefix: &str, key: &str) -> Result<Option<Pat
             }
         }
     }
-    Ok(Some(path))
+    Ok((!marker).then_some(path))
 }
 
 /// Fails if any existing directory on the way from `root` to `relative`'s parent is a
@@ -181,11 +190,11 @@ impl DownloadPrefix {
     async fn run(&self, dir: &Path) -> Result<DownloadPrefixOutput> {
         // Map every key first: one bad key refuses the whole download before any write.
         let mut jobs = Vec::new();
-        let mut entries = self
-            .bucket
-            .list_objects()
-            .prefix(self.prefix.clone())
-            .into_stream();
+        let mut list = self.bucket.list_objects().prefix(self.prefix.clone());
+        if self.request_payer {
+            list = list.request_payer();
+        }
+        let mut entries = list.into_stream();
         while let Some(entry) = entries.try_next().await? {
             if let ListEntry::Object(o) = entry
                 && let Some(rel) = key_to_relative_path(&self.prefix, &o.key)?
@@ -203,11 +212,14 @@ impl DownloadPrefix {
         for (key, rel) in jobs {
             let slot = pool.slot().await?;
             let path = dir.join(&rel);
-            let download = self
+            let mut download = self
                 .bucket
                 .download(key)
                 .part_size(self.part_size)
                 .concurrency(4);
+            if self.request_payer {
+                download = download.request_payer();
+            }
             pool.spawn(slot, async move {
                 if let Some(parent) = path.parent() {
                     tokio::fs::create_dir_all(parent)
@@ -222,6 +234,14 @@ impl DownloadPrefix {
             files: sizes.len(),
             bytes: sizes.iter().sum(),
         })
+    }
+
+    // issue 11 part B: request payer
+    /// Agrees to pay for the listing and every download on a Requester Pays bucket
+    /// (`x-amz-request-payer: requester`).
+    pub fn request_payer(mut self) -> Self {
+        self.request_payer = true;
+        self
     }
 }
 
@@ -242,6 +262,12 @@ mod tests {
             "p/a\0b",
             "p/a\\..\\x",
             "q/x",
+            // Folder markers are checked before they are skipped.
+            "p/../",
+            "p/a/../",
+            "p/./",
+            "p//",
+            "p/a\\b/",
         ] {
             let r = key_to_relative_path("p/", key);
             let err = r.expect_err(key);

@@ -7,6 +7,8 @@
 //! way out of an upload that is not success (error, cancellation, the future dropped) aborts
 //! the multipart upload exactly once.
 
+// server-side copy (issue 11, part B)
+mod copy;
 mod dir;
 mod download;
 mod plan;
@@ -17,6 +19,7 @@ mod upload;
 mod abort_uploads;
 mod delete_prefix;
 
+pub use copy::{DEFAULT_COPY_PART_SIZE, DEFAULT_COPY_THRESHOLD, ObjectCopy, ObjectCopyOutput};
 #[cfg(feature = "fuzzing")]
 pub(crate) use dir::key_to_relative_path;
 pub use dir::{DownloadPrefix, DownloadPrefixOutput};

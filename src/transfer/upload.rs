@@ -10,7 +10,9 @@ use crate::checksum::{ChecksumAlgorithm, ChecksumChoice, ChecksumType};
 use crate::client::Bucket;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::meta::{ObjectHeaders, object_header_setters};
-use crate::ops::multipart::{MultipartUpload, resolve_checksum};
+use crate::ops::multipart::{CreateMultipartUpload, MultipartUpload, resolve_checksum};
+use crate::ops::put_object::PutObject;
+use crate::ops::sse::scope;
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
 use futures_util::StreamExt;
@@ -145,10 +147,10 @@ impl Drop for CreateGuard {
 
 /// Aborts the multipart upload in the background if dropped while armed (the future of the
 /// upload was dropped mid-way).
-struct AbortGuard(Option<MultipartUpload>);
+pub(super) struct AbortGuard(pub(super) Option<MultipartUpload>);
 
 impl AbortGuard {
-    fn disarm(&mut self) {
+    pub(super) fn disarm(&mut self) {
         self.0 = None;
     }
 }
@@ -163,6 +165,56 @@ impl Drop for AbortGuard {
             });
         }
     }
+}
+
+/// Creates a multipart upload in a task of its own, so that an upload created while the
+/// caller's future is dropped is still aborted (by `CreateGuard`); a cancel during the call is
+/// honoured once it returns. Shared by the upload and copy engines.
+pub(super) async fn create_guarded(
+    create: CreateMultipartUpload,
+    cancel: &CancelHandle,
+) -> Result<MultipartUpload> {
+    let mut guard = CreateGuard(Some(tokio::spawn(create.into_future())));
+    let created = match guard.0.as_mut() {
+        Some(handle) => handle.await,
+        None => unreachable!("the guard holds the task until it is joined"),
+    };
+    guard.0 = None;
+    let upload = created.map_err(|e| {
+        Error::new(ErrorKind::Cancelled)
+            .with_message("the create task stopped")
+            .with_source(e)
+    })??;
+    if cancel.is_cancelled() {
+        let _ = upload.abort().await;
+        return Err(cancelled().with_upload_id(upload.upload_id()));
+    }
+    Ok(upload)
+}
+
+/// The one abort path of the engines (ARCHITECTURE invariant 11): stops every part task (so
+/// no part lands after the abort), aborts, repeats the abort once when parts are still
+/// listed, and returns the original error with the upload id. The guard stays armed until
+/// the abort returned, so dropping the caller's future mid-abort still aborts.
+pub(super) async fn abort_after_failure<T: Send + 'static>(
+    upload: &MultipartUpload,
+    guard: &mut AbortGuard,
+    parts: &mut TaskPool<T>,
+    e: Error,
+) -> Error {
+    parts.shutdown().await;
+    // The original error wins even if the abort fails too (TEST-PLAN U3).
+    if upload.abort().await.is_ok() {
+        // A part still in flight on the server can land after the abort; S3 then
+        // lists it, and the abort must be repeated.
+        if let Ok(parts) = upload.list_parts().await
+            && !parts.is_empty()
+        {
+            let _ = upload.abort().await;
+        }
+    }
+    guard.disarm();
+    e.with_upload_id(upload.upload_id())
 }
 
 impl Upload {
@@ -320,6 +372,7 @@ impl Upload {
             .put_object(self.key.clone(), body)
             .with_headers(self.headers.clone())
             .with_checksum(self.checksum);
+        let put = self.conditional_put(put);
         let out = tokio::select! {
             biased;
             () = self.cancel.cancelled() => return Err(cancelled()),
@@ -345,22 +398,7 @@ impl Upload {
             .create_multipart_upload(self.key.clone())
             .with_headers(self.headers.clone())
             .with_checksum(self.checksum, self.checksum_type);
-        let mut guard = CreateGuard(Some(tokio::spawn(create.into_future())));
-        let created = match guard.0.as_mut() {
-            Some(handle) => handle.await,
-            None => unreachable!("the guard holds the task until it is joined"),
-        };
-        guard.0 = None;
-        let upload = created.map_err(|e| {
-            Error::new(ErrorKind::Cancelled)
-                .with_message("the create task stopped")
-                .with_source(e)
-        })??;
-        if self.cancel.is_cancelled() {
-            let _ = upload.abort().await;
-            return Err(cancelled().with_upload_id(upload.upload_id()));
-        }
-        Ok(upload)
+        create_guarded(create, &self.cancel).await
     }
 
     /// Completes on success. On failure: stops every part task (so no part lands after the
@@ -398,21 +436,7 @@ impl Upload {
                     checksum: done.checksum,
                 })
             }
-            Err(e) => {
-                parts.shutdown().await;
-                // The original error wins even if the abort fails too (TEST-PLAN U3).
-                if upload.abort().await.is_ok() {
-                    // A part still in flight on the server can land after the abort; S3 then
-                    // lists it, and the abort must be repeated.
-                    if let Ok(parts) = upload.list_parts().await
-                        && !parts.is_empty()
-                    {
-                        let _ = upload.abort().await;
-                    }
-                }
-                guard.disarm();
-                Err(e.with_upload_id(upload.upload_id()))
-            }
+            Err(e) => Err(abort_after_failure(&upload, guard, parts, e).await),
         }
     }
 
@@ -535,6 +559,41 @@ impl Upload {
         }
         parts.join_all().await?;
         Ok(total)
+    }
+
+    // conditional writes (issue 11 part B)
+    /// Writes the object only if no object exists under the key (`If-None-Match: *` on the
+    /// PutObject or on the CompleteMultipartUpload): a create-only upload. When an object
+    /// is there, the upload fails with [`ErrorKind::PreconditionFailed`] and a multipart
+    /// upload is aborted; a conflicting conditional write at the same time is
+    /// [`ErrorKind::ConditionalConflict`].
+    pub fn if_none_match_any(mut self) -> Self {
+        self.headers
+            .extra
+            .set("if-none-match", "*".to_owned(), scope::FINISH);
+        self
+    }
+
+    /// Writes the object only if the current object under the key has this entity tag
+    /// (`If-Match` on the PutObject or on the CompleteMultipartUpload); otherwise
+    /// [`ErrorKind::PreconditionFailed`], and a multipart upload is aborted.
+    pub fn if_match(mut self, etag: impl Into<String>) -> Self {
+        self.headers
+            .extra
+            .set("if-match", etag.into(), scope::FINISH);
+        self
+    }
+
+    /// The engine's conditions on a single PutObject (a multipart upload sends them with its
+    /// completion, from the upload's headers).
+    fn conditional_put(&self, mut put: PutObject) -> PutObject {
+        if self.headers.extra.get("if-none-match").is_some() {
+            put = put.if_none_match_any();
+        }
+        if let Some(etag) = self.headers.extra.get("if-match") {
+            put = put.if_match(etag.to_owned());
+        }
+        put
     }
 }
 

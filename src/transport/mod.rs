@@ -388,6 +388,11 @@ impl Transport {
             e = e.with_message(format!("unexpected error body: {}", snippet.trim()));
         }
         e.set_request_id_if_missing(request_id.as_deref());
+        if crate::headers::header(&headers, "x-amz-delete-marker")
+            .is_some_and(|v| v.trim() == "true")
+        {
+            e.set_delete_marker(crate::headers::header_string(&headers, "x-amz-version-id"));
+        }
         if e.s3_code() == Some("RequestTimeTooSkewed") {
             self.learn_skew(&headers);
         }

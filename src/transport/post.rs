@@ -6,8 +6,8 @@ use crate::error::Result;
 use crate::signing::{AmzDate, credential_scope};
 use std::time::SystemTime;
 
-/// What a POST policy is written from: when, by whom, where to.
-#[derive(Debug)]
+/// What a POST policy is written from: when, by whom, where to. `Debug` hides the session
+/// token.
 pub(crate) struct PostScope {
     /// The bucket's URL, the form's `action`.
     pub(crate) url: String,
@@ -19,6 +19,21 @@ pub(crate) struct PostScope {
     pub(crate) credential: String,
     /// `x-amz-security-token`, for temporary credentials.
     pub(crate) session_token: Option<String>,
+}
+
+impl std::fmt::Debug for PostScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostScope")
+            .field("url", &self.url)
+            .field("now", &self.now)
+            .field("amz_date", &self.amz_date)
+            .field("credential", &self.credential)
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "** redacted **"),
+            )
+            .finish()
+    }
 }
 
 impl Transport {
@@ -48,5 +63,27 @@ impl Transport {
         let encoded = policy(&post)?;
         let signature = self.signer.sign_post_policy(&creds, now, &encoded);
         Ok((post, encoded, signature))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_the_session_token() {
+        let scope = PostScope {
+            url: "https://b.s3.amazonaws.com/".into(),
+            now: std::time::UNIX_EPOCH,
+            amz_date: "19700101T000000Z".into(),
+            credential: "AKID/19700101/us-east-1/s3/aws4_request".into(),
+            session_token: Some("token-canary".into()),
+        };
+        let shown = format!("{scope:?}");
+        assert!(!shown.contains("token-canary"), "{shown}");
+        assert!(
+            shown.contains("redacted") && shown.contains("AKID/"),
+            "{shown}"
+        );
     }
 }

@@ -22,6 +22,8 @@
 )]
 
 mod assume_role;
+// issue 11 part B
+mod attributes;
 mod error;
 mod error_doc;
 mod list;
@@ -41,6 +43,8 @@ mod versioning;
 mod tests;
 
 pub(crate) use assume_role::parse_assume_role;
+// issue 11 part B
+pub(crate) use attributes::parse_object_attributes;
 pub(crate) use error::XmlError;
 pub(crate) use error_doc::{is_error_document, parse_error};
 pub(crate) use list::{parse_list_buckets, parse_list_objects_v2};
@@ -54,7 +58,7 @@ pub(crate) use sts::{StsCredentials, parse_assume_role_with_web_identity, parse_
 pub(crate) use write::{write_complete_multipart, write_create_bucket, write_delete_objects};
 // versioning, tagging, uploads in progress (issue 11)
 pub(crate) use object_lock::{
-    parse_legal_hold, parse_retention, write_legal_hold, write_retention,
+    parse_legal_hold, parse_retention, write_empty_retention, write_legal_hold, write_retention,
 };
 pub(crate) use tagging::{parse_tagging, write_tagging};
 pub(crate) use uploads::parse_list_uploads;

@@ -109,7 +109,7 @@ pub(crate) fn parse_list_parts(body: &[u8]) -> Result<PartsPage, XmlError> {
 }
 
 /// Parses one `<Part>` element.
-fn parse_part<'a>(r: &mut XmlReader<'a>, part: &Elem<'a>) -> Result<PartInfo, XmlError> {
+pub(super) fn parse_part<'a>(r: &mut XmlReader<'a>, part: &Elem<'a>) -> Result<PartInfo, XmlError> {
     let mut number = None;
     let mut etag = None;
     let mut size = 0;

@@ -1,7 +1,7 @@
 //! Object Lock documents: `<Retention>` (mode and retain-until date) and `<LegalHold>`
 //! (status), read from Get* answers and written as Put* bodies.
 
-use std::time::SystemTime;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -33,18 +33,26 @@ pub(crate) fn parse_retention(
 }
 
 /// Builds a PutObjectRetention `<Retention>` body. The date is written in UTC (RFC 3339,
-/// whole seconds).
+/// whole seconds), rounded up to the next second so the lock never ends before `until`.
 ///
 /// # Errors
 ///
 /// `InvalidValue("RetainUntilDate")` for a date that cannot be written (before year 0 or
 /// after 9999).
 pub(crate) fn write_retention(mode: &str, until: SystemTime) -> Result<String, XmlError> {
-    let date = OffsetDateTime::from(until)
-        .replace_nanosecond(0)
-        .ok()
+    let bad = XmlError::InvalidValue("RetainUntilDate");
+    // Seconds since the epoch, rounded up; computed without `OffsetDateTime::from`, which
+    // panics out of its range.
+    let secs = match until.duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_secs())
+            .ok()
+            .and_then(|s| s.checked_add(i64::from(d.subsec_nanos() > 0))),
+        Err(e) => i64::try_from(e.duration().as_secs()).ok().map(|s| -s),
+    };
+    let date = secs
+        .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
         .and_then(|d| d.format(&Rfc3339).ok())
-        .ok_or(XmlError::InvalidValue("RetainUntilDate"))?;
+        .ok_or(bad)?;
     let mut out = String::with_capacity(160);
     out.push_str("<Retention xmlns=\"");
     out.push_str(S3_NAMESPACE);
@@ -54,6 +62,11 @@ pub(crate) fn write_retention(mode: &str, until: SystemTime) -> Result<String, X
     out.push_str(&date);
     out.push_str("</RetainUntilDate></Retention>");
     Ok(out)
+}
+
+/// The PutObjectRetention body that removes a retention: an empty `<Retention>`.
+pub(crate) fn write_empty_retention() -> String {
+    format!("<Retention xmlns=\"{S3_NAMESPACE}\"/>")
 }
 
 /// Parses a GetObjectLegalHold `<LegalHold>` into its `Status` (`ON` or `OFF`).
@@ -85,7 +98,7 @@ pub(crate) fn write_legal_hold(on: bool) -> String {
 #[allow(clippy::unwrap_used, reason = "tests fail loudly")]
 mod tests {
     use super::*;
-    use std::time::{Duration, UNIX_EPOCH};
+    use std::time::Duration;
 
     #[test]
     fn retention_round_trip_and_documented_example() {
@@ -99,16 +112,40 @@ mod tests {
         assert_eq!(mode.as_deref(), Some("GOVERNANCE"));
         let t = UNIX_EPOCH + Duration::from_secs(1_606_780_800);
         assert_eq!(until, Some(t));
-        let body = write_retention("COMPLIANCE", t + Duration::from_millis(500)).unwrap();
+        // Whole seconds are written as they are; a fraction rounds up.
+        let body = write_retention("COMPLIANCE", t - Duration::from_millis(500)).unwrap();
         assert_eq!(
             body,
             "<Retention xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Mode>COMPLIANCE</Mode>\
              <RetainUntilDate>2020-12-01T00:00:00Z</RetainUntilDate></Retention>"
         );
+        assert_eq!(write_retention("COMPLIANCE", t).unwrap(), body);
         assert_eq!(
             parse_retention(body.as_bytes()).unwrap(),
             (Some("COMPLIANCE".to_owned()), Some(t))
         );
+    }
+
+    #[test]
+    fn retention_dates_out_of_range_are_errors_not_panics() {
+        let last = UNIX_EPOCH + Duration::from_secs(253_402_300_799); // 9999-12-31T23:59:59Z
+        assert!(write_retention("GOVERNANCE", last).is_ok());
+        let before_1970 = UNIX_EPOCH - Duration::from_secs(86_400);
+        assert!(
+            write_retention("GOVERNANCE", before_1970)
+                .unwrap()
+                .contains("1969-12-31T00:00:00Z")
+        );
+        for bad in [
+            last + Duration::from_millis(1),
+            UNIX_EPOCH + Duration::from_secs(400_000_000_000),
+            UNIX_EPOCH - Duration::from_secs(70_000_000_000),
+        ] {
+            assert!(matches!(
+                write_retention("GOVERNANCE", bad),
+                Err(XmlError::InvalidValue("RetainUntilDate"))
+            ));
+        }
     }
 
     #[test]

@@ -13,6 +13,9 @@ pub(crate) struct CopyResult {
     pub(crate) etag: Option<String>,
     /// When the copy was written.
     pub(crate) last_modified: Option<SystemTime>,
+    // issue 11 part B
+    /// The part's or object's checksum (`ChecksumCRC32` etc.), when reported.
+    pub(crate) checksum: Option<(crate::checksum::ChecksumAlgorithm, String)>,
 }
 
 /// Parses a DeleteObjects `<DeleteResult>` into the deleted keys and the per-key errors, each
@@ -119,7 +122,14 @@ pub(crate) fn parse_copy_object_result(body: &[u8]) -> Result<CopyResult, XmlErr
             b"LastModified" => {
                 out.last_modified = Some(parse_date(&r.text(&child)?, "LastModified")?);
             }
-            _ => {}
+            name => {
+                if let Some(alg) = crate::checksum::ChecksumAlgorithm::from_xml_element(name)
+                    && let Some(v) = non_empty(r.text(&child)?)
+                    && out.checksum.is_none()
+                {
+                    out.checksum = Some((alg, v));
+                }
+            }
         }
     }
     r.finish()?;

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
 /// One recorded request.
 #[derive(Debug, Clone)]
@@ -105,13 +105,16 @@ pub(crate) enum Reply {
     },
     /// A chunked body that never ends: `prefix`, then 64 KiB chunks of `fill` until the client
     /// goes away (or [`ENDLESS_CAP`] bytes, so the loop is bounded). `written` counts the body
-    /// bytes the socket accepted.
+    /// bytes the socket accepted. With `pace`, the chunks are 8 KiB with that pause after
+    /// each: the socket buffers then stay near empty while the client reads, so `written` is
+    /// close to what the client read.
     Endless {
         status: u16,
         headers: Vec<(String, String)>,
         prefix: Vec<u8>,
         fill: u8,
         written: Arc<AtomicUsize>,
+        pace: Option<Duration>,
     },
     /// Announce the whole body, send its first `send` bytes, then go quiet for `stall`.
     PartialThenStall {
@@ -194,9 +197,14 @@ impl FaultServer {
     }
 
     /// Like [`with_handler`](Self::with_handler), but first asks `reset_after` about each
-    /// request's head: `Some(n)` reads only `n` bytes of the body (fewer if it is shorter),
-    /// records the request with that partial body and resets the connection (SO_LINGER 0)
-    /// while the client is still sending.
+    /// request's head: `Some(n)` reads `n` bytes of the body (fewer if it is shorter), takes
+    /// what else has already arrived without waiting for more, records the request with that
+    /// partial body (every body byte received before the reset, so at least `n`) and resets the
+    /// connection (SO_LINGER 0). The listening socket's receive buffer is [`EARLY_RECV_BUFFER`]
+    /// (no autotuning), so a client cannot have much more than that in flight at the reset.
+    ///
+    /// The cut counts bytes of a `Content-Length` body; a request without one (a chunked
+    /// body) counts as empty, so for it the reset follows the head and no body is recorded.
     pub(crate) async fn with_reset_midway(
         reset_after: impl Fn(&Recorded, &[Recorded]) -> Option<usize> + Send + Sync + 'static,
         handler: impl Fn(&Recorded, &[Recorded]) -> Reply + Send + Sync + 'static,
@@ -217,7 +225,7 @@ impl FaultServer {
     }
 
     async fn launch(script: Script, pace: Pace, early: Option<Early>) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = listen(early.is_some().then_some(EARLY_RECV_BUFFER));
         let addr = listener.local_addr().expect("addr");
         let log = Arc::new(Mutex::new(Vec::new()));
         let script = Arc::new(script);
@@ -255,6 +263,27 @@ impl Drop for FaultServer {
     fn drop(&mut self) {
         self.task.abort();
     }
+}
+
+/// The receive buffer asked for by [`FaultServer::with_reset_midway`] (Linux doubles it for
+/// bookkeeping, so the socket holds up to twice this).
+pub(crate) const EARLY_RECV_BUFFER: u32 = 64 * 1024;
+
+/// A listener on 127.0.0.1; with `recv_buffer`, every accepted socket gets that receive buffer
+/// (set before `listen`, so the advertised window is sized from it).
+fn listen(recv_buffer: Option<u32>) -> TcpListener {
+    let sock = TcpSocket::new_v4().expect("socket");
+    if let Some(size) = recv_buffer {
+        sock.set_recv_buffer_size(size).expect("SO_RCVBUF");
+        let got = sock.recv_buffer_size().expect("SO_RCVBUF");
+        assert!(
+            got <= 2 * size,
+            "the receive buffer is {got}, not about {size}"
+        );
+    }
+    sock.bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .expect("bind");
+    sock.listen(1024).expect("listen")
 }
 
 fn next_reply(script: &Script, this: &Recorded, log: &Mutex<Vec<Recorded>>) -> Reply {
@@ -326,7 +355,20 @@ async fn serve(
                         Ok(n) => buf.extend_from_slice(&chunk[..n]),
                     }
                 }
-                buf.truncate(cut);
+                // What is already queued past the cut, without waiting (at most two receive
+                // buffers' worth, so a fast sender cannot keep this loop going).
+                let mut drained = 0;
+                while buf.len() < len && drained < 2 * EARLY_RECV_BUFFER as usize {
+                    let mut chunk = vec![0u8; 65536];
+                    match sock.try_read(&mut chunk) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => {
+                            buf.extend_from_slice(&chunk[..n]);
+                            drained += n;
+                        }
+                    }
+                }
+                buf.truncate(len);
                 let partial = Recorded {
                     body: std::mem::take(&mut buf),
                     ..head
@@ -413,6 +455,7 @@ async fn serve(
                 prefix,
                 fill,
                 written,
+                pace,
             } => {
                 let mut head = format!("HTTP/1.1 {status} Scripted\r\n");
                 for (n, v) in &headers {
@@ -422,7 +465,8 @@ async fn serve(
                 if sock.write_all(head.as_bytes()).await.is_err() {
                     return;
                 }
-                let filler = vec![fill; 64 * 1024];
+                let size = if pace.is_some() { 8 * 1024 } else { 64 * 1024 };
+                let filler = vec![fill; size];
                 let mut chunk = prefix;
                 while written.load(Ordering::Relaxed) < ENDLESS_CAP {
                     let mut frame = format!("{:x}\r\n", chunk.len()).into_bytes();
@@ -433,6 +477,9 @@ async fn serve(
                     }
                     written.fetch_add(chunk.len(), Ordering::Relaxed);
                     chunk.clone_from(&filler);
+                    if let Some(pause) = pace {
+                        tokio::time::sleep(pause).await;
+                    }
                 }
                 return;
             }

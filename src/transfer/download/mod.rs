@@ -19,6 +19,7 @@ use crate::client::Bucket;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::meta::ObjectMeta;
 use crate::ops::resumable::{PinnedObject, ResumableBody, etag_changed, object_changed};
+use crate::ops::sse::ExtraHeaders;
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use range::{RANGE_STOPPED, RangeJob};
@@ -66,6 +67,8 @@ pub struct Download {
     tracker: Tracker,
     cancel: CancelHandle,
     validate: bool,
+    // issue 11 part B: SSE-C, request payer
+    extra: ExtraHeaders,
 }
 
 /// What a download to a file returns.
@@ -107,6 +110,7 @@ impl Bucket {
             tracker: Tracker::default(),
             cancel: CancelHandle::default(),
             validate: false,
+            extra: ExtraHeaders::default(),
         }
     }
 }
@@ -171,7 +175,10 @@ impl Download {
     /// others to; its body (none for an empty object) is read as the first range.
     async fn discover(&self) -> Result<(Discovered, Option<ResumableBody>)> {
         let get = || {
-            let req = self.bucket.get_object(self.key.clone());
+            let req = self
+                .bucket
+                .get_object(self.key.clone())
+                .with_extra(&self.extra);
             if self.validate {
                 req.validate_checksum()
             } else {
@@ -232,6 +239,7 @@ impl Download {
         }
         let etag = &d.etag;
         let mut head = self.bucket.head_object(self.key.clone()).include_checksum();
+        head = head.with_extra(&self.extra);
         if let Some(etag) = etag {
             head = head.if_match(etag.clone());
         }
@@ -257,7 +265,8 @@ impl Download {
             self.key.clone(),
             d.etag.clone(),
             d.size,
-        );
+        )
+        .with_extra(self.extra.clone());
         std::iter::once((0, d.first_len))
             .filter(|(_, l)| *l > 0)
             .chain(ranges(d.first_len, d.size, self.part_size))
@@ -441,6 +450,9 @@ impl Download {
             verify,
         ))
     }
+
+    // issue 11 part B: SSE-C, request payer (every range and the checksum's HEAD carry them)
+    crate::ops::sse::extra_setters!(extra => sse_customer_key, request_payer);
 }
 
 impl Download {
