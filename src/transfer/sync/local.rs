@@ -37,8 +37,12 @@ pub(crate) async fn walk(root: PathBuf, filters: Filters, follow: bool) -> Resul
 }
 
 fn walk_blocking(root: &Path, filters: &Filters, follow: bool) -> Result<Walk> {
-    let meta = std::fs::metadata(root)
-        .map_err(|e| Error::io(format!("cannot read {}", root.display()), e))?;
+    let meta = std::fs::metadata(root).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => {
+            Error::invalid_input(format!("{} does not exist", root.display()))
+        }
+        _ => Error::io(format!("cannot read {}", root.display()), e),
+    })?;
     if !meta.is_dir() {
         return Err(Error::invalid_input(format!(
             "{} is not a directory",
