@@ -260,3 +260,40 @@ async fn set_modified(path: PathBuf, t: SystemTime) -> Result<()> {
     .await
     .map_err(|e| super::super::pool::task_stopped("setting a file time stopped", e))?
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shared budget: a small file takes one place, a large one as many as it sends parts
+    /// at once, never more than the whole budget.
+    #[test]
+    fn permits_follow_the_parts_a_file_sends_at_once() {
+        let s = Settings {
+            concurrency: 6,
+            part_size: 8,
+            threshold: 16,
+            fail_fast: false,
+            checksum: None,
+            total: Tracker::default(),
+            on_file: None,
+            cancel: CancelHandle::default(),
+        };
+        let job = |size, up| Job {
+            key: String::new(),
+            path: PathBuf::new(),
+            size,
+            up,
+            modified: None,
+        };
+        let permits = |size, up| s.permits(&job(size, up));
+        assert_eq!(permits(0, true), 1);
+        assert_eq!(permits(15, true), 1);
+        assert_eq!(permits(16, true), 2);
+        assert_eq!(permits(24, true), 3);
+        assert_eq!(permits(1000, true), 6);
+        assert_eq!(permits(8, false), 1);
+        assert_eq!(permits(9, false), 2);
+        assert_eq!(permits(1000, false), 6);
+    }
+}
