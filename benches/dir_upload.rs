@@ -78,7 +78,7 @@ fn main() {
     let peak = peak_rss_mib();
     let _ = sink.kill();
     let _ = sink.wait();
-    let budget = (CONCURRENCY as u64 * PART >> 20) as f64 + 32.0;
+    let budget = ((CONCURRENCY as u64 * PART) >> 20) as f64 + 32.0;
     assert!(out.failed.is_empty(), "{:?}", out.failed);
     assert_eq!((out.files, out.bytes), (SMALL + LARGE, bytes));
     println!(

@@ -74,7 +74,12 @@ fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
             if p.is_dir() {
                 stack.push(p);
             } else {
-                let rel = p.strip_prefix(root).unwrap().to_str().unwrap().replace('\\', "/");
+                let rel = p
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .replace('\\', "/");
                 out.insert(rel, std::fs::read(&p).unwrap());
             }
         }
@@ -112,7 +117,10 @@ async fn a_tree_uploads_with_progress_and_a_summary() {
     assert_eq!((out.files, out.bytes), (want.len(), total_bytes));
     assert_eq!(out.skipped_links, usize::from(cfg!(unix)));
     assert_eq!(objects(&e.bucket, "up/").await, want);
-    assert_eq!(*last_total.lock().unwrap(), (total_bytes, Some(total_bytes)));
+    assert_eq!(
+        *last_total.lock().unwrap(),
+        (total_bytes, Some(total_bytes))
+    );
     let mut fin = finished.lock().unwrap().clone();
     fin.sort();
     let keys: Vec<String> = want.keys().map(|k| format!("up/{k}")).collect();
@@ -170,10 +178,20 @@ async fn a_tree_syncs_both_ways_and_a_second_sync_moves_nothing() {
     assert_eq!(out.transferred, n);
     assert_eq!(read_tree(&target), want);
     let again = down().to_dir(&target).await.unwrap();
-    assert_eq!((again.transferred, again.unchanged), (0, n), "{:?}", again.plan);
+    assert_eq!(
+        (again.transferred, again.unchanged),
+        (0, n),
+        "{:?}",
+        again.plan
+    );
     // Downloaded files carry the objects' times, so syncing the copy back up sends nothing.
     let back = up().from_dir(&target).await.unwrap();
-    assert_eq!((back.transferred, back.unchanged), (0, n), "{:?}", back.plan);
+    assert_eq!(
+        (back.transferred, back.unchanged),
+        (0, n),
+        "{:?}",
+        back.plan
+    );
 
     // By content, too: nothing differs.
     let by_content = up().compare(Compare::Content).from_dir(src.path()).await;
@@ -257,7 +275,13 @@ async fn deletion_is_off_by_default_and_a_dry_run_changes_nothing() {
     std::fs::write(src.path().join("new.txt"), b"new").unwrap();
 
     // Off by default: the extra object stays.
-    let out = e.bucket.sync("d/").dry_run().from_dir(src.path()).await.unwrap();
+    let out = e
+        .bucket
+        .sync("d/")
+        .dry_run()
+        .from_dir(src.path())
+        .await
+        .unwrap();
     assert!(out.plan.iter().all(|a| !a.is_delete()));
     // A dry run with delete: the plan, and nothing done.
     let plan = e
@@ -306,7 +330,13 @@ async fn deletion_is_off_by_default_and_a_dry_run_changes_nothing() {
     let out = e.bucket.sync("d/").to_dir(dst.path()).await.unwrap();
     assert_eq!((out.transferred, out.deleted), (3, 0));
     assert!(dst.path().join("local-only.txt").exists());
-    let plan = e.bucket.sync("d/").delete(true).dry_run().to_dir(dst.path()).await;
+    let plan = e
+        .bucket
+        .sync("d/")
+        .delete(true)
+        .dry_run()
+        .to_dir(dst.path())
+        .await;
     assert_eq!(
         plan.unwrap().plan,
         [SyncAction::DeleteFile {
@@ -314,7 +344,13 @@ async fn deletion_is_off_by_default_and_a_dry_run_changes_nothing() {
         }]
     );
     assert!(dst.path().join("local-only.txt").exists());
-    let out = e.bucket.sync("d/").delete(true).to_dir(dst.path()).await.unwrap();
+    let out = e
+        .bucket
+        .sync("d/")
+        .delete(true)
+        .to_dir(dst.path())
+        .await
+        .unwrap();
     assert_eq!((out.transferred, out.deleted), (0, 1));
     assert!(!dst.path().join("local-only.txt").exists());
 }
@@ -398,7 +434,10 @@ async fn a_hostile_key_refuses_the_sync_before_any_write_or_delete() {
         assert_eq!(read_tree(root.path()).len(), 1, "{bad}");
         assert!(root.path().join("local-only.txt").exists());
         let reqs = server.requests();
-        assert!(reqs.iter().all(|r| r.target.contains("list-type=2")), "{bad}");
+        assert!(
+            reqs.iter().all(|r| r.target.contains("list-type=2")),
+            "{bad}"
+        );
     }
 }
 
@@ -416,9 +455,19 @@ async fn bad_input_is_refused_before_anything_is_sent() {
     let err = e.bucket.upload_dir(&file).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err:?}");
     for prefix in ["../up", "a//b", "./x", "/abs"] {
-        let err = e.bucket.upload_dir(src.path()).prefix(prefix).await.unwrap_err();
+        let err = e
+            .bucket
+            .upload_dir(src.path())
+            .prefix(prefix)
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{prefix}: {err:?}");
-        let err = e.bucket.sync(prefix).from_dir(src.path()).await.unwrap_err();
+        let err = e
+            .bucket
+            .sync(prefix)
+            .from_dir(src.path())
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{prefix}: {err:?}");
     }
     #[cfg(unix)]
