@@ -480,3 +480,60 @@ async fn bad_input_is_refused_before_anything_is_sent() {
     }
     assert!(objects(&e.bucket, "").await.is_empty());
 }
+
+/// A file the store refuses is reported with its error; the other files are all sent, each in
+/// one PutObject with its own bytes.
+#[tokio::test]
+async fn an_upload_that_fails_loses_no_other_file() {
+    let server = FaultServer::with_handler(|r, _| {
+        if r.target.contains("refused") {
+            Reply::s3_error(403, "AccessDenied")
+        } else {
+            Reply::new(200, "text/plain", "").header("etag", "\"e\"")
+        }
+    })
+    .await;
+    let src = tempfile::tempdir().unwrap();
+    for name in ["a.txt", "refused.txt", "b/c.txt"] {
+        let p = src.path().join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, name.as_bytes()).unwrap();
+    }
+    let bucket = support::fault_client_builder(&server)
+        .build()
+        .unwrap()
+        .bucket("bkt");
+    let out = bucket.upload_dir(src.path()).prefix("p/").await.unwrap();
+    assert_eq!((out.files, out.bytes), (2, 12));
+    assert_eq!(out.failed.len(), 1);
+    assert_eq!(out.failed[0].key, "p/refused.txt");
+    assert_eq!(out.failed[0].path, src.path().join("refused.txt"));
+    assert_eq!(out.failed[0].error.kind(), ErrorKind::AccessDenied);
+    let mut puts: Vec<(String, Vec<u8>)> = server
+        .requests()
+        .into_iter()
+        .map(|r| {
+            assert_eq!(r.method, "PUT");
+            let body = r.payload();
+            (r.target, body)
+        })
+        .collect();
+    puts.sort();
+    assert_eq!(
+        puts,
+        [
+            ("/bkt/p/a.txt".to_owned(), b"a.txt".to_vec()),
+            ("/bkt/p/b/c.txt".to_owned(), b"b/c.txt".to_vec()),
+            ("/bkt/p/refused.txt".to_owned(), b"refused.txt".to_vec()),
+        ]
+    );
+
+    // fail_fast: the refusal is the error.
+    let err = bucket
+        .upload_dir(src.path())
+        .include("refused.txt")
+        .fail_fast()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::AccessDenied, "{err:?}");
+}

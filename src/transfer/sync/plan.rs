@@ -24,7 +24,8 @@ pub enum Compare {
     /// Same size and same content: the file's full-object CRC64NVME against the checksum the
     /// store reports (HEAD with checksum mode), or, where none is stored, its MD5 against the
     /// ETag (of a single upload, or of a multipart upload with the sync's part size). Reads
-    /// every file of equal size and sends one HEAD for each.
+    /// every file of equal size and sends one HEAD for each. Uploads made by a content sync
+    /// carry a CRC64NVME, so the next comparison has one to check.
     Content,
 }
 
