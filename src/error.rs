@@ -50,9 +50,11 @@ pub enum ErrorKind {
     /// A local file could not be read or written.
     Io,
     /// Another conditional write to the same key ran at the same time (409
-    /// `ConditionalRequestConflict`). Safe to retry: the client retries it like a transient
-    /// failure, and when it persists the whole write can be made again (for a multipart
-    /// upload, a new upload).
+    /// `ConditionalRequestConflict`). On a PutObject (or a CopyObject) it is safe to retry:
+    /// the client retries it like a transient failure, and when it persists the whole write
+    /// can be made again. On CompleteMultipartUpload it is final: S3 has dropped the upload,
+    /// so the completion is not retried and [`Error::is_retryable`] is `false`; start a new
+    /// upload (the upload engine aborts the old one and reports this error).
     ConditionalConflict,
 }
 
@@ -202,7 +204,8 @@ impl Error {
     pub(crate) fn from_response(status: u16, s3: Option<S3ErrorBody>) -> Self {
         let (kind, retry) = code_row(s3.as_ref().and_then(|b| b.code.as_deref()));
         let kind = kind.unwrap_or_else(|| status_kind(status));
-        let retryable = is_retryable_status(status) || retry == CodeRetry::Transient;
+        let retryable = is_retryable_status(status)
+            || matches!(retry, CodeRetry::Transient | CodeRetry::WriteConflict);
         let mut e = Self::new(kind);
         e.inner.retryable = retryable;
         e.inner.status = Some(status);
@@ -223,6 +226,10 @@ impl Error {
     pub(crate) fn with_retryable(mut self, retryable: bool) -> Self {
         self.inner.retryable = retryable;
         self
+    }
+
+    pub(crate) fn set_retryable(&mut self, retryable: bool) {
+        self.inner.retryable = retryable;
     }
 
     pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
@@ -390,12 +397,16 @@ pub(crate) enum CodeRetry {
     ClockSkew,
     /// The credentials expired early: fetch new ones and sign again at once.
     ExpiredCredentials,
+    /// A conflicting conditional write (`ConditionalRequestConflict`): transient for a request
+    /// that makes the whole write again, final for one that ends a multipart upload (S3 drops
+    /// the upload); [`Policy::decide`](crate::transport::retry::Policy::decide) tells them apart.
+    WriteConflict,
 }
 
 /// Every S3 error code the crate treats specially: the kind it maps to (`None`: the status
 /// decides) and what a retry makes of it. The one table for classification and retries.
 const CODES: &[(&str, Option<ErrorKind>, CodeRetry)] = {
-    use CodeRetry::{ClockSkew, ExpiredCredentials, No, Transient};
+    use CodeRetry::{ClockSkew, ExpiredCredentials, No, Transient, WriteConflict};
     use ErrorKind::{
         AccessDenied, ConditionalConflict, Conflict, InvalidRange, NotFound, PreconditionFailed,
         Throttled,
@@ -435,7 +446,7 @@ const CODES: &[(&str, Option<ErrorKind>, CodeRetry)] = {
         (
             "ConditionalRequestConflict",
             Some(ConditionalConflict),
-            Transient,
+            WriteConflict,
         ),
     ]
 };

@@ -66,9 +66,8 @@ pub use ops::get_object::{ByteRange, ContentRange, GetObject, GetObjectOutput, O
 pub use ops::head_object::HeadObject;
 pub use ops::list_objects::{Entries, ListObjects, Pages};
 pub use ops::meta::{ObjectMeta, ServerSideEncryption};
-pub use ops::multipart::{
-    CompleteMultipartUploadOutput, CreateMultipartUpload, MAX_PARTS, MultipartUpload,
-};
+pub use ops::multipart::{CreateMultipartUpload, MAX_PARTS, MultipartUpload};
+pub use ops::multipart_complete::CompleteMultipartUploadOutput;
 pub use ops::presign::{Presign, PresignedRequest};
 pub use ops::put_object::{PutObject, PutObjectOutput};
 pub use runtime::{AsyncSleep, Clock, JitterSource, SleepFuture, SystemClock};

@@ -8,8 +8,8 @@ use crate::signing::{CanonicalQuery, encode_path};
 use http::Method;
 use std::borrow::Cow;
 
-/// One S3 request: operation name, target, query, headers and body.
-#[derive(Debug)]
+/// One S3 request: operation name, target, query, headers and body. Its `Debug` output
+/// hides the values of secret headers ([`is_secret_header`]).
 pub(crate) struct OpRequest {
     pub(crate) operation: &'static str,
     pub(crate) method: Method,
@@ -30,6 +30,56 @@ pub(crate) struct OpRequest {
     /// (aws-chunked): for stream bodies, which cannot be read twice.
     /// Its value comes back on the response ([`Response::trailer_checksum`](crate::transport::Response)).
     pub(crate) trailer_checksum: Option<crate::checksum::ChecksumAlgorithm>,
+    /// A 409 `ConditionalRequestConflict` ends the write for good (CompleteMultipartUpload:
+    /// S3 drops the upload), so the retry policy does not send it again.
+    pub(crate) conflict_is_final: bool,
+}
+
+/// Whether the value of header `name` is a secret that `Debug` output must not show: an SSE-C
+/// key (`x-amz-server-side-encryption-customer-key`, and its copy-source twin), the
+/// `authorization` header, a session token.
+pub(crate) fn is_secret_header(name: &str) -> bool {
+    let name = name.trim();
+    name.get(name.len().saturating_sub("-customer-key".len())..)
+        .is_some_and(|end| end.eq_ignore_ascii_case("-customer-key"))
+        || name.eq_ignore_ascii_case("authorization")
+        || name.eq_ignore_ascii_case("x-amz-security-token")
+}
+
+/// A header list for `Debug`, secret values replaced.
+struct RedactedHeaders<'a>(&'a [(Cow<'static, str>, String)]);
+
+impl std::fmt::Debug for RedactedHeaders<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(n, v)| {
+                let v = if is_secret_header(n) {
+                    "<redacted>"
+                } else {
+                    v.as_str()
+                };
+                (n.as_ref(), v)
+            }))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for OpRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpRequest")
+            .field("operation", &self.operation)
+            .field("method", &self.method)
+            .field("bucket", &self.bucket)
+            .field("key", &self.key)
+            .field("query", &self.query)
+            .field("headers", &RedactedHeaders(&self.headers))
+            .field("body", &self.body)
+            .field("error_in_200", &self.error_in_200)
+            .field("idempotent", &self.idempotent)
+            .field("trailer_checksum", &self.trailer_checksum)
+            .field("conflict_is_final", &self.conflict_is_final)
+            .finish()
+    }
 }
 
 impl OpRequest {
@@ -45,6 +95,7 @@ impl OpRequest {
             error_in_200: false,
             idempotent: true,
             trailer_checksum: None,
+            conflict_is_final: false,
         }
     }
 
@@ -85,6 +136,11 @@ impl OpRequest {
 
     pub(crate) fn not_idempotent(mut self) -> Self {
         self.idempotent = false;
+        self
+    }
+
+    pub(crate) fn conflict_is_final(mut self) -> Self {
+        self.conflict_is_final = true;
         self
     }
 
@@ -253,6 +309,36 @@ mod tests {
         assert_eq!(t.path, "/my.bucket/k");
         let t = target(&aws, AddressingStyle::Auto, Some("Upper"), Some("k"));
         assert_eq!(t.path, "/Upper/k");
+    }
+
+    /// The SSE-C key, a copy source's key, the authorization and the session token never
+    /// show in `Debug`; other header values do.
+    #[test]
+    fn debug_hides_secret_header_values() {
+        let canary = "CANARY-6f1d0c";
+        let req = OpRequest::new("PutObject", Method::PUT)
+            .header("x-amz-server-side-encryption-customer-key", canary)
+            .header(
+                "x-amz-copy-source-server-side-encryption-customer-key",
+                canary,
+            )
+            .header("authorization", canary)
+            .header("x-amz-security-token", canary)
+            .header("x-amz-server-side-encryption-customer-key-MD5", "md5-shown")
+            .header("content-type", "text/plain");
+        let shown = format!("{req:?}");
+        assert!(!shown.contains(canary), "{shown}");
+        assert!(
+            shown.contains("md5-shown") && shown.contains("text/plain"),
+            "{shown}"
+        );
+        assert!(shown.contains("<redacted>"), "{shown}");
+        assert!(is_secret_header(
+            "X-Amz-Server-Side-Encryption-Customer-Key"
+        ));
+        assert!(!is_secret_header(
+            "x-amz-server-side-encryption-customer-key-md5"
+        ));
     }
 
     #[test]

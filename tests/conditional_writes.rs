@@ -1,6 +1,7 @@
 //! Conditional writes: `If-None-Match: *` and `If-Match` on CompleteMultipartUpload and in the
 //! upload engine (create-only uploads), 412 as `PreconditionFailed` (the multipart upload
-//! aborted), 409 `ConditionalRequestConflict` as `ConditionalConflict` (retried), against the
+//! aborted), 409 `ConditionalRequestConflict` as `ConditionalConflict` (retried on PutObject,
+//! final on CompleteMultipartUpload: the upload aborted), against the
 //! scripted server answering with the documented error documents.
 
 #![allow(clippy::unwrap_used)]
@@ -228,4 +229,107 @@ async fn a_conditional_conflict_is_its_own_retried_kind() {
     assert_eq!(err.status(), Some(409));
     assert_eq!(err.s3_code(), Some("ConditionalRequestConflict"));
     assert_eq!(err.attempts(), 3);
+}
+
+/// A 409 `ConditionalRequestConflict` on CompleteMultipartUpload is final: S3 has dropped the
+/// upload ("initiate another CreateMultipartUpload request and re-upload each part"), so the
+/// completion is sent once, the error is not retryable, and the engine aborts the upload.
+#[tokio::test]
+async fn a_conflict_on_the_completion_is_final_and_the_upload_aborted() {
+    let server = FaultServer::with_handler(mpu(conflict())).await;
+    let err = client(&server)
+        .bucket("bkt")
+        .upload("big")
+        .if_none_match_any()
+        .multipart_threshold(5 << 20)
+        .part_size(5 << 20)
+        .from_bytes(vec![1u8; 6 << 20])
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ConditionalConflict, "{err}");
+    assert!(!err.is_retryable(), "the upload is gone: start again");
+    assert_eq!(err.attempts(), 1);
+    assert_eq!(err.operation(), "CompleteMultipartUpload");
+    let reqs = server.requests();
+    let completions = reqs
+        .iter()
+        .filter(|r| r.method == "POST" && r.target == "/bkt/big?uploadId=UP1")
+        .count();
+    assert_eq!(completions, 1, "the completion is not retried");
+    let aborts: Vec<&str> = reqs
+        .iter()
+        .filter(|r| r.method == "DELETE")
+        .map(|r| r.target.as_str())
+        .collect();
+    assert_eq!(aborts, ["/bkt/big?uploadId=UP1"], "the upload is aborted");
+
+    // By hand, the same: one POST, not retryable.
+    let server = FaultServer::with_handler(mpu(conflict())).await;
+    let upload = client(&server).bucket("bkt").multipart_upload("big", "UP1");
+    let err = upload
+        .completion()
+        .parts(vec![async_s3::PartInfo::new(1, "\"e1\"")])
+        .if_none_match_any()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ConditionalConflict, "{err}");
+    assert!(!err.is_retryable());
+    assert_eq!(server.requests().len(), 1);
+}
+
+/// A completion whose first answer was lost, with a write condition: the retry finds the
+/// object written by attempt 1 and answers 412 (the key now exists). The object under the key
+/// is the one the parts make, so the completion succeeded; nothing is aborted.
+#[tokio::test]
+async fn a_lost_conditional_completion_answer_then_412_is_confirmed() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    // The parts' ETags make this multipart ETag: md5(md5 bytes of each part) + "-1".
+    let part_md5 = "0c78aef83f66abc1fa1e8477f296d394";
+    let expected = {
+        use md5::{Digest, Md5};
+        format!(
+            "{}-1",
+            hex::encode(Md5::digest(hex::decode(part_md5).unwrap()))
+        )
+    };
+    let posts = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = posts.clone();
+    let etag = format!("\"{expected}\"");
+    let inner = mpu(precondition_failed());
+    let server = FaultServer::with_handler(move |r: &Recorded, all: &[Recorded]| {
+        match r.method.as_str() {
+            "POST" if r.target.contains("uploadId") => {
+                if seen.fetch_add(1, Ordering::SeqCst) == 0 {
+                    // Attempt 1 completed the upload, but its answer is lost.
+                    Reply::new(
+                        500,
+                        "application/xml",
+                        "<Error><Code>InternalError</Code></Error>",
+                    )
+                } else {
+                    precondition_failed()
+                }
+            }
+            "HEAD" => Reply::new(200, "application/octet-stream", vec![0u8; 6 << 20])
+                .header("etag", &etag),
+            _ => inner(r, all),
+        }
+    })
+    .await;
+    let out = client(&server)
+        .bucket("bkt")
+        .upload("big")
+        .if_none_match_any()
+        .multipart_threshold(5 << 20)
+        .part_size(6 << 20)
+        .from_bytes(vec![1u8; 6 << 20])
+        .await
+        .unwrap();
+    assert_eq!(
+        out.etag.as_deref(),
+        Some(format!("\"{expected}\"").as_str())
+    );
+    assert_eq!(posts.load(Ordering::SeqCst), 2);
+    let reqs = server.requests();
+    assert!(reqs.iter().all(|r| r.method != "DELETE"), "nothing aborted");
 }

@@ -174,7 +174,27 @@ async fn bad_copy_input_sends_nothing() {
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
     let err = upload.upload_part_copy(0, "bkt", "s").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
-    assert!(server.requests().is_empty());
+    // One part copies at most 5 GiB.
+    let err = upload
+        .upload_part_copy(1, "bkt", "s")
+        .range(0, 5 * 1024 * MIB)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    upload
+        .upload_part_copy(1, "bkt", "s")
+        .range(1, 5 * 1024 * MIB)
+        .await
+        .unwrap_err();
+    // Only that one (exactly 5 GiB) was sent (and retried after the scripted 500).
+    let sent = server.requests();
+    assert!(!sent.is_empty());
+    for r in &sent {
+        assert_eq!(
+            r.header("x-amz-copy-source-range"),
+            Some("bytes=1-5368709120")
+        );
+    }
 }
 
 fn client(server: &FaultServer) -> Client {
@@ -536,11 +556,16 @@ async fn copy_object_asks_for_a_checksum() {
     )])
     .await;
     let c = client(&server);
-    c.bucket("bkt")
+    let out = c
+        .bucket("bkt")
         .copy_object("src", "dst")
         .checksum(async_s3::ChecksumAlgorithm::Crc32c)
         .await
         .unwrap();
+    assert_eq!(
+        out.checksum,
+        Some((async_s3::ChecksumAlgorithm::Crc32c, "yZRlqg==".to_owned()))
+    );
     let r = &server.requests()[0];
     assert_eq!(r.header("x-amz-checksum-algorithm"), Some("CRC32C"));
     assert_eq!(r.header("x-amz-metadata-directive"), None);
@@ -606,4 +631,177 @@ async fn a_source_version_and_replaced_tags() {
     );
     assert_eq!(put.header("x-amz-tagging"), Some("team=blue"));
     assert_eq!(put.header("x-amz-tagging-directive"), Some("REPLACE"));
+}
+
+/// A multipart copy keeps what CopyObject keeps: Content-Language and Expires too (s3s-fs
+/// stores both).
+#[tokio::test]
+async fn multipart_copy_keeps_language_and_expires() {
+    let e = env("copy-lang").await;
+    let expires = "Wed, 21 Oct 2026 07:28:00 GMT";
+    e.bucket
+        .put_object("src", data((6 * MIB) as usize, 5))
+        .content_type("text/html")
+        .content_language("de-CH")
+        .expires(expires)
+        .await
+        .unwrap();
+    let src = e.bucket.head_object("src").await.unwrap();
+    assert_eq!(src.content_language.as_deref(), Some("de-CH"));
+    assert_eq!(src.expires.as_deref(), Some(expires));
+    let out = e
+        .bucket
+        .copy("src", "dst")
+        .multipart_threshold(5 * MIB)
+        .part_size(5 * MIB)
+        .await
+        .unwrap();
+    assert_eq!(out.parts, 2);
+    let h = e.bucket.head_object("dst").await.unwrap();
+    assert_eq!(h.content_type.as_deref(), Some("text/html"));
+    assert_eq!(h.content_language.as_deref(), Some("de-CH"));
+    assert_eq!(h.expires.as_deref(), Some(expires));
+}
+
+/// By default a multipart copy takes the source's checksum algorithm, as CopyObject does:
+/// the HEAD asks for the checksum (`x-amz-checksum-mode: ENABLED`) and the upload is
+/// created with its algorithm. Content-Language and Expires are kept; the website redirect,
+/// which CopyObject never copies, is not.
+#[tokio::test]
+async fn multipart_copy_keeps_the_source_checksum_algorithm() {
+    let parts = copy_server(|n| {
+        let crc = if n == 3 { "jYmHfg==" } else { "yTuzdQ==" };
+        Reply::new(
+            200,
+            "application/xml",
+            format!(
+                "<CopyPartResult><ETag>\"b0c6f0e7e054ab8fa2536a2677f8734{n}\"</ETag>\
+                 <LastModified>2009-10-28T22:32:00.000Z</LastModified>\
+                 <ChecksumCRC32>{crc}</ChecksumCRC32></CopyPartResult>"
+            ),
+        )
+    });
+    let server = FaultServer::with_handler(move |r: &Recorded, all: &[Recorded]| {
+        if r.method != "HEAD" {
+            return parts(r, all);
+        }
+        let mut headers = vec![
+            ("content-length".into(), (12 * MIB).to_string()),
+            ("etag".into(), SOURCE_ETAG.into()),
+            ("content-language".into(), "en".into()),
+            ("expires".into(), "Thu, 01 Dec 1994 16:00:00 GMT".into()),
+            (
+                "x-amz-website-redirect-location".into(),
+                "/other.html".into(),
+            ),
+        ];
+        if r.header("x-amz-checksum-mode") == Some("ENABLED") {
+            headers.push(("x-amz-checksum-crc32".into(), "AfsszQ==".into()));
+            headers.push(("x-amz-checksum-type".into(), "FULL_OBJECT".into()));
+        }
+        Reply::Http {
+            status: 200,
+            headers,
+            body: Vec::new(),
+        }
+    })
+    .await;
+    let out = client(&server)
+        .bucket("bkt")
+        .copy("src", "dst")
+        .multipart_threshold(5 * MIB)
+        .part_size(5 * MIB)
+        .await
+        .unwrap();
+    assert_eq!(
+        out.checksum,
+        Some((async_s3::ChecksumAlgorithm::Crc32, "AfsszQ==".to_owned()))
+    );
+    let reqs = server.requests();
+    assert_eq!(reqs[0].header("x-amz-checksum-mode"), Some("ENABLED"));
+    let create = &reqs[2];
+    assert_eq!(create.target, "/bkt/dst?uploads=");
+    assert_eq!(create.header("x-amz-checksum-algorithm"), Some("CRC32"));
+    assert_eq!(create.header("content-language"), Some("en"));
+    assert_eq!(
+        create.header("expires"),
+        Some("Thu, 01 Dec 1994 16:00:00 GMT")
+    );
+    assert_eq!(create.header("x-amz-website-redirect-location"), None);
+    let complete = reqs
+        .iter()
+        .find(|r| r.method == "POST" && r.target.contains("uploadId"))
+        .unwrap();
+    assert_eq!(complete.header("x-amz-checksum-crc32"), Some("AfsszQ=="));
+}
+
+/// When the source's HEAD names a version, the copy is pinned to it by version id too (a
+/// version cannot be replaced, an ETag can repeat): the single CopyObject and, for a
+/// multipart copy, the tags read and every part copied. The single copy reports the checksum
+/// of its CopyObjectResult.
+#[tokio::test]
+async fn a_copy_is_pinned_to_the_version_the_head_found() {
+    let server =
+        FaultServer::with_handler(|r: &Recorded, all: &[Recorded]| match r.method.as_str() {
+            "HEAD" => Reply::Http {
+                status: 200,
+                headers: vec![
+                    ("content-length".into(), (12 * MIB).to_string()),
+                    ("etag".into(), SOURCE_ETAG.into()),
+                    ("x-amz-version-id".into(), "v7+/".into()),
+                ],
+                body: Vec::new(),
+            },
+            "GET" if r.target.contains("tagging") => Reply::new(
+                200,
+                "application/xml",
+                "<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet></Tagging>",
+            ),
+            "PUT" if part_number(r).is_none() => Reply::new(
+                200,
+                "application/xml",
+                "<CopyObjectResult><LastModified>2009-10-12T17:50:30.000Z</LastModified>\
+                 <ETag>\"9b2cf535f27731c974343645a3985328\"</ETag>\
+                 <ChecksumCRC32>AfsszQ==</ChecksumCRC32></CopyObjectResult>",
+            ),
+            _ => copy_server(part_copied)(r, all),
+        })
+        .await;
+    let c = client(&server);
+    let out = c.bucket("bkt").copy("src", "dst").await.unwrap();
+    assert_eq!(out.parts, 0);
+    assert_eq!(
+        out.checksum,
+        Some((async_s3::ChecksumAlgorithm::Crc32, "AfsszQ==".to_owned()))
+    );
+    let reqs = server.requests();
+    assert_eq!(
+        reqs[1].header("x-amz-copy-source"),
+        Some("/bkt/src?versionId=v7%2B%2F")
+    );
+    assert_eq!(
+        reqs[1].header("x-amz-copy-source-if-match"),
+        Some(SOURCE_ETAG)
+    );
+
+    c.bucket("bkt")
+        .copy("src", "dst")
+        .multipart_threshold(5 * MIB)
+        .part_size(5 * MIB)
+        .await
+        .unwrap();
+    let reqs = server.requests();
+    let tagging = reqs
+        .iter()
+        .find(|r| r.method == "GET" && r.target.contains("tagging"))
+        .unwrap();
+    assert_eq!(tagging.target, "/bkt/src?tagging=&versionId=v7%2B%2F");
+    let parts: Vec<&Recorded> = reqs.iter().filter(|r| part_number(r).is_some()).collect();
+    assert_eq!(parts.len(), 3);
+    for p in parts {
+        assert_eq!(
+            p.header("x-amz-copy-source"),
+            Some("/bkt/src?versionId=v7%2B%2F")
+        );
+    }
 }

@@ -201,3 +201,29 @@ async fn presign_refuses_parameters_that_belong_to_the_signature() {
             .contains("response-content-disposition=attachment%3B%20filename%3D%22a%20b.txt%22")
     );
 }
+
+/// The `Debug` of a presign builder never shows an SSE-C key, whether it was given with
+/// `sse_customer_key` or as a header to send.
+#[test]
+fn presign_builder_debug_hides_sse_c_keys() {
+    let canary = "Q0FOQVJZLTZmMWQwYw==";
+    let client = Client::builder()
+        .endpoint("http://127.0.0.1:9")
+        .credentials(Credentials::new(ACCESS_KEY, SECRET_KEY))
+        .build()
+        .unwrap();
+    let key = async_s3::SseCustomerKey::new([7u8; 32]).unwrap();
+    let key_b64 = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
+    let p = client
+        .bucket("bkt")
+        .presign_get("k", Duration::from_secs(60))
+        .sse_customer_key(&key)
+        .header(
+            "x-amz-copy-source-server-side-encryption-customer-key",
+            canary,
+        )
+        .header("content-type", "text/plain");
+    let dbg = format!("{p:?}");
+    assert!(!dbg.contains(canary) && !dbg.contains(key_b64), "{dbg}");
+    assert!(dbg.contains("text/plain"), "{dbg}");
+}

@@ -35,6 +35,27 @@ fn answer(r: &Recorded, _: &[Recorded]) -> Reply {
         "GET" if t.contains("attributes") => xml(
             "<GetObjectAttributesResponse><ObjectSize>10</ObjectSize></GetObjectAttributesResponse>",
         ),
+        "GET" if t.ends_with("?tagging=") => {
+            xml("<Tagging><TagSet><Tag><Key>team</Key><Value>data</Value></Tag></TagSet></Tagging>")
+        }
+        "PUT" if t.ends_with("?tagging=") => Reply::new(200, "text/plain", ""),
+        "GET" if t.ends_with("?retention=") => xml("<Retention><Mode>GOVERNANCE</Mode>\
+             <RetainUntilDate>2030-01-01T00:00:00.000Z</RetainUntilDate></Retention>"),
+        "GET" if t.ends_with("?legal-hold=") => xml("<LegalHold><Status>ON</Status></LegalHold>"),
+        "PUT" if t.ends_with("?retention=") || t.ends_with("?legal-hold=") => {
+            Reply::new(200, "text/plain", "")
+        }
+        "GET" if t.contains("versions=") => xml(
+            "<ListVersionsResult><Name>bkt</Name><IsTruncated>false</IsTruncated><Version>\
+             <Key>k</Key><VersionId>v1</VersionId><IsLatest>true</IsLatest>\
+             <LastModified>2009-10-12T17:50:30.000Z</LastModified><ETag>\"e1\"</ETag>\
+             <Size>10</Size></Version></ListVersionsResult>",
+        ),
+        "GET" if t.contains("uploads=") => xml(
+            "<ListMultipartUploadsResult><Bucket>bkt</Bucket><IsTruncated>false</IsTruncated>\
+             <Upload><Key>m</Key><UploadId>UP1</UploadId>\
+             <Initiated>2010-11-10T20:48:33.000Z</Initiated></Upload></ListMultipartUploadsResult>",
+        ),
         "GET" if t.contains("uploadId") => {
             xml("<ListPartsResult><IsTruncated>false</IsTruncated></ListPartsResult>")
         }
@@ -146,6 +167,81 @@ async fn the_engines_pay_on_every_request() {
         .await
         .unwrap();
     assert_every_request_pays(&server, 4 + 1 + 2 + 2);
+}
+
+/// Object tagging, retention, legal hold, the version and upload listings, and the
+/// delete-prefix and abort-old-uploads helpers pay on every request they make.
+#[tokio::test]
+async fn tagging_lock_listings_and_cleanups_can_pay() {
+    use async_s3::RetentionMode;
+    use std::time::{Duration, SystemTime};
+    let server = FaultServer::with_handler(answer).await;
+    let b = client(&server).bucket("bkt");
+    b.get_object_tagging("k").request_payer().await.unwrap();
+    b.put_object_tagging("k", [("a", "b")])
+        .request_payer()
+        .await
+        .unwrap();
+    b.delete_object_tagging("k").request_payer().await.unwrap();
+    b.get_object_retention("k").request_payer().await.unwrap();
+    let until = SystemTime::now() + Duration::from_secs(86_400);
+    b.put_object_retention("k", RetentionMode::Governance, until)
+        .request_payer()
+        .await
+        .unwrap();
+    assert!(b.get_object_legal_hold("k").request_payer().await.unwrap());
+    b.put_object_legal_hold("k", true)
+        .request_payer()
+        .await
+        .unwrap();
+    let versions = b.list_object_versions().request_payer().await.unwrap();
+    assert_eq!(versions.entries.len(), 1);
+    let uploads = b.list_multipart_uploads().request_payer().await.unwrap();
+    assert_eq!(uploads.uploads.len(), 1);
+    assert_eq!(n_requests(&server), 9);
+    // Listing and one DeleteObjects batch.
+    let deleted = b.delete_prefix("p/").request_payer().await.unwrap();
+    assert_eq!(deleted.requests, 1);
+    // Listing and one abort.
+    let aborted = b
+        .abort_uploads_older_than(Duration::from_secs(3600))
+        .request_payer()
+        .await
+        .unwrap();
+    assert_eq!(aborted.aborted.len(), 1);
+    assert_every_request_pays(&server, 13);
+}
+
+fn n_requests(server: &FaultServer) -> usize {
+    server.requests().len()
+}
+
+/// A multipart copy reads the source's tags to keep them: that GetObjectTagging pays too,
+/// like the HEAD, the create, the part copies and the completion.
+#[tokio::test]
+async fn a_multipart_copy_pays_for_reading_the_source_tags() {
+    let server = FaultServer::with_handler(answer).await;
+    let b = client(&server).bucket("bkt");
+    let out = b
+        .copy("k", "k2")
+        .request_payer()
+        .multipart_threshold(0)
+        .await
+        .unwrap();
+    assert_eq!(out.parts, 1);
+    let reqs = server.requests();
+    let tagging = reqs
+        .iter()
+        .find(|r| r.method == "GET" && r.target == "/bkt/k?tagging=")
+        .expect("the source's tags are read");
+    assert_eq!(tagging.header("x-amz-request-payer"), Some("requester"));
+    let create = reqs
+        .iter()
+        .find(|r| r.target.ends_with("?uploads="))
+        .unwrap();
+    assert_eq!(create.header("x-amz-tagging"), Some("team=data"));
+    // HEAD, GetObjectTagging, create, one UploadPartCopy, complete.
+    assert_every_request_pays(&server, 5);
 }
 
 /// Without it, nothing says so.

@@ -96,8 +96,8 @@ async fn put_get_head_send_the_key_headers() {
     }
 }
 
-/// A multipart upload carries the key on create, every part and the completion (S3 needs it
-/// there for checksummed uploads), not on ListParts or the abort.
+/// A multipart upload carries the key on create, every part, ListParts and the completion
+/// (S3 needs it on the last two for uploads with checksums), not on the abort.
 #[tokio::test]
 async fn multipart_upload_sends_the_key_where_s3_needs_it() {
     let server = FaultServer::with_handler(|r: &Recorded, _: &[Recorded]| {
@@ -109,6 +109,12 @@ async fn multipart_upload_sends_the_key_where_s3_needs_it() {
                  <UploadId>UP1</UploadId></InitiateMultipartUploadResult>",
             ),
             ("PUT", true) => sse_ok(""),
+            ("GET", _) => Reply::new(
+                200,
+                "application/xml",
+                "<ListPartsResult><Bucket>bkt</Bucket><Key>big</Key><UploadId>UP1</UploadId>\
+                 <IsTruncated>false</IsTruncated></ListPartsResult>",
+            ),
             ("POST", _) => Reply::new(
                 200,
                 "application/xml",
@@ -135,17 +141,22 @@ async fn multipart_upload_sends_the_key_where_s3_needs_it() {
         assert_sse_c(r);
     }
 
-    // A resumed handle: the key is added for parts and the completion; the abort has none.
+    // A resumed handle: the key is added for parts, ListParts and the completion; the abort
+    // has none.
     let upload = c
         .bucket("bkt")
         .multipart_upload("big", "UP1")
         .with_sse_customer_key(&key());
     upload.upload_part(1, vec![1u8; 10]).await.unwrap();
+    upload.list_parts().await.unwrap();
     upload.abort().await.unwrap();
     let reqs = server.requests();
     assert_sse_c(&reqs[4]);
-    assert_eq!(reqs[5].method, "DELETE");
-    assert_no_sse_c(&reqs[5]);
+    assert_eq!(reqs[5].method, "GET");
+    assert_eq!(reqs[5].target, "/bkt/big?uploadId=UP1");
+    assert_sse_c(&reqs[5]);
+    assert_eq!(reqs[6].method, "DELETE");
+    assert_no_sse_c(&reqs[6]);
 }
 
 /// CopyObject: the destination's key as `x-amz-server-side-encryption-customer-*`, the
@@ -460,4 +471,51 @@ async fn a_lost_completion_is_confirmed_with_the_key() {
     let reqs = server.requests();
     let head = reqs.iter().find(|r| r.method == "HEAD").unwrap();
     assert_sse_c(head);
+}
+
+/// An SSE-C key and another server-side encryption cannot go together: refused before
+/// anything is sent.
+#[tokio::test]
+async fn sse_c_with_another_encryption_is_invalid_input() {
+    let server = FaultServer::start(vec![Reply::s3_error(500, "Unexpected")]).await;
+    let b = client(&server).bucket("bkt");
+    let err = b
+        .put_object("k", "x")
+        .sse_customer_key(&key())
+        .server_side_encryption(async_s3::ServerSideEncryption::Aes256)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), async_s3::ErrorKind::InvalidInput, "{err}");
+    let err = b
+        .create_multipart_upload("k")
+        .server_side_encryption(async_s3::ServerSideEncryption::Kms { key_id: None })
+        .sse_customer_key(&key())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), async_s3::ErrorKind::InvalidInput, "{err}");
+    assert!(server.requests().is_empty());
+}
+
+/// A presigned DELETE cannot carry an SSE-C key (DeleteObject takes none).
+#[tokio::test]
+async fn a_presigned_delete_refuses_an_sse_c_key() {
+    let server = FaultServer::start(vec![]).await;
+    let b = client(&server).bucket("bkt");
+    let ten = std::time::Duration::from_secs(10);
+    let err = b
+        .presign_delete("k", ten)
+        .sse_customer_key(&key())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), async_s3::ErrorKind::InvalidInput, "{err}");
+    let put = b
+        .presign_put("k", ten)
+        .sse_customer_key(&key())
+        .await
+        .unwrap();
+    assert!(
+        put.headers
+            .iter()
+            .any(|(n, _)| n == "x-amz-server-side-encryption-customer-key")
+    );
 }

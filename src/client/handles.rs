@@ -116,7 +116,7 @@ impl Client {
     /// body that broke off): `true` once the backoff has been waited out and the retry paid
     /// from the shared budget; `false` when the error is final (not transient, attempts or
     /// budget spent).
-    pub(crate) async fn pause_before_retry(&self, state: &mut RetryState, e: &Error) -> bool {
+    pub(crate) async fn pause_before_retry(&self, state: &mut RetryState, e: &mut Error) -> bool {
         self.inner.transport.pause_before_retry(state, e).await
     }
 

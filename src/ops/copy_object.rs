@@ -58,6 +58,9 @@ pub struct CopyObjectOutput {
     // versioning
     /// The version of the source that was copied (`x-amz-copy-source-version-id`).
     pub source_version_id: Option<String>,
+    /// The new object's checksum and its algorithm, when the CopyObjectResult reports one
+    /// (the source's, or the one asked for with [`checksum`](CopyObject::checksum)).
+    pub checksum: Option<(crate::checksum::ChecksumAlgorithm, String)>,
 }
 
 impl Bucket {
@@ -175,6 +178,7 @@ impl CopyObject {
             version_id,
             request_id: rid,
             source_version_id,
+            checksum: parsed.checksum,
         })
     }
 

@@ -2,6 +2,7 @@
 
 use super::MAX_XML_BODY;
 use super::paging::{self, MarkerListing, Markers, public_stream};
+use super::sse::{ExtraHeaders, scope};
 use crate::client::Bucket;
 use crate::error::{Error, Result};
 use crate::request::OpRequest;
@@ -35,6 +36,8 @@ pub struct ListMultipartUploads {
     upload_id_marker: Option<String>,
     max_uploads: Option<u32>,
     url_encoding: bool,
+    /// Option headers (request payer).
+    extra: ExtraHeaders,
 }
 
 impl Bucket {
@@ -62,6 +65,7 @@ impl Bucket {
             upload_id_marker: None,
             max_uploads: None,
             url_encoding: true,
+            extra: ExtraHeaders::default(),
         }
     }
 }
@@ -104,6 +108,8 @@ impl ListMultipartUploads {
         self.url_encoding = false;
         self
     }
+
+    super::sse::extra_setters!(extra => request_payer);
 
     async fn send(self) -> Result<UploadsPage> {
         let first = (self.key_marker.clone(), self.upload_id_marker.clone());
@@ -151,6 +157,7 @@ impl MarkerListing for ListMultipartUploads {
         let req = OpRequest::new(Self::OPERATION, Method::GET)
             .bucket(&self.bucket.name)
             .query(params.into_iter().flatten());
+        let req = self.extra.apply(req, scope::ALL);
         let resp = self.bucket.client.execute(req).await?;
         let body = resp.bytes_limited(MAX_XML_BODY).await.map_err(ctx)?;
         xml::parse_list_uploads(&body).map_err(|e| {

@@ -27,6 +27,13 @@ pub struct ObjectMeta {
     pub content_disposition: Option<String>,
     /// `Content-Encoding`.
     pub content_encoding: Option<String>,
+    /// `Content-Language`.
+    pub content_language: Option<String>,
+    /// `Expires`, as the service sent it (an HTTP date, normally).
+    pub expires: Option<String>,
+    /// `x-amz-website-redirect-location`: where a website endpoint redirects requests for
+    /// the object.
+    pub website_redirect_location: Option<String>,
     /// The storage class, when not `STANDARD`.
     pub storage_class: Option<String>,
     /// The version id, for versioned buckets.
@@ -77,6 +84,9 @@ impl ObjectMeta {
             cache_control: header_string(h, "cache-control"),
             content_disposition: header_string(h, "content-disposition"),
             content_encoding: header_string(h, "content-encoding"),
+            content_language: header_string(h, "content-language"),
+            expires: header_string(h, "expires"),
+            website_redirect_location: header_string(h, "x-amz-website-redirect-location"),
             storage_class: header_string(h, "x-amz-storage-class"),
             version_id: header_string(h, "x-amz-version-id"),
             server_side_encryption: header_string(h, "x-amz-server-side-encryption"),
@@ -111,6 +121,10 @@ pub(crate) struct ObjectHeaders {
     pub(crate) cache_control: Option<String>,
     pub(crate) content_disposition: Option<String>,
     pub(crate) content_encoding: Option<String>,
+    pub(crate) content_language: Option<String>,
+    pub(crate) expires: Option<String>,
+    /// Not metadata for a copy: S3 never copies it, and setting it does not replace the rest.
+    pub(crate) website_redirect_location: Option<String>,
     pub(crate) metadata: Vec<(String, String)>,
     pub(crate) storage_class: Option<String>,
     pub(crate) sse: Option<ServerSideEncryption>,
@@ -129,6 +143,8 @@ impl ObjectHeaders {
             || self.cache_control.is_some()
             || self.content_disposition.is_some()
             || self.content_encoding.is_some()
+            || self.content_language.is_some()
+            || self.expires.is_some()
             || !self.metadata.is_empty()
     }
 
@@ -146,6 +162,12 @@ impl ObjectHeaders {
         push("cache-control", &self.cache_control)?;
         push("content-disposition", &self.content_disposition)?;
         push("content-encoding", &self.content_encoding)?;
+        push("content-language", &self.content_language)?;
+        push("expires", &self.expires)?;
+        push(
+            "x-amz-website-redirect-location",
+            &self.website_redirect_location,
+        )?;
         push("x-amz-storage-class", &self.storage_class)?;
         match &self.sse {
             None => {}
@@ -176,6 +198,16 @@ impl ObjectHeaders {
             ));
         }
         self.extra.validate()?;
+        if self.sse.is_some()
+            && self
+                .extra
+                .get("x-amz-server-side-encryption-customer-key")
+                .is_some()
+        {
+            return Err(Error::invalid_input(
+                "an SSE-C key cannot go with another server-side encryption (AES256 or KMS)",
+            ));
+        }
         let kms = matches!(self.sse, Some(ServerSideEncryption::Kms { .. }));
         if self.extra.has_kms_settings() && !kms {
             return Err(Error::invalid_input(
@@ -226,6 +258,26 @@ macro_rules! object_header_setters {
         /// Sets `Content-Encoding`.
         pub fn content_encoding(mut self, v: impl Into<String>) -> Self {
             self.headers.content_encoding = Some(v.into());
+            self
+        }
+
+        /// Sets `Content-Language`.
+        pub fn content_language(mut self, v: impl Into<String>) -> Self {
+            self.headers.content_language = Some(v.into());
+            self
+        }
+
+        /// Sets `Expires`: an HTTP date (`Wed, 21 Oct 2026 07:28:00 GMT`) after which caches
+        /// should consider the object stale.
+        pub fn expires(mut self, v: impl Into<String>) -> Self {
+            self.headers.expires = Some(v.into());
+            self
+        }
+
+        /// Sets `x-amz-website-redirect-location`: a website endpoint redirects requests for
+        /// the object there (a key in the bucket starting with `/`, or a URL).
+        pub fn website_redirect_location(mut self, v: impl Into<String>) -> Self {
+            self.headers.website_redirect_location = Some(v.into());
             self
         }
 

@@ -13,6 +13,7 @@ pub(crate) mod list_objects;
 pub(crate) mod meta;
 pub(crate) mod multipart;
 pub(crate) mod multipart_checksums;
+pub(crate) mod multipart_complete;
 pub(crate) mod multipart_options;
 pub(crate) mod presign;
 pub(crate) mod put_object;

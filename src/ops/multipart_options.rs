@@ -2,7 +2,8 @@
 //! `CompleteMultipartUpload` builder: `If-None-Match: *`, `If-Match`), and handles on a
 //! resumed upload that carry an SSE-C key or agree to pay for requests.
 
-use super::multipart::{CompleteMultipartUploadOutput, MultipartUpload};
+use super::multipart::MultipartUpload;
+use super::multipart_complete::CompleteMultipartUploadOutput;
 use super::sse::{ExtraHeaders, SseCustomerKey, scope};
 use crate::error::Result;
 use crate::types::PartInfo;
@@ -19,10 +20,13 @@ use crate::types::PartInfo;
 ///
 /// Those of [`MultipartUpload::complete_with`];
 /// [`ErrorKind::PreconditionFailed`](crate::ErrorKind::PreconditionFailed) (412) when the
-/// condition does not hold (the upload stays open: abort it);
+/// condition does not hold (the upload stays open: abort it; a retry that meets 412 after an
+/// earlier attempt's answer was lost is checked against the object, as for `NoSuchUpload`);
 /// [`ErrorKind::ConditionalConflict`](crate::ErrorKind::ConditionalConflict) (409
 /// `ConditionalRequestConflict`) when another conditional write to the key ran at the same
-/// time: S3 asks for the whole upload to be made again.
+/// time: S3 has dropped the upload, so the completion is sent once, the error is not
+/// [retryable](crate::Error::is_retryable), and the whole upload must be made again (abort
+/// this one, start a new one).
 ///
 /// # Cancel safety
 ///
@@ -63,7 +67,8 @@ impl MultipartUpload {
         }
     }
 
-    /// A handle on the same upload whose parts and completion carry this SSE-C key, for an
+    /// A handle on the same upload whose parts, ListParts and completion carry this SSE-C key
+    /// (not the abort), for an
     /// upload created with it and resumed with [`Bucket::multipart_upload`](crate::Bucket::multipart_upload).
     /// The new handle starts a fresh record of uploaded parts.
     #[must_use]

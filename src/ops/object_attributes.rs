@@ -63,8 +63,9 @@ impl ObjectAttribute {
 ///
 /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) for no attributes or
 /// `max_parts` outside 1 ..= 1000, before anything is sent;
-/// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) for a missing object (403
-/// `AccessDenied` without `s3:ListBucket`); [`ErrorKind::InvalidResponse`](crate::ErrorKind::InvalidResponse)
+/// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) for a missing object (without
+/// `s3:ListBucket` S3 answers 403 instead:
+/// [`ErrorKind::AccessDenied`](crate::ErrorKind::AccessDenied)); [`ErrorKind::InvalidResponse`](crate::ErrorKind::InvalidResponse)
 /// for a malformed answer; otherwise the service's error.
 ///
 /// # Cancel safety
@@ -86,7 +87,8 @@ pub struct GetObjectAttributes {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct ObjectAttributes {
-    /// The entity tag, as the service reports it (S3 sends it without quotes here).
+    /// The entity tag, quoted like every other ETag (S3 sends it without quotes here; they
+    /// are added), e.g. `"c7b4f1a4d0b5a7f5bd1d4a1de9b8d1f7-2"`.
     pub etag: Option<String>,
     /// The stored checksum and its algorithm (`…-<parts>` for a composite checksum).
     pub checksum: Option<(ChecksumAlgorithm, String)>,
@@ -232,7 +234,13 @@ impl GetObjectAttributes {
             ctx(Error::invalid_response("malformed GetObjectAttributesResponse").with_source(e))
         })?;
         Ok(ObjectAttributes {
-            etag: doc.etag,
+            etag: doc.etag.map(|e| {
+                if e.starts_with('"') {
+                    e
+                } else {
+                    format!("\"{e}\"")
+                }
+            }),
             checksum: doc.checksum,
             checksum_type: doc.checksum_type,
             parts: doc.parts.map(|p| ObjectParts {

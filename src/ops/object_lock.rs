@@ -4,6 +4,7 @@
 //! [`DeleteObjects`](crate::DeleteObjects).
 
 use super::MAX_XML_BODY;
+use super::sse::{ExtraHeaders, scope};
 use crate::client::Bucket;
 use crate::error::{Error, Result};
 use crate::headers::request_id;
@@ -62,6 +63,8 @@ struct LockRequest {
     version_id: Option<String>,
     bypass_governance: bool,
     action: Action,
+    /// Option headers (request payer).
+    extra: ExtraHeaders,
 }
 
 impl LockRequest {
@@ -113,6 +116,7 @@ impl LockRequest {
         if self.bypass_governance {
             req = req.header("x-amz-bypass-governance-retention", "true");
         }
+        req = self.extra.apply(req, scope::ALL);
         if let Some(body) = body {
             // S3 requires Content-MD5 on both lock writes.
             let md5 = crate::base64::encode(&Md5::digest(body.as_bytes()));
@@ -159,6 +163,8 @@ macro_rules! lock_builder {
                 self.inner.version_id = Some(v.into());
                 self
             }
+
+            $crate::ops::sse::extra_setters!(inner.extra => request_payer);
         }
     };
 }
@@ -198,6 +204,7 @@ impl Bucket {
             version_id: None,
             bypass_governance: false,
             action,
+            extra: ExtraHeaders::default(),
         }
     }
 

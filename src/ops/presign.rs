@@ -41,13 +41,12 @@ impl std::fmt::Debug for PresignedRequest {
 ///
 /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) for an expiry of zero or over
 /// seven days, a bad key, a header value that is not printable ASCII, a query parameter the
-/// signer sets, or a `versionId` on a PUT;
+/// signer sets, a `versionId` on a PUT, or an SSE-C key on a DELETE;
 /// [`ErrorKind::Credentials`](crate::ErrorKind::Credentials) when no credentials can be had.
 ///
 /// # Cancel safety
 ///
 /// Cancel safe.
-#[derive(Debug)]
 #[must_use = "a presigned URL is made only when awaited"]
 pub struct Presign {
     bucket: Bucket,
@@ -58,6 +57,21 @@ pub struct Presign {
     headers: Vec<(String, String)>,
     // issue 11 part B: SSE-C, request payer
     extra: super::sse::ExtraHeaders,
+}
+
+/// Hides the values of secret headers (an SSE-C key given with [`Presign::header`]).
+impl std::fmt::Debug for Presign {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Presign")
+            .field("bucket", &self.bucket)
+            .field("method", &self.method)
+            .field("key", &self.key)
+            .field("expires_in", &self.expires_in)
+            .field("query", &self.query)
+            .field("headers", &redacted(&self.headers))
+            .field("extra", &self.extra)
+            .finish()
+    }
 }
 
 impl Bucket {
@@ -128,7 +142,13 @@ impl Presign {
     }
 
     async fn send(mut self) -> Result<PresignedRequest> {
-        let extra = self.extra.headers(super::sse::scope::ALL);
+        // The option headers of the step the URL performs: a read, or the start of a write.
+        let step = match self.method {
+            Method::GET | Method::HEAD => super::sse::scope::READ,
+            Method::PUT => super::sse::scope::START,
+            _ => super::sse::scope::ALL,
+        };
+        let extra = self.extra.headers(step);
         self.headers
             .extend(extra.into_iter().map(|(n, v)| (n.to_ascii_lowercase(), v)));
         let op = match self.method {
@@ -140,6 +160,16 @@ impl Presign {
         let ctx = |e: Error| e.with_context(op, Some(&self.bucket.name), Some(&self.key));
         crate::request::validate_bucket(&self.bucket.name).map_err(ctx)?;
         crate::request::validate_key(&self.key).map_err(ctx)?;
+        if self.method == Method::DELETE
+            && self
+                .headers
+                .iter()
+                .any(|(n, _)| n.to_ascii_lowercase().ends_with("-customer-key"))
+        {
+            return Err(ctx(Error::invalid_input(
+                "a presigned DELETE takes no SSE-C key: DeleteObject does not use one",
+            )));
+        }
         for (n, v) in &self.headers {
             let name_ok = !n.is_empty()
                 && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
@@ -212,7 +242,7 @@ fn redacted(headers: &[(String, String)]) -> Vec<(&str, &str)> {
     headers
         .iter()
         .map(|(n, v)| {
-            let v = if n.ends_with("-customer-key") {
+            let v = if crate::request::is_secret_header(n) {
                 "** redacted **"
             } else {
                 v.as_str()

@@ -290,14 +290,14 @@ impl ResumableBody {
             if self.done > self.resumed_at {
                 self.state.made_progress();
             }
-            let e = broke.unwrap_or_else(|| {
+            let mut e = broke.unwrap_or_else(|| {
                 Error::invalid_response(format!(
                     "range at {} ended after {} of {} bytes",
                     self.offset, self.done, self.len
                 ))
                 .with_retryable(true)
             });
-            if !client.pause_before_retry(&mut self.state, &e).await {
+            if !client.pause_before_retry(&mut self.state, &mut e).await {
                 return Err(e.with_attempts(self.state.attempts));
             }
             let end = self.offset + self.len - 1;

@@ -70,10 +70,13 @@ pub(crate) mod scope {
     pub(crate) const FINISH: u8 = 4;
     /// GetObject, HeadObject, GetObjectAttributes.
     pub(crate) const READ: u8 = 8;
-    /// Requests that neither write nor read the object's data (ListParts, aborts).
-    pub(crate) const OTHER: u8 = 16;
-    /// Where an SSE-C key goes: every request that writes or reads the object's data.
-    pub(crate) const SSE_C: u8 = START | PART | FINISH | READ;
+    /// ListParts of an upload.
+    pub(crate) const LIST: u8 = 16;
+    /// AbortMultipartUpload.
+    pub(crate) const ABORT: u8 = 32;
+    /// Where an SSE-C key goes: every request that writes or reads the object's data, and
+    /// ListParts (S3 asks for the key there when the upload has checksums).
+    pub(crate) const SSE_C: u8 = START | PART | FINISH | READ | LIST;
     /// Every request about the object.
     pub(crate) const ALL: u8 = 0xff;
 }
@@ -104,13 +107,13 @@ impl ExtraHeaders {
             [
                 "x-amz-copy-source-server-side-encryption-customer-algorithm",
                 "x-amz-copy-source-server-side-encryption-customer-key",
-                "x-amz-copy-source-server-side-encryption-customer-key-MD5",
+                "x-amz-copy-source-server-side-encryption-customer-key-md5",
             ]
         } else {
             [
                 "x-amz-server-side-encryption-customer-algorithm",
                 "x-amz-server-side-encryption-customer-key",
-                "x-amz-server-side-encryption-customer-key-MD5",
+                "x-amz-server-side-encryption-customer-key-md5",
             ]
         };
         self.set(names[0], "AES256".to_owned(), scope);
@@ -203,7 +206,8 @@ macro_rules! extra_setters {
         /// Uses server-side encryption with this customer-provided key (SSE-C): the object is
         /// encrypted with it when written and can only be read with it (see
         /// [`SseCustomerKey`](crate::SseCustomerKey)). Refused over plain `http://` to
-        /// anything but a loopback address.
+        /// anything but a loopback address, and together with another server-side encryption
+        /// (an [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) error before sending).
         pub fn sse_customer_key(mut self, key: &$crate::ops::sse::SseCustomerKey) -> Self {
             self.$($field).+.sse_customer(key, false, $crate::ops::sse::scope::SSE_C);
             self
@@ -256,3 +260,28 @@ macro_rules! extra_setters {
     };
 }
 pub(crate) use extra_setters;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests fail loudly")]
+mod tests {
+    use super::*;
+
+    /// Header names are written in lower case, as the request's headers are (the MD5's too).
+    #[test]
+    fn sse_c_header_names_are_lower_case() {
+        let key = SseCustomerKey::new([7u8; 32]).unwrap();
+        let mut extra = ExtraHeaders::default();
+        extra.sse_customer(&key, false, scope::SSE_C);
+        extra.sse_customer(&key, true, scope::PART);
+        let names: Vec<String> = extra
+            .headers(scope::ALL)
+            .into_iter()
+            .map(|(n, _)| n.into_owned())
+            .collect();
+        assert_eq!(names.len(), 6);
+        for n in &names {
+            assert_eq!(*n, n.to_ascii_lowercase());
+        }
+        assert!(names.contains(&"x-amz-server-side-encryption-customer-key-md5".to_owned()));
+    }
+}

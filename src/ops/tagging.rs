@@ -2,6 +2,7 @@
 //! header of writes, and S3's tag limits (checked before anything is sent).
 
 use super::MAX_XML_BODY;
+use super::sse::{ExtraHeaders, scope};
 use crate::client::Bucket;
 use crate::error::{Error, Result};
 use crate::headers::{header_string, request_id};
@@ -157,6 +158,8 @@ pub struct Tagging {
     /// `None`: read; `Some(tags)`: replace; `Some` of nothing with `delete`: remove.
     tags: Option<Vec<(String, String)>>,
     delete: bool,
+    /// Option headers (request payer).
+    extra: ExtraHeaders,
 }
 
 impl Bucket {
@@ -171,6 +174,7 @@ impl Bucket {
             target,
             tags,
             delete,
+            extra: ExtraHeaders::default(),
         }
     }
 
@@ -299,6 +303,8 @@ impl Tagging {
         self
     }
 
+    super::sse::extra_setters!(extra => request_payer);
+
     fn operation(&self) -> &'static str {
         let object = matches!(self.target, Target::Object { .. });
         match (self.delete, &self.tags, object) {
@@ -343,6 +349,7 @@ impl Tagging {
                 .into_iter()
                 .flatten(),
         );
+        req = self.extra.apply(req, scope::ALL);
         if method == Method::PUT {
             let tags = self.tags.as_deref().unwrap_or_default();
             validate(tags, max).map_err(ctx)?;

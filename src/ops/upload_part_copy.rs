@@ -114,9 +114,13 @@ pub(crate) fn copy_source_value(bucket: &str, key: &str, version: Option<&str>) 
     Ok(source)
 }
 
+/// The most bytes one UploadPartCopy copies: 5 GiB.
+const MAX_COPY_PART: u64 = 5 << 30;
+
 impl UploadPartCopy {
     /// Copies bytes `first ..= last` of the source (`x-amz-copy-source-range`) instead of the
-    /// whole object.
+    /// whole object. At most 5 GiB: a longer range is an
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) error before sending.
     pub fn range(mut self, first: u64, last: u64) -> Self {
         self.range = Some((first, last));
         self
@@ -169,6 +173,11 @@ impl UploadPartCopy {
             if last < first {
                 return Err(ctx(Error::invalid_input(format!(
                     "copy range {first}-{last} ends before it starts"
+                ))));
+            }
+            if last - first >= MAX_COPY_PART {
+                return Err(ctx(Error::invalid_input(format!(
+                    "copy range {first}-{last} is over 5 GiB, the most one part copies"
                 ))));
             }
             headers.push((

@@ -3,6 +3,7 @@
 
 use super::MAX_XML_BODY;
 use super::paging::{self, MarkerListing, Markers, public_stream};
+use super::sse::{ExtraHeaders, scope};
 use crate::client::Bucket;
 use crate::error::{Error, Result};
 use crate::request::OpRequest;
@@ -143,6 +144,7 @@ impl Bucket {
             version_id_marker: None,
             max_keys: None,
             url_encoding: true,
+            extra: ExtraHeaders::default(),
         }
     }
 }
@@ -221,6 +223,8 @@ pub struct ListObjectVersions {
     version_id_marker: Option<String>,
     max_keys: Option<u32>,
     url_encoding: bool,
+    /// Option headers (request payer).
+    extra: ExtraHeaders,
 }
 
 impl ListObjectVersions {
@@ -262,6 +266,8 @@ impl ListObjectVersions {
         self.url_encoding = false;
         self
     }
+
+    super::sse::extra_setters!(extra => request_payer);
 
     async fn send(self) -> Result<VersionsPage> {
         let first = (self.key_marker.clone(), self.version_id_marker.clone());
@@ -314,6 +320,7 @@ impl MarkerListing for ListObjectVersions {
         let req = OpRequest::new(Self::OPERATION, Method::GET)
             .bucket(&self.bucket.name)
             .query(params.into_iter().flatten());
+        let req = self.extra.apply(req, scope::ALL);
         let resp = self.bucket.client.execute(req).await?;
         let body = resp.bytes_limited(MAX_XML_BODY).await.map_err(ctx)?;
         xml::parse_list_versions(&body).map_err(|e| {

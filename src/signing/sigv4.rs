@@ -70,7 +70,10 @@ impl PayloadHash {
 /// `path` must already be encoded by [`encode_path`](super::encode_path) and `query` must come from
 /// [`CanonicalQuery`](super::CanonicalQuery), because the same strings are sent on the wire: S3 recomputes the
 /// canonical request from what it receives.
-#[derive(Debug, Clone, Copy)]
+///
+/// Its `Debug` output hides the values of secret headers: SSE-C keys (`*-customer-key`),
+/// `authorization` and `x-amz-security-token`.
+#[derive(Clone, Copy)]
 pub struct SignableRequest<'a> {
     /// The HTTP method in upper case.
     pub method: &'a str,
@@ -85,6 +88,29 @@ pub struct SignableRequest<'a> {
     /// as it is here, so such a value signs differently from botocore. `x-amz-date`,
     /// `x-amz-content-sha256` and `x-amz-security-token` are added by the signer.
     pub headers: &'a [(&'a str, &'a str)],
+}
+
+impl std::fmt::Debug for SignableRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Secret values: an SSE-C key, a signature, a session token.
+        let secret = |name: &str| {
+            let name = name.trim().to_ascii_lowercase();
+            name.ends_with("-customer-key")
+                || name == "authorization"
+                || name == "x-amz-security-token"
+        };
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|&(n, v)| (n, if secret(n) { "<redacted>" } else { v }))
+            .collect();
+        f.debug_struct("SignableRequest")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .field("headers", &headers)
+            .finish()
+    }
 }
 
 /// The headers a signed request must carry in addition to its own.

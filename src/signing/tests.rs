@@ -926,3 +926,33 @@ fn post_policy_matches_the_published_example() {
         signer.sign_post_policy(creds, time, POLICY)
     );
 }
+
+/// `Debug` of a request to sign never shows an SSE-C key, the authorization or a session
+/// token; other values show.
+#[test]
+fn signable_request_debug_hides_secret_values() {
+    let canary = "CANARY-6f1d0c";
+    let headers = [
+        ("host", "bkt.s3.amazonaws.com"),
+        ("X-Amz-Server-Side-Encryption-Customer-Key", canary),
+        (
+            "x-amz-copy-source-server-side-encryption-customer-key",
+            canary,
+        ),
+        ("authorization", canary),
+        ("x-amz-security-token", canary),
+        ("x-amz-server-side-encryption-customer-key-md5", "md5-shown"),
+    ];
+    let req = SignableRequest {
+        method: "PUT",
+        path: "/k",
+        query: "",
+        headers: &headers,
+    };
+    let shown = format!("{req:?}");
+    assert!(!shown.contains(canary), "{shown}");
+    assert!(
+        shown.contains("md5-shown") && shown.contains("bkt.s3.amazonaws.com"),
+        "{shown}"
+    );
+}

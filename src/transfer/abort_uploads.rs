@@ -32,6 +32,8 @@ pub struct AbortUploadsOlderThan {
     prefix: Option<String>,
     dry_run: bool,
     now: Option<SystemTime>,
+    /// Agree to pay for the listing and the aborts (Requester Pays).
+    extra: crate::ops::sse::ExtraHeaders,
 }
 
 /// What [`AbortUploadsOlderThan`] did (or, in a dry run, would do).
@@ -70,6 +72,7 @@ impl Bucket {
             prefix: None,
             dry_run: false,
             now: None,
+            extra: crate::ops::sse::ExtraHeaders::default(),
         }
     }
 }
@@ -94,12 +97,18 @@ impl AbortUploadsOlderThan {
         self
     }
 
+    crate::ops::sse::extra_setters!(extra => request_payer);
+
     async fn send(self) -> Result<AbortUploadsOutput> {
         let now = self.now.unwrap_or_else(|| self.bucket.client().now());
         let cutoff = now.checked_sub(self.age).unwrap_or(SystemTime::UNIX_EPOCH);
         let mut list = self.bucket.list_multipart_uploads();
         if let Some(p) = &self.prefix {
             list = list.prefix(p);
+        }
+        let pays = self.extra.get("x-amz-request-payer").is_some();
+        if pays {
+            list = list.request_payer();
         }
         let mut uploads = list.into_stream();
         let mut out = AbortUploadsOutput {
@@ -117,7 +126,10 @@ impl AbortUploadsOlderThan {
                 out.aborted.push(u);
                 continue;
             }
-            let handle = self.bucket.multipart_upload(&u.key, &u.upload_id);
+            let mut handle = self.bucket.multipart_upload(&u.key, &u.upload_id);
+            if pays {
+                handle = handle.with_request_payer();
+            }
             match handle.abort().await {
                 Ok(()) => out.aborted.push(u),
                 // Only this code means the upload is gone; NotFound also covers NoSuchBucket.

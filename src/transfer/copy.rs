@@ -36,15 +36,21 @@ pub const DEFAULT_COPY_THRESHOLD: u64 = MAX_PART_SIZE;
 /// header or user metadata is set on the builder, or [`replace_metadata`](Self::replace_metadata)
 /// is called: then all of it is replaced by what the builder sets. For a multipart copy "kept"
 /// means read from the source's HeadObject answer and set on the new upload (`Content-Type`,
-/// `Cache-Control`, `Content-Disposition`, `Content-Encoding`, `x-amz-meta-*`). Storage class
+/// `Cache-Control`, `Content-Disposition`, `Content-Encoding`, `Content-Language`, `Expires`,
+/// `x-amz-meta-*`; like CopyObject, not the website redirect). Storage class
 /// and encryption come from the builder, never from the source (an SSE-C source needs
 /// [`copy_source_sse_customer_key`](Self::copy_source_sse_customer_key)). A single CopyObject
-/// keeps the source's checksum, as S3 does; a multipart copy has the checksum given to
-/// [`checksum`](Self::checksum) (combined from the parts' and checked at completion) or none.
+/// keeps the source's checksum, as S3 does; a multipart copy gets a checksum of the algorithm
+/// given to [`checksum`](Self::checksum), or by default of the source's algorithm (its
+/// HeadObject asks for it with `x-amz-checksum-mode: ENABLED`), combined from the parts' and
+/// checked at completion; a source without a checksum gives a copy without one. Without
+/// [`replace_metadata`](Self::replace_metadata) or new content headers, a multipart copy
+/// Every copy request is pinned to the source the HeadObject found: its ETag
+/// (`x-amz-copy-source-if-match`) and, when the HEAD names one, its version id.
 /// Tags are kept (a multipart copy reads them with GetObjectTagging, which needs
 /// `s3:GetObjectTagging`; a store without tagging gives none) unless
 /// [`tagging`](Self::tagging) replaces them. [`source_version_id`](Self::source_version_id)
-/// copies a version of the source.
+/// copies a given version of the source.
 ///
 /// # Errors
 ///
@@ -102,9 +108,10 @@ pub struct ObjectCopyOutput {
     pub upload_id: Option<String>,
     /// The source's entity tag the copy was pinned to.
     pub source_etag: Option<String>,
-    /// For a multipart copy with a [`checksum`](ObjectCopy::checksum): the object's
-    /// checksum combined from the parts' (full-object for CRCs), which the service's, when
-    /// reported, matched.
+    /// The new object's checksum: for a single CopyObject, the one its answer reports; for a
+    /// multipart copy with a checksum (asked for, or the source's algorithm), the one
+    /// combined from the parts' (full-object for CRCs), which the service's, when reported,
+    /// matched.
     pub checksum: Option<(ChecksumAlgorithm, String)>,
 }
 
@@ -209,7 +216,7 @@ impl ObjectCopy {
     /// CopyObject asks for it (`x-amz-checksum-algorithm`; without it S3 keeps the source's
     /// checksum); a multipart copy creates its upload with it (full-object for CRCs), lists
     /// each part's checksum the service reports, and checks the object's at completion.
-    /// Without it a multipart copy has no checksum.
+    /// Without it a multipart copy takes the source's algorithm, if the source has one.
     pub fn checksum(mut self, algorithm: ChecksumAlgorithm) -> Self {
         self.checksum = Some(algorithm);
         self
@@ -244,7 +251,7 @@ impl ObjectCopy {
             .map_err(|e| e.with_context("Copy", Some(&bucket), Some(&key)))
     }
 
-    async fn run(self) -> Result<ObjectCopyOutput> {
+    async fn run(mut self) -> Result<ObjectCopyOutput> {
         // Bad input is refused before anything is sent.
         UploadPlan::new(0, self.part_size)?;
         if self.threshold > MAX_PART_SIZE {
@@ -260,6 +267,11 @@ impl ObjectCopy {
             ));
         }
         let source = self.head_source().await?;
+        // Pinned by version too when the source has one: an ETag can come back (the same
+        // bytes written again), a version id names one write.
+        if self.source_version_id.is_none() {
+            self.source_version_id.clone_from(&source.version_id);
+        }
         if source.size <= self.threshold {
             return self.single_copy(source).await;
         }
@@ -281,6 +293,8 @@ impl ObjectCopy {
         if self.headers.extra.get("x-amz-request-payer").is_some() {
             head = head.request_payer();
         }
+        // The source's checksum algorithm, for a multipart copy to keep it.
+        head = head.include_checksum();
         tokio::select! {
             biased;
             () = self.cancel.cancelled() => Err(cancelled()),
@@ -323,7 +337,7 @@ impl ObjectCopy {
             parts: 0,
             upload_id: None,
             source_etag: source.etag,
-            checksum: None,
+            checksum: out.checksum,
         })
     }
 
@@ -342,6 +356,11 @@ impl ObjectCopy {
         headers
             .content_encoding
             .clone_from(&source.content_encoding);
+        headers
+            .content_language
+            .clone_from(&source.content_language);
+        headers.expires.clone_from(&source.expires);
+        // Not the website redirect: CopyObject does not copy it either.
         headers.metadata = source
             .metadata
             .iter()
@@ -356,11 +375,19 @@ impl ObjectCopy {
         if !self.replace_tags {
             headers.tags = self.source_tags().await?;
         }
+        // As CopyObject does: the source's checksum algorithm unless another is asked for.
+        let checksum = self.checksum.or_else(|| {
+            source
+                .checksum
+                .as_ref()
+                .map(|(alg, _)| *alg)
+                .filter(|alg| alg.amz_name().is_some())
+        });
         let create = self
             .bucket
             .create_multipart_upload(self.key.clone())
             .with_headers(headers)
-            .checksum(self.checksum);
+            .checksum(checksum);
         let upload = create_guarded(create, &self.cancel).await?;
         let mut guard = AbortGuard(Some(upload.clone()));
         let mut parts = TaskPool::new(self.concurrency, &self.cancel, "a part copy task stopped");
@@ -438,6 +465,9 @@ impl ObjectCopy {
         let mut get = source.get_object_tagging(self.source_key.clone());
         if let Some(v) = &self.source_version_id {
             get = get.version_id(v.clone());
+        }
+        if self.headers.extra.get("x-amz-request-payer").is_some() {
+            get = get.request_payer();
         }
         match get.await {
             Ok(out) => Ok(Some(out.tags)),

@@ -4,6 +4,7 @@
 use crate::client::Bucket;
 use crate::error::{Error, Result};
 use crate::ops::delete_objects::MAX_DELETE_KEYS;
+use crate::ops::sse::ExtraHeaders;
 pub use crate::types::DeletePrefixOutput;
 use crate::types::ListEntry;
 use futures_util::TryStreamExt;
@@ -43,6 +44,8 @@ pub struct DeletePrefix {
     bucket: Bucket,
     prefix: String,
     url_encoding: bool,
+    /// Option headers (request payer), for the listing and every batch.
+    extra: ExtraHeaders,
 }
 
 impl Bucket {
@@ -64,6 +67,7 @@ impl Bucket {
             bucket: self.clone(),
             prefix: prefix.into(),
             url_encoding: true,
+            extra: ExtraHeaders::default(),
         }
     }
 }
@@ -74,6 +78,12 @@ impl DeletePrefix {
     pub fn without_url_encoding(mut self) -> Self {
         self.url_encoding = false;
         self
+    }
+
+    crate::ops::sse::extra_setters!(extra => request_payer);
+
+    fn pays(&self) -> bool {
+        self.extra.get("x-amz-request-payer").is_some()
     }
 
     async fn send(self) -> Result<DeletePrefixOutput> {
@@ -98,6 +108,9 @@ impl DeletePrefix {
         let mut list = self.bucket.list_objects().prefix(&self.prefix);
         if !self.url_encoding {
             list = list.without_url_encoding();
+        }
+        if self.pays() {
+            list = list.request_payer();
         }
         let mut entries = list.into_stream();
         let mut batch: Vec<String> = Vec::with_capacity(MAX_DELETE_KEYS);
@@ -124,7 +137,11 @@ impl DeletePrefix {
             }
             if !batch.is_empty() {
                 let keys = std::mem::replace(&mut batch, Vec::with_capacity(MAX_DELETE_KEYS));
-                let result = self.bucket.delete_objects(keys).await?;
+                let mut delete = self.bucket.delete_objects(keys);
+                if self.pays() {
+                    delete = delete.request_payer();
+                }
+                let result = delete.await?;
                 out.requests += 1;
                 out.deleted += result.deleted.len() as u64;
                 out.errors.extend(result.errors);

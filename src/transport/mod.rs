@@ -157,6 +157,7 @@ impl Transport {
             req,
         );
         let replayable = req.body.is_replayable();
+        state.conflict_is_final = req.conflict_is_final;
         loop {
             state.attempts += 1;
             let started = std::time::Instant::now();
@@ -171,7 +172,8 @@ impl Transport {
                 }
                 Err(e) => ctx(e),
             };
-            let verdict = self.policy.decide(state, &e, replayable);
+            let mut e = e;
+            let verdict = self.policy.decide(state, &mut e, replayable);
             if !self.follow(verdict, &e, state).await {
                 return Err(e.with_attempts(state.attempts));
             }
@@ -181,7 +183,7 @@ impl Transport {
     /// The shared retry decision, for a failure found after `execute_in` returned (a response
     /// body that broke off): whether to try again, carried out as for a request (the backoff
     /// waited out and paid from the budget, or credentials dropped before signing again).
-    pub(crate) async fn pause_before_retry(&self, state: &mut RetryState, e: &Error) -> bool {
+    pub(crate) async fn pause_before_retry(&self, state: &mut RetryState, e: &mut Error) -> bool {
         let verdict = self.policy.decide(state, e, true);
         self.follow(verdict, e, state).await
     }
@@ -502,7 +504,7 @@ mod tests {
     async fn a_body_failure_follows_the_verdict_of_a_request() {
         let creds = Arc::new(Counting::default());
         let t = transport(creds.clone());
-        let expired = Error::from_response(
+        let mut expired = Error::from_response(
             400,
             Some(crate::types::S3ErrorBody {
                 code: Some("ExpiredToken".into()),
@@ -511,10 +513,10 @@ mod tests {
         );
         let mut state = RetryState::for_body();
         state.attempts = 1;
-        assert!(t.pause_before_retry(&mut state, &expired).await);
+        assert!(t.pause_before_retry(&mut state, &mut expired).await);
         assert_eq!(creds.0.load(Ordering::Relaxed), 1, "credentials dropped");
         state.attempts = 2;
-        assert!(!t.pause_before_retry(&mut state, &expired).await);
+        assert!(!t.pause_before_retry(&mut state, &mut expired).await);
         assert_eq!(creds.0.load(Ordering::Relaxed), 1, "only once per request");
     }
 }

@@ -31,6 +31,9 @@ pub(crate) struct RetryState {
     /// Whether success means the whole response body arrived, not just its head: then the
     /// caller reports it with `succeeded`, and a body that keeps breaking drains the budget.
     pub(crate) body_counts: bool,
+    /// The request's [`OpRequest::conflict_is_final`](crate::request::OpRequest): a
+    /// conflicting conditional write ends it for good.
+    pub(crate) conflict_is_final: bool,
 }
 
 impl RetryState {
@@ -105,9 +108,28 @@ impl Policy {
     /// Otherwise a retryable error is tried again while attempts remain and the client-wide
     /// budget can pay; the delay is the full-jitter backoff or the server's hint, within the
     /// cap. `replayable` is false for bodies that can be sent only once: then the first
-    /// attempt is the only one.
-    pub(crate) fn decide(&self, state: &mut RetryState, e: &Error, replayable: bool) -> Verdict {
+    /// attempt is the only one. A conflicting conditional write (`ConditionalRequestConflict`)
+    /// is retried, except on a request whose conflict is final (CompleteMultipartUpload, where
+    /// S3 drops the upload): there the error is marked not retryable and stands.
+    pub(crate) fn decide(
+        &self,
+        state: &mut RetryState,
+        e: &mut Error,
+        replayable: bool,
+    ) -> Verdict {
         match code_retry(e.s3_code()) {
+            // The upload is gone: neither we nor the caller can send this again.
+            CodeRetry::WriteConflict if state.conflict_is_final => {
+                e.set_retryable(false);
+                tracing::debug!(
+                    target: "async_s3::retry",
+                    operation = e.operation(),
+                    attempt = state.attempts,
+                    reason = %Reason(e),
+                    "not retrying: a conflicting conditional write ends this request"
+                );
+                return Verdict::Stop;
+            }
             // The clock offset was learned from the answer: sign again (TEST-PLAN R4).
             CodeRetry::ClockSkew if !state.skew_fixed && replayable => {
                 state.skew_fixed = true;
@@ -474,22 +496,22 @@ mod tests {
                 }),
             )
         };
-        let skew = code("RequestTimeTooSkewed", 403);
+        let mut skew = code("RequestTimeTooSkewed", 403);
         let mut state = RetryState {
             attempts: 1,
             ..RetryState::default()
         };
         assert_eq!(
-            policy.decide(&mut state, &skew, true),
+            policy.decide(&mut state, &mut skew, true),
             Verdict::Resign {
                 refresh_credentials: false
             }
         );
         state.attempts += 1;
-        assert_eq!(policy.decide(&mut state, &skew, true), Verdict::Stop);
-        let expired = code("ExpiredToken", 400);
+        assert_eq!(policy.decide(&mut state, &mut skew, true), Verdict::Stop);
+        let mut expired = code("ExpiredToken", 400);
         assert_eq!(
-            policy.decide(&mut state, &expired, true),
+            policy.decide(&mut state, &mut expired, true),
             Verdict::Resign {
                 refresh_credentials: true
             }
@@ -498,7 +520,7 @@ mod tests {
             attempts: 1,
             ..RetryState::default()
         };
-        assert_eq!(policy.decide(&mut once, &expired, false), Verdict::Stop);
+        assert_eq!(policy.decide(&mut once, &mut expired, false), Verdict::Stop);
         // A transient error with attempts left backs off; with none left it stops.
         let policy = Policy::new(
             RetryConfig::with_max_attempts(2),
@@ -509,12 +531,51 @@ mod tests {
             attempts: 1,
             ..RetryState::default()
         };
-        let slow = code("SlowDown", 503);
+        let mut slow = code("SlowDown", 503);
         assert_eq!(
-            policy.decide(&mut state, &slow, true),
+            policy.decide(&mut state, &mut slow, true),
             Verdict::Backoff(Duration::ZERO)
         );
         state.attempts = 2;
-        assert_eq!(policy.decide(&mut state, &slow, true), Verdict::Stop);
+        assert_eq!(policy.decide(&mut state, &mut slow, true), Verdict::Stop);
+    }
+
+    /// `ConditionalRequestConflict` is retried, except on a request whose conflict is final
+    /// (CompleteMultipartUpload): there it stops, and the error says it is not retryable.
+    #[test]
+    fn a_write_conflict_is_final_only_where_the_request_says_so() {
+        let policy = Policy::new(
+            RetryConfig::with_max_attempts(3),
+            None,
+            Some(Arc::new(Fixed(0))),
+        );
+        let conflict = || {
+            Error::from_response(
+                409,
+                Some(crate::types::S3ErrorBody {
+                    code: Some("ConditionalRequestConflict".into()),
+                    ..Default::default()
+                }),
+            )
+        };
+        let mut e = conflict();
+        assert!(e.is_retryable());
+        let mut state = RetryState {
+            attempts: 1,
+            ..RetryState::default()
+        };
+        assert_eq!(
+            policy.decide(&mut state, &mut e, true),
+            Verdict::Backoff(Duration::ZERO)
+        );
+        assert!(e.is_retryable());
+        let mut state = RetryState {
+            attempts: 1,
+            conflict_is_final: true,
+            ..RetryState::default()
+        };
+        let mut e = conflict();
+        assert_eq!(policy.decide(&mut state, &mut e, true), Verdict::Stop);
+        assert!(!e.is_retryable());
     }
 }
