@@ -9,13 +9,17 @@
 
 mod support;
 
-use async_s3::{Body, ChecksumAlgorithm, Client, Credentials, ErrorKind, ProxyConfig};
+use async_s3::{
+    Body, ChecksumAlgorithm, Client, Credentials, ErrorKind, ProxyConfig, SseCustomerKey,
+};
 use std::sync::OnceLock;
 use support::logs::LogCapture;
 use support::{SECRET_KEY, env};
 
 const SECRET_CANARY: &str = "SECRET-CANARY-global-0123456789abcdefgh";
 const TOKEN_CANARY: &str = "TOKEN-CANARY-global-zyxwvuts";
+/// 32 bytes: a valid SSE-C key, as text so a leak of the raw key is findable too.
+const SSE_C_CANARY: &str = "SSEC-CANARY-global-0123456789abc";
 
 /// The one capture of this binary, installed on first use.
 fn capture() -> &'static LogCapture {
@@ -107,6 +111,29 @@ async fn no_thread_and_no_log_record_carries_a_secret() {
     ] {
         assert_eq!(err.kind(), ErrorKind::AccessDenied, "{err:?}");
     }
+    // An SSE-C key on a put, a get and a presigned URL (the in-process server may answer
+    // either way; what matters is what the client logs and what its errors say).
+    let sse = SseCustomerKey::new(SSE_C_CANARY).unwrap();
+    let sse_b64 = support::sigcheck::base64(SSE_C_CANARY.as_bytes());
+    let put = e
+        .bucket
+        .put_object("sse-c", Body::from(vec![7u8; 100]))
+        .sse_customer_key(&sse)
+        .await;
+    let get = e.bucket.get_object("sse-c").sse_customer_key(&sse).await;
+    for text in [
+        format!("{put:?}"),
+        format!("{:?}", get.as_ref().map(|_| ())),
+        format!("{sse:?}"),
+    ] {
+        assert!(
+            !text.contains(SSE_C_CANARY) && !text.contains(&sse_b64),
+            "{text}"
+        );
+    }
+    if let Err(err) = &put {
+        assert!(!err.to_string().contains(&sse_b64), "{err}");
+    }
     let url = canary
         .bucket("global-logs")
         .presign_get("big", std::time::Duration::from_secs(60))
@@ -139,6 +166,8 @@ async fn no_thread_and_no_log_record_carries_a_secret() {
         SECRET_KEY,
         SECRET_CANARY,
         TOKEN_CANARY,
+        SSE_C_CANARY,
+        sse_b64.as_str(),
         url_signature.as_str(),
     ];
     assert_eq!(leaks(logs, &secrets), Vec::<String>::new());
