@@ -1,0 +1,80 @@
+//! `s3 ls`: buckets, or objects and prefixes.
+
+use super::{Ctx, Failure, Report};
+use crate::args::Ls;
+use crate::location::S3Url;
+use crate::output::{date, date_json, human};
+use async_s3::ListEntry;
+use futures_util::StreamExt;
+use serde_json::json;
+
+pub(crate) async fn run(ctx: &Ctx, args: Ls) -> Result<Report, Failure> {
+    let Some(url) = args.url else {
+        return buckets(ctx, args.json).await;
+    };
+    let url = S3Url::parse(&url)?;
+    let bucket = ctx.client.bucket(&url.bucket);
+    let mut list = bucket.list_objects();
+    if !url.key.is_empty() {
+        list = list.prefix(&url.key);
+    }
+    if !args.recursive {
+        list = list.delimiter("/");
+    }
+    // Without --recursive, names are shown below the prefix's last `/`, as the AWS CLI does.
+    let shown_from = if args.recursive {
+        0
+    } else {
+        url.key.rfind('/').map_or(0, |i| i + 1)
+    };
+    let mut entries = list.into_stream();
+    while let Some(entry) = entries.next().await {
+        let entry = entry.map_err(|e| Failure::about(&url, &e))?;
+        let line = match (&entry, args.json) {
+            (ListEntry::Prefix(p), true) => json!({ "prefix": p }).to_string(),
+            (ListEntry::Prefix(p), false) => {
+                format!("{:>30} {}", "PRE", &p[shown_from.min(p.len())..])
+            }
+            (ListEntry::Object(o), true) => json!({
+                "key": o.key,
+                "size": o.size,
+                "last_modified": date_json(o.last_modified),
+                "etag": o.etag,
+                "storage_class": o.storage_class,
+            })
+            .to_string(),
+            (ListEntry::Object(o), false) => {
+                let size = if args.human_readable {
+                    human(o.size)
+                } else {
+                    o.size.to_string()
+                };
+                format!(
+                    "{} {size:>10} {}",
+                    date(o.last_modified),
+                    &o.key[shown_from.min(o.key.len())..]
+                )
+            }
+            _ => continue,
+        };
+        ctx.out.data(&line);
+    }
+    Ok(Report::default())
+}
+
+async fn buckets(ctx: &Ctx, as_json: bool) -> Result<Report, Failure> {
+    let buckets = ctx
+        .client
+        .list_buckets()
+        .await
+        .map_err(|e| Failure::from_error(&e))?;
+    for b in buckets {
+        let line = if as_json {
+            json!({ "name": b.name, "creation_date": date_json(b.creation_date) }).to_string()
+        } else {
+            format!("{} {}", date(b.creation_date), b.name)
+        };
+        ctx.out.data(&line);
+    }
+    Ok(Report::default())
+}
