@@ -4,9 +4,9 @@ use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
 
-/// An S3 client on the command line (async-s3).
+/// An S3 client on the command line, built on the async-s3 library.
 #[derive(Debug, Parser)]
-#[command(name = "s3", version, about, max_term_width = 100)]
+#[command(name = "s3", version)]
 pub(crate) struct Cli {
     #[command(flatten)]
     pub(crate) global: Global,

@@ -1,7 +1,7 @@
 //! The client the commands share, configured the AWS CLI's way.
 
 use crate::args::Global;
-use crate::commands::Failure;
+use crate::report::Failure;
 use async_s3::Client;
 use std::process::ExitCode;
 

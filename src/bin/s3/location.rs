@@ -1,6 +1,6 @@
 //! Where a command reads or writes: `s3://bucket/key` or a local path.
 
-use crate::commands::Failure;
+use crate::report::Failure;
 use std::path::PathBuf;
 
 /// A parsed command-line location.

@@ -15,6 +15,7 @@ mod commands;
 mod location;
 mod output;
 mod progress;
+mod report;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -40,5 +41,5 @@ fn main() -> ExitCode {
     let result = runtime.block_on(commands::run(cli));
     // Tasks left behind (a drop guard's abort of a failed upload) get a moment to finish.
     runtime.shutdown_timeout(std::time::Duration::from_secs(5));
-    commands::exit(result)
+    report::exit(result)
 }

@@ -1,7 +1,8 @@
 //! `s3 mb` and `s3 rb`.
 
-use super::{Ctx, Failure, Report};
+use super::ctx::Ctx;
 use crate::location::S3Url;
+use crate::report::{Failure, Report};
 
 pub(crate) async fn make(ctx: &Ctx, url: &str) -> Result<Report, Failure> {
     let name = S3Url::parse_bucket(url)?;

@@ -1,11 +1,12 @@
 //! `s3 cp` and `s3 mv`: local <-> s3 <-> s3, one object or a tree, through the library's
 //! upload, download and copy engines.
 
+use super::ctx::Ctx;
 use super::walk::{self, LocalFile};
-use super::{Ctx, Failure, Report};
 use crate::args::Transfer;
 use crate::location::{Location, S3Url};
 use crate::progress::Tracker;
+use crate::report::{Failure, Report};
 use std::path::{Path, PathBuf};
 
 /// One object or file to move.

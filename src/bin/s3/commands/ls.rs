@@ -1,9 +1,10 @@
 //! `s3 ls`: buckets, or objects and prefixes.
 
-use super::{Ctx, Failure, Report};
+use super::ctx::Ctx;
 use crate::args::Ls;
 use crate::location::S3Url;
 use crate::output::{date, date_json, human};
+use crate::report::{Failure, Report};
 use async_s3::ListEntry;
 use futures_util::StreamExt;
 use serde_json::json;

@@ -1,9 +1,10 @@
 //! `s3 cat`, `s3 stat` and `s3 presign`: one object each.
 
-use super::{Ctx, Failure, Report};
+use super::ctx::Ctx;
 use crate::args::{Method, Presign};
 use crate::location::S3Url;
 use crate::output::{date, date_json};
+use crate::report::{Failure, Report};
 use serde_json::json;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;

@@ -1,8 +1,9 @@
 //! `s3 rm`: one object, or every object under a prefix in batches of 1000.
 
-use super::{Ctx, Failure, Report, plural};
+use super::ctx::Ctx;
 use crate::args::Rm;
 use crate::location::S3Url;
+use crate::report::{Failure, Report, plural};
 use async_s3::{Bucket, MAX_DELETE_KEYS};
 
 pub(crate) async fn run(ctx: &Ctx, args: Rm) -> Result<Report, Failure> {

@@ -3,10 +3,11 @@
 //! with `--delete`, what only the destination has is deleted.
 
 use super::cp::{Job, execute, local_tree};
+use super::ctx::Ctx;
 use super::walk;
-use super::{Ctx, Failure, Report};
 use crate::args::Sync;
 use crate::location::{Location, S3Url};
+use crate::report::{Failure, Report};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;

@@ -1,7 +1,7 @@
 //! What the recursive commands walk: local trees and S3 prefixes; the key-to-path mapping; and
 //! running jobs a few at a time.
 
-use super::Report;
+use crate::report::Report;
 use async_s3::{Bucket, ListEntry, ObjectInfo};
 use futures_util::StreamExt;
 use std::future::Future;
