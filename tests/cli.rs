@@ -400,3 +400,139 @@ async fn a_missing_key_exits_1_naming_it() {
         stderr(&o)
     );
 }
+
+#[tokio::test]
+async fn exclude_include_and_dryrun() {
+    let e = support::env("cli-filter").await;
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    tree(&src);
+
+    let args = [
+        "cp",
+        "-r",
+        "--exclude",
+        "*",
+        "--include",
+        "*.txt",
+        "--exclude",
+        "sub/deeper/*",
+    ];
+    let mut args = args.to_vec();
+    args.extend([p(&src), "s3://cli-filter/f"]);
+    ok(&s3(&e, dir.path(), &args).await);
+    let listing = ok(&s3(&e, dir.path(), &["ls", "-r", "s3://cli-filter/f/"]).await);
+    let keys: Vec<&str> = listing
+        .lines()
+        .map(|l| l.rsplit(' ').next().unwrap())
+        .collect();
+    // An --include wins over every --exclude: c.txt matches *.txt too.
+    assert_eq!(keys, ["f/a.txt", "f/sub/b.txt", "f/sub/deeper/c.txt"]);
+
+    std::fs::write(src.join("new.bin"), "new").unwrap();
+    let dry = ok(&s3(
+        &e,
+        dir.path(),
+        &[
+            "sync",
+            "--dryrun",
+            "--exclude",
+            "*.txt",
+            p(&src),
+            "s3://cli-filter/f",
+        ],
+    )
+    .await);
+    assert_eq!(
+        dry,
+        format!(
+            "(dryrun) upload: {} to s3://cli-filter/f/new.bin\n",
+            src.join("new.bin").display()
+        )
+    );
+    let after = ok(&s3(&e, dir.path(), &["ls", "-r", "s3://cli-filter/f/"]).await);
+    assert_eq!(after, listing, "a dry run changed the bucket");
+}
+
+#[tokio::test]
+async fn mv_mb_and_rb() {
+    let e = support::env("cli-mv").await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("moving.txt");
+    std::fs::write(&file, "on the move").unwrap();
+
+    ok(&s3(&e, dir.path(), &["mb", "s3://cli-mv-two"]).await);
+    let out = ok(&s3(&e, dir.path(), &["mv", p(&file), "s3://cli-mv/m.txt"]).await);
+    assert!(out.starts_with("move: "), "{out}");
+    assert!(!file.exists(), "mv left the local file");
+    // Server-side, across buckets.
+    ok(&s3(
+        &e,
+        dir.path(),
+        &["mv", "s3://cli-mv/m.txt", "s3://cli-mv-two/"],
+    )
+    .await);
+    assert_eq!(
+        e.client
+            .bucket("cli-mv-two")
+            .download("m.txt")
+            .to_bytes()
+            .await
+            .unwrap(),
+        "on the move"
+    );
+    let gone = e.bucket.head_object("m.txt").await.unwrap_err();
+    assert_eq!(gone.kind(), async_s3::ErrorKind::NotFound);
+
+    // (s3s-fs deletes a bucket that still holds objects, without BucketNotEmpty, so the
+    // refusal of a plain rb is not seen here.) A bucket that does not exist is named.
+    let missing = s3(&e, dir.path(), &["rb", "s3://cli-mv-none"]).await;
+    assert_eq!(missing.status.code(), Some(1), "{}", stderr(&missing));
+    assert!(
+        stderr(&missing).contains("s3://cli-mv-none"),
+        "{}",
+        stderr(&missing)
+    );
+    assert_eq!(
+        ok(&s3(&e, dir.path(), &["rb", "--force", "s3://cli-mv-two"]).await),
+        "remove_bucket: cli-mv-two\n"
+    );
+    let buckets = ok(&s3(&e, dir.path(), &["ls"]).await);
+    assert!(!buckets.contains("cli-mv-two"), "{buckets}");
+}
+
+#[tokio::test]
+async fn profile_reads_the_shared_files() {
+    let e = support::env("cli-profile").await;
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir(home.path().join(".aws")).unwrap();
+    std::fs::write(
+        home.path().join(".aws/credentials"),
+        format!("[default]\naws_access_key_id = AKIDWRONG\naws_secret_access_key = wrong\n\n[dev]\naws_access_key_id = {ACCESS_KEY}\naws_secret_access_key = {SECRET_KEY}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        home.path().join(".aws/config"),
+        "[profile dev]\nregion = us-east-1\n",
+    )
+    .unwrap();
+    e.bucket.put_object("k", "v").await.unwrap();
+    let run = |profile: Option<&'static str>| {
+        let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_s3"));
+        c.env_clear()
+            .env("HOME", home.path())
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .arg("--endpoint-url")
+            .arg(e.server.endpoint());
+        if let Some(name) = profile {
+            c.args(["--profile", name]);
+        }
+        c.args(["ls", "s3://cli-profile"]);
+        c
+    };
+    // The default profile's keys are wrong; --profile dev takes the right ones and its region.
+    let wrong = run(None).output().await.unwrap();
+    assert_eq!(wrong.status.code(), Some(1), "{}", stderr(&wrong));
+    let right = run(Some("dev")).output().await.unwrap();
+    assert!(ok(&right).ends_with(" k\n"), "{}", stdout(&right));
+}

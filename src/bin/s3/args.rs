@@ -91,6 +91,20 @@ pub(crate) struct Transfer {
     /// A directory or a prefix, with everything under it.
     #[arg(long, short)]
     pub(crate) recursive: bool,
+    #[command(flatten)]
+    pub(crate) filter: Filter,
+}
+
+/// Which paths of a tree a command takes (`--recursive` copies and sync).
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct Filter {
+    /// Leaves out the paths (relative to the source directory or prefix) that match; `*` matches
+    /// any run of characters (`/` too), `?` one. Repeatable.
+    #[arg(long, value_name = "PATTERN")]
+    pub(crate) exclude: Vec<String>,
+    /// Takes the paths that match even when an --exclude matches them. Repeatable.
+    #[arg(long, value_name = "PATTERN")]
+    pub(crate) include: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -162,6 +176,8 @@ pub(crate) struct Sync {
     /// Prints what would be done, does nothing.
     #[arg(long)]
     pub(crate) dryrun: bool,
+    #[command(flatten)]
+    pub(crate) filter: Filter,
 }
 
 /// `8388608`, `8M`, `64MiB`, `1G`: a size in bytes (K, M, G are powers of 1024).

@@ -5,9 +5,10 @@
 use super::cp::{Job, execute, local_tree};
 use super::ctx::Ctx;
 use super::walk;
-use crate::args::Sync;
+use crate::args::{Filter, Sync};
 use crate::location::{Location, S3Url};
 use crate::report::{Failure, Report};
+use async_s3::ObjectInfo;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -15,8 +16,12 @@ use std::time::SystemTime;
 pub(crate) async fn run(ctx: &Ctx, args: Sync) -> Result<Report, Failure> {
     let mut report = Report::default();
     let (jobs, extra) = match (Location::parse(&args.source)?, Location::parse(&args.dest)?) {
-        (Location::Local(dir), Location::S3(to)) => up(ctx, &dir, &to, &mut report).await?,
-        (Location::S3(from), Location::Local(dir)) => down(ctx, &from, &dir, &mut report).await?,
+        (Location::Local(dir), Location::S3(to)) => {
+            up(ctx, &dir, &to, &args.filter, &mut report).await?
+        }
+        (Location::S3(from), Location::Local(dir)) => {
+            down(ctx, &from, &dir, &args.filter, &mut report).await?
+        }
         _ => {
             return Err(Failure::usage(
                 "sync needs a local directory on one side and s3:// on the other",
@@ -80,6 +85,7 @@ async fn up(
     ctx: &Ctx,
     dir: &Path,
     to: &S3Url,
+    filter: &Filter,
     report: &mut Report,
 ) -> Result<(Vec<Job>, Vec<Extra>), Failure> {
     let prefix = to.dir_prefix();
@@ -88,10 +94,14 @@ async fn up(
             .await
             .map_err(|e| Failure::about(to.with_key(prefix.clone()), &e))?
             .into_iter()
+            .filter(|o| walk::takes(filter, &o.key[prefix.len()..]))
             .map(|o| (o.key, (o.size, o.last_modified)))
             .collect();
     let mut jobs = Vec::new();
-    for file in local_tree(dir, report)? {
+    for file in local_tree(dir, report)?
+        .into_iter()
+        .filter(|f| walk::takes(filter, &f.rel))
+    {
         let key = format!("{prefix}{}", file.rel);
         let there = remote.remove(&key);
         if there.is_none_or(|d| differs((file.size, file.modified), d)) {
@@ -114,6 +124,7 @@ async fn down(
     ctx: &Ctx,
     from: &S3Url,
     dir: &Path,
+    filter: &Filter,
     report: &mut Report,
 ) -> Result<(Vec<Job>, Vec<Extra>), Failure> {
     let prefix = from.dir_prefix();
@@ -123,13 +134,16 @@ async fn down(
     let mut local: BTreeMap<PathBuf, (u64, Option<SystemTime>)> = if dir.exists() {
         local_tree(dir, report)?
             .into_iter()
+            .filter(|f| walk::takes(filter, &f.rel))
             .map(|f| (f.path, (f.size, f.modified)))
             .collect()
     } else {
         BTreeMap::new()
     };
     let mut jobs = Vec::new();
-    for o in objects.into_iter().filter(|o| !o.key.ends_with('/')) {
+    let taken =
+        |o: &ObjectInfo| !o.key.ends_with('/') && walk::takes(filter, &o.key[prefix.len()..]);
+    for o in objects.into_iter().filter(taken) {
         let path = match walk::local_path(dir, &o.key[prefix.len()..]) {
             Ok(path) => path,
             Err(why) => {
