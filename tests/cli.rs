@@ -9,21 +9,28 @@ mod support;
 
 use std::path::Path;
 use std::process::Output;
+use support::fault::{FaultServer, Reply};
+use support::sigcheck::assert_signed;
 use support::{ACCESS_KEY, Env, SECRET_KEY, data};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Runs `s3 <args>` against the server: keys and region from the environment, which holds
 /// nothing else (no ~/.aws: HOME is an empty directory; no instance metadata).
 async fn s3(e: &Env, home: &Path, args: &[&str]) -> Output {
+    s3_at(&e.server.endpoint(), (ACCESS_KEY, SECRET_KEY), home, args).await
+}
+
+/// Runs `s3 <args>` against `endpoint` with the keys `(access, secret)`.
+async fn s3_at(endpoint: &str, keys: (&str, &str), home: &Path, args: &[&str]) -> Output {
     tokio::process::Command::new(env!("CARGO_BIN_EXE_s3"))
         .env_clear()
         .env("HOME", home)
-        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        .env("AWS_ACCESS_KEY_ID", keys.0)
+        .env("AWS_SECRET_ACCESS_KEY", keys.1)
         .env("AWS_REGION", "us-east-1")
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .arg("--endpoint-url")
-        .arg(e.server.endpoint())
+        .arg(endpoint)
         .args(args)
         .output()
         .await
@@ -535,4 +542,92 @@ async fn profile_reads_the_shared_files() {
     assert_eq!(wrong.status.code(), Some(1), "{}", stderr(&wrong));
     let right = run(Some("dev")).output().await.unwrap();
     assert!(ok(&right).ends_with(" k\n"), "{}", stdout(&right));
+}
+
+/// The ListObjectVersions reference's example answer, owners shortened (as in
+/// tests/versioning.rs: s3s-fs answers 501 to versioning requests).
+const VERSIONS_EXAMPLE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<ListVersionsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01">
+    <Name>bucket</Name>
+    <Prefix>my</Prefix>
+    <KeyMarker/>
+    <VersionIdMarker/>
+    <MaxKeys>5</MaxKeys>
+    <IsTruncated>false</IsTruncated>
+    <Version>
+        <Key>my-image.jpg</Key>
+        <VersionId>3/L4kqtJl40Nr8X8gdRQBpUMLUo</VersionId>
+        <IsLatest>true</IsLatest>
+         <LastModified>2009-10-12T17:50:30.000Z</LastModified>
+        <ETag>"fba9dede5f27731c9771645a39863328"</ETag>
+        <Size>434234</Size>
+        <StorageClass>STANDARD</StorageClass>
+        <Owner><ID>75aa57f0</ID><DisplayName>mtd@amazon.com</DisplayName></Owner>
+    </Version>
+    <DeleteMarker>
+        <Key>my-second-image.jpg</Key>
+        <VersionId>03jpff543dhffds434rfdsFDN943fdsFkdmqnh892</VersionId>
+        <IsLatest>true</IsLatest>
+        <LastModified>2009-11-12T17:50:30.000Z</LastModified>
+        <Owner><ID>75aa57f0</ID><DisplayName>mtd@amazon.com</DisplayName></Owner>
+    </DeleteMarker>
+    <Version>
+        <Key>my-second-image.jpg</Key>
+        <VersionId>QUpfdndhfd8438MNFDN93jdnJFkdmqnh893</VersionId>
+        <IsLatest>false</IsLatest>
+        <LastModified>2009-10-10T17:50:30.000Z</LastModified>
+        <ETag>"9b2cf535f27731c974343645a3985328"</ETag>
+        <Size>166434</Size>
+        <StorageClass>STANDARD</StorageClass>
+    </Version>
+</ListVersionsResult>"#;
+
+#[tokio::test]
+async fn ls_versions_against_the_scripted_server() {
+    let xml = || Reply::new(200, "application/xml", VERSIONS_EXAMPLE.as_bytes().to_vec());
+    let server = FaultServer::start(vec![xml(), xml()]).await;
+    let home = tempfile::tempdir().unwrap();
+    let keys = ("AKIDTEST", "secret");
+    let out = ok(&s3_at(
+        &server.endpoint(),
+        keys,
+        home.path(),
+        &["ls", "--versions", "s3://bkt/my"],
+    )
+    .await);
+    assert_eq!(
+        out,
+        "2009-10-12 17:50:30     434234 my-image.jpg 3/L4kqtJl40Nr8X8gdRQBpUMLUo (latest)\n\
+         2009-11-12 17:50:30     DELETE my-second-image.jpg 03jpff543dhffds434rfdsFDN943fdsFkdmqnh892 (latest)\n\
+         2009-10-10 17:50:30     166434 my-second-image.jpg QUpfdndhfd8438MNFDN93jdnJFkdmqnh893\n"
+    );
+    let args = ["ls", "--versions", "--recursive", "--json", "s3://bkt/my"];
+    let json = ok(&s3_at(&server.endpoint(), keys, home.path(), &args).await);
+    let marker: serde_json::Value = serde_json::from_str(json.lines().nth(1).unwrap()).unwrap();
+    assert_eq!(
+        marker,
+        serde_json::json!({
+            "key": "my-second-image.jpg",
+            "version_id": "03jpff543dhffds434rfdsFDN943fdsFkdmqnh892",
+            "is_latest": true,
+            "delete_marker": true,
+            "last_modified": "2009-11-12T17:50:30Z",
+        })
+    );
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(
+        (reqs[0].method.as_str(), reqs[0].target.as_str()),
+        (
+            "GET",
+            "/bkt?delimiter=%2F&encoding-type=url&prefix=my&versions="
+        )
+    );
+    assert_eq!(
+        (reqs[1].method.as_str(), reqs[1].target.as_str()),
+        ("GET", "/bkt?encoding-type=url&prefix=my&versions=")
+    );
+    for r in &reqs {
+        assert_signed(r, "AKIDTEST", "secret");
+    }
 }

@@ -79,6 +79,9 @@ pub(crate) struct Ls {
     /// One JSON object per line.
     #[arg(long)]
     pub(crate) json: bool,
+    /// Every version and delete marker (ListObjectVersions), each with its version id.
+    #[arg(long)]
+    pub(crate) versions: bool,
 }
 
 #[derive(Debug, Args)]

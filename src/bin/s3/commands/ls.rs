@@ -5,16 +5,19 @@ use crate::args::Ls;
 use crate::location::S3Url;
 use crate::output::{date, date_json, human};
 use crate::report::{Failure, Report};
-use async_s3::ListEntry;
+use async_s3::{ListEntry, VersionEntry};
 use futures_util::StreamExt;
 use serde_json::json;
 
 pub(crate) async fn run(ctx: &Ctx, args: Ls) -> Result<Report, Failure> {
-    let Some(url) = args.url else {
+    let Some(url) = &args.url else {
         return buckets(ctx, args.json).await;
     };
-    let url = S3Url::parse(&url)?;
+    let url = S3Url::parse(url)?;
     let bucket = ctx.client.bucket(&url.bucket);
+    if args.versions {
+        return versions(ctx, &url, &args).await;
+    }
     let mut list = bucket.list_objects();
     if !url.key.is_empty() {
         list = list.prefix(&url.key);
@@ -54,6 +57,71 @@ pub(crate) async fn run(ctx: &Ctx, args: Ls) -> Result<Report, Failure> {
                     "{} {size:>10} {}",
                     date(o.last_modified),
                     &o.key[shown_from.min(o.key.len())..]
+                )
+            }
+            _ => continue,
+        };
+        ctx.out.data(&line);
+    }
+    Ok(Report::default())
+}
+
+/// `ls --versions`: `date size key version-id` per version (`(latest)` marked), `DELETE` for a
+/// delete marker.
+async fn versions(ctx: &Ctx, url: &S3Url, args: &Ls) -> Result<Report, Failure> {
+    let mut list = ctx.client.bucket(&url.bucket).list_object_versions();
+    if !url.key.is_empty() {
+        list = list.prefix(&url.key);
+    }
+    if !args.recursive {
+        list = list.delimiter("/");
+    }
+    let mut entries = list.into_stream();
+    while let Some(entry) = entries.next().await {
+        let entry = entry.map_err(|e| Failure::about(url, &e))?;
+        let line = match (&entry, args.json) {
+            (VersionEntry::Prefix(p), true) => json!({ "prefix": p }).to_string(),
+            (VersionEntry::Prefix(p), false) => format!("{:>30} {p}", "PRE"),
+            (VersionEntry::Version(v), true) => json!({
+                "key": v.key,
+                "version_id": v.version_id,
+                "is_latest": v.is_latest,
+                "delete_marker": false,
+                "size": v.size,
+                "last_modified": date_json(v.last_modified),
+                "etag": v.etag,
+            })
+            .to_string(),
+            (VersionEntry::Version(v), false) => {
+                let size = if args.human_readable {
+                    human(v.size)
+                } else {
+                    v.size.to_string()
+                };
+                let latest = if v.is_latest { " (latest)" } else { "" };
+                format!(
+                    "{} {size:>10} {} {}{latest}",
+                    date(v.last_modified),
+                    v.key,
+                    v.version_id
+                )
+            }
+            (VersionEntry::DeleteMarker(d), true) => json!({
+                "key": d.key,
+                "version_id": d.version_id,
+                "is_latest": d.is_latest,
+                "delete_marker": true,
+                "last_modified": date_json(d.last_modified),
+            })
+            .to_string(),
+            (VersionEntry::DeleteMarker(d), false) => {
+                let latest = if d.is_latest { " (latest)" } else { "" };
+                format!(
+                    "{} {:>10} {} {}{latest}",
+                    date(d.last_modified),
+                    "DELETE",
+                    d.key,
+                    d.version_id
                 )
             }
             _ => continue,
