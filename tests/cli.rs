@@ -631,3 +631,78 @@ async fn ls_versions_against_the_scripted_server() {
         assert_signed(r, "AKIDTEST", "secret");
     }
 }
+
+#[tokio::test]
+async fn ctrl_c_aborts_the_multipart_upload_and_exits_130() {
+    // CreateMultipartUpload answers (the API reference's example, our names); every part
+    // hangs, so the upload is under way when the signal comes; the abort is answered 204.
+    let initiate = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<InitiateMultipartUploadResult \
+        xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Bucket>bkt</Bucket><Key>big.bin</Key>\
+        <UploadId>UP1</UploadId></InitiateMultipartUploadResult>";
+    let server = FaultServer::with_handler(move |r, _| match r.method.as_str() {
+        "POST" if r.target.ends_with("?uploads=") => Reply::new(200, "application/xml", initiate),
+        "PUT" => Reply::Delay(
+            std::time::Duration::from_secs(60),
+            Box::new(Reply::new(200, "text/plain", "")),
+        ),
+        "DELETE" => Reply::new(204, "text/plain", ""),
+        _ => Reply::s3_error(400, "Unexpected"),
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big.bin");
+    std::fs::write(&file, data(20 << 20, 4)).unwrap();
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_s3"))
+        .env_clear()
+        .env("HOME", dir.path())
+        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("AWS_REGION", "us-east-1")
+        .args([
+            "--endpoint-url",
+            &server.endpoint(),
+            "--part-size",
+            "5M",
+            "--concurrency",
+            "2",
+        ])
+        .args(["cp", p(&file), "s3://bkt/big.bin"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let parts_sent = || {
+        server
+            .requests()
+            .iter()
+            .filter(|r| r.method == "PUT")
+            .count()
+    };
+    for _ in 0..1000 {
+        if parts_sent() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(parts_sent(), 2, "the parts never arrived");
+    let pid = child.id().unwrap().to_string();
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = tokio::time::timeout(std::time::Duration::from_secs(20), child.wait_with_output())
+        .await
+        .expect("the tool did not stop")
+        .unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
+    let reqs = server.requests();
+    let aborts: Vec<_> = reqs.iter().filter(|r| r.method == "DELETE").collect();
+    assert_eq!(aborts.len(), 1, "{reqs:?}");
+    assert_eq!(aborts[0].target, "/bkt/big.bin?uploadId=UP1");
+    // (The parts go aws-chunked over http, which the signature check does not replay.)
+    for r in reqs.iter().filter(|r| r.method != "PUT") {
+        assert_signed(r, "AKIDTEST", "secret");
+    }
+}

@@ -12,6 +12,7 @@
 mod args;
 mod client;
 mod commands;
+mod interrupt;
 mod location;
 mod output;
 mod progress;
@@ -38,8 +39,11 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let result = runtime.block_on(commands::run(cli));
-    // Tasks left behind (a drop guard's abort of a failed upload) get a moment to finish.
-    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
-    report::exit(result)
+    let interrupt = interrupt::Interrupt::default();
+    let result = runtime.block_on(async {
+        tokio::spawn(interrupt.clone().watch());
+        commands::run(cli, interrupt.clone()).await
+    });
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    report::exit(result, interrupt.fired())
 }

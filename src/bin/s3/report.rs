@@ -1,5 +1,6 @@
 //! What a command reports (the objects that failed) or why it stopped, and the exit code.
 
+use crate::interrupt::EXIT_INTERRUPTED;
 use async_s3::{Error, ErrorKind};
 use std::process::ExitCode;
 
@@ -49,15 +50,16 @@ impl Report {
 }
 
 /// Prints what failed and turns the result into the exit code.
-pub(crate) fn exit(result: Result<Report, Failure>) -> ExitCode {
+pub(crate) fn exit(result: Result<Report, Failure>, interrupted: bool) -> ExitCode {
+    let code = |c: u8| ExitCode::from(if interrupted { EXIT_INTERRUPTED } else { c });
     match result {
-        Ok(report) if report.failed.is_empty() => ExitCode::SUCCESS,
+        Ok(report) if report.failed.is_empty() => code(0),
         Ok(report) => {
             for (what, why) in &report.failed {
                 eprintln!("failed: {what}: {why}");
             }
             eprintln!("s3: {} failed", plural(report.failed.len(), "object"));
-            ExitCode::from(1)
+            code(1)
         }
         Err(Failure::Usage(m)) => {
             eprintln!("s3: {m} (see s3 --help)");
@@ -65,7 +67,7 @@ pub(crate) fn exit(result: Result<Report, Failure>) -> ExitCode {
         }
         Err(Failure::Failed(m)) => {
             eprintln!("s3: {m}");
-            ExitCode::from(1)
+            code(1)
         }
     }
 }

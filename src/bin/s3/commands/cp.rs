@@ -231,6 +231,9 @@ pub(crate) async fn execute(ctx: &Ctx, jobs: Vec<Job>, moving: bool, report: &mu
         jobs,
         ctx.concurrency,
         |job| async move {
+            if ctx.interrupt.fired() {
+                return Err((job.from(), "not started: interrupted".to_owned()));
+            }
             let tracker = ctx
                 .bars
                 .transfer(&job.from(), job.size().unwrap_or(0), total);
@@ -266,6 +269,7 @@ async fn one(ctx: &Ctx, job: &Job, tracker: &Tracker, moving: bool) -> Result<()
             if let Some(p) = ctx.part_size {
                 up = up.part_size(p);
             }
+            ctx.interrupt.track(up.cancel_handle());
             up.on_progress(tracker.callback())
                 .from_path(from)
                 .await
@@ -287,6 +291,7 @@ async fn one(ctx: &Ctx, job: &Job, tracker: &Tracker, moving: bool) -> Result<()
             if let Some(p) = ctx.part_size {
                 down = down.part_size(p);
             }
+            ctx.interrupt.track(down.cancel_handle());
             down.on_progress(tracker.callback())
                 .to_path(to)
                 .await
@@ -305,6 +310,7 @@ async fn one(ctx: &Ctx, job: &Job, tracker: &Tracker, moving: bool) -> Result<()
             if let Some(p) = ctx.part_size {
                 copy = copy.part_size(p);
             }
+            ctx.interrupt.track(copy.cancel_handle());
             copy.on_progress(tracker.callback())
                 .await
                 .map_err(|e| e.to_string())?;

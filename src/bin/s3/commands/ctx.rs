@@ -1,5 +1,6 @@
 //! What every command gets: the client, the transfer options, the outputs.
 
+use crate::interrupt::Interrupt;
 use crate::output::Out;
 use crate::progress::Bars;
 use async_s3::Client;
@@ -11,6 +12,7 @@ pub(crate) struct Ctx {
     pub(crate) part_size: Option<u64>,
     pub(crate) out: Out,
     pub(crate) bars: Bars,
+    pub(crate) interrupt: Interrupt,
 }
 
 impl Ctx {

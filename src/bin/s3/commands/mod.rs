@@ -10,13 +10,14 @@ mod sync;
 mod walk;
 
 use crate::args::{Cli, Command};
+use crate::interrupt::Interrupt;
 use crate::output::Out;
 use crate::progress::Bars;
 use crate::report::{Failure, Report};
 use ctx::Ctx;
 
 /// Runs the command line.
-pub(crate) async fn run(cli: Cli) -> Result<Report, Failure> {
+pub(crate) async fn run(cli: Cli, interrupt: Interrupt) -> Result<Report, Failure> {
     let client = crate::client::build(&cli.global).await?;
     let out = Out::new(cli.global.quiet);
     let ctx = Ctx {
@@ -25,6 +26,7 @@ pub(crate) async fn run(cli: Cli) -> Result<Report, Failure> {
         part_size: cli.global.part_size,
         bars: Bars::new(cli.global.quiet),
         out,
+        interrupt,
     };
     match cli.command {
         Command::Ls(a) => ls::run(&ctx, a).await,

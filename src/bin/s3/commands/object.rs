@@ -19,6 +19,7 @@ pub(crate) async fn cat(ctx: &Ctx, url: &str) -> Result<Report, Failure> {
     if let Some(p) = ctx.part_size {
         down = down.part_size(p);
     }
+    ctx.interrupt.track(down.cancel_handle());
     let mut stdout = tokio::io::stdout();
     down.to_writer(&mut stdout)
         .await
