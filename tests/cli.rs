@@ -286,6 +286,9 @@ async fn sync_twice_copies_nothing_the_second_time() {
     assert_eq!(std::fs::read(down.join("a.txt")).unwrap(), b"alpha, longer");
     let second = ok(&s3(&e, dir.path(), &["sync", "s3://cli-sync/s", p(&down)]).await);
     assert_eq!(second, "", "the second sync copied again");
+    // A downloaded file takes its object's date, so syncing it back copies nothing either.
+    let back = ok(&s3(&e, dir.path(), &["sync", p(&down), "s3://cli-sync/s"]).await);
+    assert_eq!(back, "", "syncing a download back copied it again");
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@ use crate::location::{Location, S3Url};
 use crate::progress::Tracker;
 use crate::report::{Failure, Report};
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 /// One object or file to move.
 #[derive(Debug, Clone)]
@@ -21,6 +22,8 @@ pub(crate) enum Job {
         from: S3Url,
         to: PathBuf,
         size: Option<u64>,
+        /// The object's date, given to the file (so that a later sync sees them equal).
+        modified: Option<SystemTime>,
     },
     Copy {
         from: S3Url,
@@ -115,6 +118,7 @@ fn plan_one(source: Location, dest: Location, dest_text: &str) -> Result<Job, Fa
                 from,
                 to,
                 size: None,
+                modified: None,
             }
         }
         (Location::S3(from), Location::S3(mut to)) => {
@@ -161,17 +165,18 @@ async fn plan_tree(
         }
         (Location::S3(from), Location::Local(dir)) => {
             let mut jobs = Vec::new();
-            for (key, rel, size) in remote_tree(ctx, from).await? {
-                if !walk::takes(filter, &rel) {
+            for o in remote_tree(ctx, from).await? {
+                if !walk::takes(filter, &o.rel) {
                     continue;
                 }
-                match walk::local_path(dir, &rel) {
+                match walk::local_path(dir, &o.rel) {
                     Ok(to) => jobs.push(Job::Download {
-                        from: from.with_key(key),
+                        from: from.with_key(o.key),
                         to,
-                        size: Some(size),
+                        size: Some(o.size),
+                        modified: o.modified,
                     }),
-                    Err(why) => report.fail(from.with_key(key), why),
+                    Err(why) => report.fail(from.with_key(o.key), why),
                 }
             }
             jobs
@@ -181,11 +186,11 @@ async fn plan_tree(
             remote_tree(ctx, from)
                 .await?
                 .into_iter()
-                .filter(|(_, rel, _)| walk::takes(filter, rel))
-                .map(|(key, rel, size)| Job::Copy {
-                    from: from.with_key(key),
-                    to: to.with_key(format!("{prefix}{rel}")),
-                    size: Some(size),
+                .filter(|o| walk::takes(filter, &o.rel))
+                .map(|o| Job::Copy {
+                    from: from.with_key(o.key),
+                    to: to.with_key(format!("{prefix}{}", o.rel)),
+                    size: Some(o.size),
                 })
                 .collect()
         }
@@ -206,9 +211,18 @@ pub(crate) fn local_tree(dir: &Path, report: &mut Report) -> Result<Vec<LocalFil
     walk::local_files(dir, report).map_err(|e| Failure::failed(format!("{}: {e}", dir.display())))
 }
 
-/// (key, key below the prefix, size) of every object under the URL's prefix; "directory"
-/// markers (keys ending in `/`) are left out.
-async fn remote_tree(ctx: &Ctx, from: &S3Url) -> Result<Vec<(String, String, u64)>, Failure> {
+/// An object under a prefix.
+#[derive(Debug)]
+pub(crate) struct RemoteObject {
+    pub(crate) key: String,
+    /// The key below the prefix.
+    pub(crate) rel: String,
+    pub(crate) size: u64,
+    pub(crate) modified: Option<SystemTime>,
+}
+
+/// Every object under the URL's prefix; "directory" markers (keys ending in `/`) are left out.
+pub(crate) async fn remote_tree(ctx: &Ctx, from: &S3Url) -> Result<Vec<RemoteObject>, Failure> {
     let prefix = from.dir_prefix();
     let objects = walk::objects(&ctx.client.bucket(&from.bucket), &prefix)
         .await
@@ -216,9 +230,11 @@ async fn remote_tree(ctx: &Ctx, from: &S3Url) -> Result<Vec<(String, String, u64
     Ok(objects
         .into_iter()
         .filter(|o| !o.key.ends_with('/'))
-        .map(|o| {
-            let rel = o.key[prefix.len()..].to_owned();
-            (o.key, rel, o.size)
+        .map(|o| RemoteObject {
+            rel: o.key[prefix.len()..].to_owned(),
+            key: o.key,
+            size: o.size,
+            modified: o.last_modified,
         })
         .collect())
 }
@@ -280,7 +296,9 @@ async fn one(ctx: &Ctx, job: &Job, tracker: &Tracker, moving: bool) -> Result<()
                     .map_err(|e| format!("copied, not removed: {e}"))?;
             }
         }
-        Job::Download { from, to, .. } => {
+        Job::Download {
+            from, to, modified, ..
+        } => {
             if let Some(parent) = to.parent().filter(|p| !p.as_os_str().is_empty()) {
                 tokio::fs::create_dir_all(parent)
                     .await
@@ -296,6 +314,11 @@ async fn one(ctx: &Ctx, job: &Job, tracker: &Tracker, moving: bool) -> Result<()
                 .to_path(to)
                 .await
                 .map_err(|e| e.to_string())?;
+            if let Some(t) = modified {
+                let file = std::fs::OpenOptions::new().write(true).open(to);
+                file.and_then(|f| f.set_modified(*t))
+                    .map_err(|e| format!("downloaded, but its date was not set: {e}"))?;
+            }
             if moving {
                 delete_source(ctx, from).await?;
             }

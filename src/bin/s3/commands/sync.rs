@@ -2,13 +2,12 @@
 //! in size, or is newer at the source is copied (through the same jobs as `cp --recursive`);
 //! with `--delete`, what only the destination has is deleted.
 
-use super::cp::{Job, execute, local_tree};
+use super::cp::{Job, execute, local_tree, remote_tree};
 use super::ctx::Ctx;
 use super::walk;
 use crate::args::{Filter, Sync};
 use crate::location::{Location, S3Url};
 use crate::report::{Failure, Report};
-use async_s3::ObjectInfo;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -127,10 +126,7 @@ async fn down(
     filter: &Filter,
     report: &mut Report,
 ) -> Result<(Vec<Job>, Vec<Extra>), Failure> {
-    let prefix = from.dir_prefix();
-    let objects = walk::objects(&ctx.client.bucket(&from.bucket), &prefix)
-        .await
-        .map_err(|e| Failure::about(from.with_key(prefix.clone()), &e))?;
+    let objects = remote_tree(ctx, from).await?;
     let mut local: BTreeMap<PathBuf, (u64, Option<SystemTime>)> = if dir.exists() {
         local_tree(dir, report)?
             .into_iter()
@@ -141,10 +137,8 @@ async fn down(
         BTreeMap::new()
     };
     let mut jobs = Vec::new();
-    let taken =
-        |o: &ObjectInfo| !o.key.ends_with('/') && walk::takes(filter, &o.key[prefix.len()..]);
-    for o in objects.into_iter().filter(taken) {
-        let path = match walk::local_path(dir, &o.key[prefix.len()..]) {
+    for o in objects.into_iter().filter(|o| walk::takes(filter, &o.rel)) {
+        let path = match walk::local_path(dir, &o.rel) {
             Ok(path) => path,
             Err(why) => {
                 report.fail(from.with_key(o.key), why);
@@ -152,11 +146,12 @@ async fn down(
             }
         };
         let here = local.remove(&path);
-        if here.is_none_or(|d| differs((o.size, o.last_modified), d)) {
+        if here.is_none_or(|d| differs((o.size, o.modified), d)) {
             jobs.push(Job::Download {
                 from: from.with_key(o.key),
                 to: path,
                 size: Some(o.size),
+                modified: o.modified,
             });
         }
     }
