@@ -637,6 +637,17 @@ async fn ls_versions_against_the_scripted_server() {
 
 #[tokio::test]
 async fn ctrl_c_aborts_the_multipart_upload_and_exits_130() {
+    ctrl_c_aborts(false).await;
+}
+
+/// With --profile the tool runs itself again; Ctrl-C, sent to the whole process group as a
+/// terminal does, must still end in the abort and 130, the first process waiting for it.
+#[tokio::test]
+async fn ctrl_c_with_profile_waits_for_the_abort() {
+    ctrl_c_aborts(true).await;
+}
+
+async fn ctrl_c_aborts(profile: bool) {
     // CreateMultipartUpload answers (the API reference's example, our names); every part
     // hangs, so the upload is under way when the signal comes; the abort is answered 204.
     let initiate = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<InitiateMultipartUploadResult \
@@ -655,12 +666,23 @@ async fn ctrl_c_aborts_the_multipart_upload_and_exits_130() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("big.bin");
     std::fs::write(&file, data(20 << 20, 4)).unwrap();
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_s3"))
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_s3"));
+    command
         .env_clear()
         .env("HOME", dir.path())
-        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
-        .env("AWS_SECRET_ACCESS_KEY", "secret")
-        .env("AWS_REGION", "us-east-1")
+        .env("AWS_REGION", "us-east-1");
+    if profile {
+        std::fs::create_dir(dir.path().join(".aws")).unwrap();
+        let keys = "[dev]\naws_access_key_id = AKIDTEST\naws_secret_access_key = secret\n";
+        std::fs::write(dir.path().join(".aws/credentials"), keys).unwrap();
+        command.args(["--profile", "dev"]);
+    } else {
+        command
+            .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
+            .env("AWS_SECRET_ACCESS_KEY", "secret");
+    }
+    let child = command
+        .process_group(0)
         .args([
             "--endpoint-url",
             &server.endpoint(),
@@ -689,8 +711,9 @@ async fn ctrl_c_aborts_the_multipart_upload_and_exits_130() {
     }
     assert_eq!(parts_sent(), 2, "the parts never arrived");
     let pid = child.id().unwrap().to_string();
+    // The whole group, as a terminal's Ctrl-C.
     let kill = std::process::Command::new("kill")
-        .args(["-INT", &pid])
+        .args(["-INT", "--", &format!("-{pid}")])
         .status()
         .unwrap();
     assert!(kill.success());

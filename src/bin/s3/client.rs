@@ -24,15 +24,33 @@ pub(crate) fn rerun_with_profile(global: &Global) -> Option<ExitCode> {
             return Some(ExitCode::from(1));
         }
     };
-    let status = std::process::Command::new(exe)
-        .args(std::env::args_os().skip(1))
-        .env(PROFILE_VAR, name)
-        .status();
+    let status = wait_for(
+        tokio::process::Command::new(exe)
+            .args(std::env::args_os().skip(1))
+            .env(PROFILE_VAR, name),
+    );
     Some(match status {
         Ok(s) => ExitCode::from(s.code().and_then(|c| u8::try_from(c).ok()).unwrap_or(1)),
         Err(e) => {
             eprintln!("s3: --profile: cannot run this program again: {e}");
             ExitCode::from(1)
+        }
+    })
+}
+
+/// Runs the command to its end. Ctrl-C reaches it too (same process group); this process
+/// waits for it to cancel its transfers instead of dying first.
+fn wait_for(command: &mut tokio::process::Command) -> std::io::Result<std::process::ExitStatus> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let mut child = command.spawn()?;
+        loop {
+            tokio::select! {
+                status = child.wait() => return status,
+                _ = tokio::signal::ctrl_c() => {}
+            }
         }
     })
 }

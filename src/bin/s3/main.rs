@@ -4,7 +4,7 @@
 //! commands: `s3://bucket/key` URLs, `--profile`, `--region`, `--endpoint-url`, credentials from
 //! the environment and `~/.aws` through the library's default chain. Exit codes: 0 when
 //! everything succeeded, 1 when any object failed (each failure is listed on stderr), 2 for a
-//! usage error.
+//! usage error, 130 after Ctrl-C (which cancels the transfers under way).
 
 // A command-line tool talks on stdout and stderr by design.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
