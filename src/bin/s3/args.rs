@@ -62,7 +62,7 @@ pub(crate) enum Command {
     /// Prints a presigned URL for an object.
     Presign(Presign),
     /// Makes the destination hold what the source holds (local dir <-> s3 prefix): copies what
-    /// is missing or differs in size or is newer at the source.
+    /// is missing, differs in size or is newer at the source.
     Sync(Sync),
 }
 
@@ -94,20 +94,21 @@ pub(crate) struct Transfer {
     /// A directory or a prefix, with everything under it.
     #[arg(long, short)]
     pub(crate) recursive: bool,
-    #[command(flatten)]
-    pub(crate) filter: Filter,
 }
 
-/// Which paths of a tree a command takes (`--recursive` copies and sync).
+/// Which files a sync takes (the library's patterns, on paths relative to the directory or
+/// the prefix).
 #[derive(Debug, Args, Clone, Default)]
 pub(crate) struct Filter {
-    /// Leaves out the paths (relative to the source directory or prefix) that match; `*` matches
-    /// any run of characters (`/` too), `?` one. Repeatable.
-    #[arg(long, value_name = "PATTERN")]
-    pub(crate) exclude: Vec<String>,
-    /// Takes the paths that match even when an --exclude matches them. Repeatable.
+    /// Takes only the files that match a pattern (repeatable): `*` stays within a directory,
+    /// `**` crosses them, `?` is one character; a pattern without `/` is matched against the
+    /// file name at any depth.
     #[arg(long, value_name = "PATTERN")]
     pub(crate) include: Vec<String>,
+    /// Leaves out the files that match (repeatable; wins over --include). A file left out is
+    /// never deleted either.
+    #[arg(long, value_name = "PATTERN")]
+    pub(crate) exclude: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -3,7 +3,7 @@
 
 use super::ctx::Ctx;
 use super::walk::{self, LocalFile};
-use crate::args::{Filter, Transfer};
+use crate::args::Transfer;
 use crate::location::{Location, S3Url};
 use crate::progress::Tracker;
 use crate::report::{Failure, Report};
@@ -69,7 +69,7 @@ pub(crate) async fn run(ctx: &Ctx, args: Transfer, moving: bool) -> Result<Repor
     let dest = Location::parse(&args.dest)?;
     let mut report = Report::default();
     let jobs = if args.recursive {
-        plan_tree(ctx, &source, &dest, &args.filter, &mut report).await?
+        plan_tree(ctx, &source, &dest, &mut report).await?
     } else {
         vec![plan_one(source, dest, &args.dest)?]
     };
@@ -147,7 +147,6 @@ async fn plan_tree(
     ctx: &Ctx,
     source: &Location,
     dest: &Location,
-    filter: &Filter,
     report: &mut Report,
 ) -> Result<Vec<Job>, Failure> {
     Ok(match (source, dest) {
@@ -155,7 +154,6 @@ async fn plan_tree(
             let prefix = to.dir_prefix();
             local_tree(dir, report)?
                 .into_iter()
-                .filter(|f| walk::takes(filter, &f.rel))
                 .map(|f| Job::Upload {
                     to: to.with_key(format!("{prefix}{}", f.rel)),
                     from: f.path,
@@ -166,9 +164,6 @@ async fn plan_tree(
         (Location::S3(from), Location::Local(dir)) => {
             let mut jobs = Vec::new();
             for o in remote_tree(ctx, from).await? {
-                if !walk::takes(filter, &o.rel) {
-                    continue;
-                }
                 match walk::local_path(dir, &o.rel) {
                     Ok(to) => jobs.push(Job::Download {
                         from: from.with_key(o.key),
@@ -186,7 +181,6 @@ async fn plan_tree(
             remote_tree(ctx, from)
                 .await?
                 .into_iter()
-                .filter(|o| walk::takes(filter, &o.rel))
                 .map(|o| Job::Copy {
                     from: from.with_key(o.key),
                     to: to.with_key(format!("{prefix}{}", o.rel)),

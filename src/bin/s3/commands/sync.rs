@@ -1,191 +1,145 @@
-//! `s3 sync`: a local directory <-> an S3 prefix. What is missing at the destination, differs
-//! in size, or is newer at the source is copied (through the same jobs as `cp --recursive`);
-//! with `--delete`, what only the destination has is deleted.
+//! `s3 sync`: a local directory <-> an S3 prefix through the library's `Bucket::sync`, which
+//! plans (what is missing, differs in size or is newer at the source), copies under one budget
+//! of requests, gives downloads their object's date, and deletes extras with `--delete` only
+//! after every copy succeeded.
 
-use super::cp::{Job, execute, local_tree, remote_tree};
 use super::ctx::Ctx;
-use super::walk;
-use crate::args::{Filter, Sync};
+use crate::args::Sync;
 use crate::location::{Location, S3Url};
 use crate::report::{Failure, Report};
-use std::collections::BTreeMap;
+use async_s3::{FileProgress, SyncAction, SyncOutput};
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 pub(crate) async fn run(ctx: &Ctx, args: Sync) -> Result<Report, Failure> {
-    let mut report = Report::default();
-    let (jobs, extra) = match (Location::parse(&args.source)?, Location::parse(&args.dest)?) {
-        (Location::Local(dir), Location::S3(to)) => {
-            up(ctx, &dir, &to, &args.filter, &mut report).await?
-        }
-        (Location::S3(from), Location::Local(dir)) => {
-            down(ctx, &from, &dir, &args.filter, &mut report).await?
-        }
+    let (dir, url, up) = match (Location::parse(&args.source)?, Location::parse(&args.dest)?) {
+        (Location::Local(dir), Location::S3(to)) => (dir, to, true),
+        (Location::S3(from), Location::Local(dir)) => (dir, from, false),
         _ => {
             return Err(Failure::usage(
                 "sync needs a local directory on one side and s3:// on the other",
             ));
         }
     };
-    let extra = if args.delete { extra } else { Vec::new() };
+    let bucket = ctx.client.bucket(&url.bucket);
+    let mut sync = bucket
+        .sync(&url.key)
+        .concurrency(ctx.concurrency)
+        .delete(args.delete);
+    if let Some(p) = ctx.part_size {
+        sync = sync.part_size(p);
+    }
+    for pattern in &args.filter.include {
+        sync = sync.include(pattern);
+    }
+    for pattern in &args.filter.exclude {
+        sync = sync.exclude(pattern);
+    }
     if args.dryrun {
-        for job in &jobs {
-            ctx.out.data(&format!("(dryrun) {}", describe(job)));
-        }
-        for gone in &extra {
-            ctx.out.data(&format!("(dryrun) delete: {gone}"));
-        }
-        return Ok(report);
+        sync = sync.dry_run();
     }
-    execute(ctx, jobs, false, &mut report).await;
-    for gone in extra {
-        match delete(ctx, &gone).await {
-            Ok(()) => ctx.note(&format!("delete: {gone}")),
-            Err(why) => report.fail(gone, why),
-        }
-    }
-    Ok(report)
-}
-
-/// What the destination only has: an object or a file.
-#[derive(Debug)]
-enum Extra {
-    Object(S3Url),
-    File(PathBuf),
-}
-
-impl std::fmt::Display for Extra {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Extra::Object(url) => url.fmt(f),
-            Extra::File(path) => path.display().fmt(f),
-        }
-    }
-}
-
-fn describe(job: &Job) -> String {
-    match job {
-        Job::Upload { from, to, .. } => format!("upload: {} to {to}", from.display()),
-        Job::Download { from, to, .. } => format!("download: {from} to {}", to.display()),
-        Job::Copy { from, to, .. } => format!("copy: {from} to {to}"),
-    }
-}
-
-/// Whether a source of (size, modified) must be copied over a destination of (size, modified).
-fn differs(source: (u64, Option<SystemTime>), dest: (u64, Option<SystemTime>)) -> bool {
-    source.0 != dest.0
-        || match (source.1, dest.1) {
-            (Some(s), Some(d)) => s > d,
-            _ => true,
-        }
-}
-
-async fn up(
-    ctx: &Ctx,
-    dir: &Path,
-    to: &S3Url,
-    filter: &Filter,
-    report: &mut Report,
-) -> Result<(Vec<Job>, Vec<Extra>), Failure> {
-    let prefix = to.dir_prefix();
-    let mut remote: BTreeMap<String, (u64, Option<SystemTime>)> =
-        walk::objects(&ctx.client.bucket(&to.bucket), &prefix)
-            .await
-            .map_err(|e| Failure::about(to.with_key(prefix.clone()), &e))?
-            .into_iter()
-            .filter(|o| walk::takes(filter, &o.key[prefix.len()..]))
-            .map(|o| (o.key, (o.size, o.last_modified)))
-            .collect();
-    let mut jobs = Vec::new();
-    for file in local_tree(dir, report)?
-        .into_iter()
-        .filter(|f| walk::takes(filter, &f.rel))
-    {
-        let key = format!("{prefix}{}", file.rel);
-        let there = remote.remove(&key);
-        if there.is_none_or(|d| differs((file.size, file.modified), d)) {
-            jobs.push(Job::Upload {
-                from: file.path,
-                to: to.with_key(key),
-                size: file.size,
-            });
-        }
-    }
-    let extra = remote
-        .into_keys()
-        .filter(|k| !k.ends_with('/'))
-        .map(|k| Extra::Object(to.with_key(k)))
-        .collect();
-    Ok((jobs, extra))
-}
-
-async fn down(
-    ctx: &Ctx,
-    from: &S3Url,
-    dir: &Path,
-    filter: &Filter,
-    report: &mut Report,
-) -> Result<(Vec<Job>, Vec<Extra>), Failure> {
-    let objects = remote_tree(ctx, from).await?;
-    let mut local: BTreeMap<PathBuf, (u64, Option<SystemTime>)> = if dir.exists() {
-        local_tree(dir, report)?
-            .into_iter()
-            .filter(|f| walk::takes(filter, &f.rel))
-            .map(|f| (f.path, (f.size, f.modified)))
-            .collect()
-    } else {
-        BTreeMap::new()
+    let total = ctx.bars.total(0);
+    let names = Names {
+        dir: dir.clone(),
+        url: url.with_key(url.dir_prefix()),
+        up,
     };
-    let mut jobs = Vec::new();
-    for o in objects.into_iter().filter(|o| walk::takes(filter, &o.rel)) {
-        let path = match walk::local_path(dir, &o.rel) {
-            Ok(path) => path,
-            Err(why) => {
-                report.fail(from.with_key(o.key), why);
-                continue;
+    let on_file = {
+        let (names, bars, quiet) = (names.clone(), ctx.bars.clone(), ctx.out.quiet());
+        move |f: &FileProgress| {
+            if f.finished && !quiet {
+                bars.println(&names.copied(&f.path, &f.key));
             }
-        };
-        let here = local.remove(&path);
-        if here.is_none_or(|d| differs((o.size, o.modified), d)) {
-            jobs.push(Job::Download {
-                from: from.with_key(o.key),
-                to: path,
-                size: Some(o.size),
-                modified: o.modified,
-            });
+        }
+    };
+    sync = sync.on_progress(total.callback()).on_file(on_file);
+    ctx.interrupt.track(sync.cancel_handle());
+    let out = if up {
+        sync.from_dir(&dir).await
+    } else {
+        sync.to_dir(&dir).await
+    };
+    total.finish();
+    let out = out.map_err(|e| Failure::about(&names.url, &e))?;
+    Ok(report(ctx, &names, &out))
+}
+
+/// How the lines name files and objects.
+#[derive(Debug, Clone)]
+struct Names {
+    dir: PathBuf,
+    /// The prefix, as a "directory" (empty or ending in `/`).
+    url: S3Url,
+    up: bool,
+}
+
+impl Names {
+    fn path(&self, rel: &str) -> PathBuf {
+        rel.split('/').fold(self.dir.clone(), |p, s| p.join(s))
+    }
+
+    fn object(&self, rel: &str) -> S3Url {
+        self.url.with_key(format!("{}{rel}", self.url.key))
+    }
+
+    /// `upload: path to s3://…` or `download: s3://… to path`.
+    fn copied(&self, path: &Path, key: &str) -> String {
+        let object = self.url.with_key(key);
+        if self.up {
+            format!("upload: {} to {object}", path.display())
+        } else {
+            format!("download: {object} to {}", path.display())
         }
     }
-    Ok((jobs, local.into_keys().map(Extra::File).collect()))
-}
 
-async fn delete(ctx: &Ctx, gone: &Extra) -> Result<(), String> {
-    match gone {
-        Extra::Object(url) => ctx
-            .client
-            .bucket(&url.bucket)
-            .delete_object(&url.key)
-            .await
-            .map(drop)
-            .map_err(|e| e.to_string()),
-        Extra::File(path) => tokio::fs::remove_file(path)
-            .await
-            .map_err(|e| e.to_string()),
+    fn action(&self, action: &SyncAction) -> Option<String> {
+        Some(match action {
+            SyncAction::Upload { rel, .. } | SyncAction::Download { rel, .. } => {
+                self.copied(&self.path(rel), &self.object(rel).key)
+            }
+            SyncAction::DeleteObject { rel } => format!("delete: {}", self.object(rel)),
+            SyncAction::DeleteFile { rel } => format!("delete: {}", self.path(rel).display()),
+            _ => return None,
+        })
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::time::Duration;
-
-    #[test]
-    fn copies_what_is_missing_resized_or_newer() {
-        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
-        let later = t + Duration::from_secs(1);
-        assert!(!differs((5, Some(t)), (5, Some(t))));
-        assert!(!differs((5, Some(t)), (5, Some(later))));
-        assert!(differs((5, Some(later)), (5, Some(t))));
-        assert!(differs((5, Some(t)), (6, Some(later))));
-        assert!(differs((5, None), (5, Some(t))));
+/// The dry run's plan, the deletions made, and every failure.
+fn report(ctx: &Ctx, names: &Names, out: &SyncOutput) -> Report {
+    let mut report = Report::default();
+    if out.dry_run {
+        for line in out.plan.iter().filter_map(|a| names.action(a)) {
+            ctx.out.data(&format!("(dryrun) {line}"));
+        }
+        return report;
     }
+    let failed = |rel: &str| out.failed.iter().any(|f| f.key == names.object(rel).key);
+    if out.deletes_skipped == 0 {
+        for action in out
+            .plan
+            .iter()
+            .filter(|a| a.is_delete() && !failed(a.rel()))
+        {
+            if let Some(line) = names.action(action) {
+                ctx.note(&line);
+            }
+        }
+    }
+    for f in &out.failed {
+        let what = if names.up {
+            f.path.display().to_string()
+        } else {
+            names.url.with_key(f.key.clone()).to_string()
+        };
+        report.fail(what, &f.error);
+    }
+    if out.deletes_skipped > 0 {
+        report.fail(
+            names.url.clone(),
+            format!(
+                "{} deletions not made, because a copy failed",
+                out.deletes_skipped
+            ),
+        );
+    }
+    report
 }

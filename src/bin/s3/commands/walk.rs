@@ -1,13 +1,11 @@
 //! What the recursive commands walk: local trees and S3 prefixes; the key-to-path mapping; and
 //! running jobs a few at a time.
 
-use crate::args::Filter;
 use crate::report::Report;
 use async_s3::{Bucket, ListEntry, ObjectInfo};
 use futures_util::StreamExt;
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 /// A file under a local directory.
 #[derive(Debug, Clone)]
@@ -16,7 +14,6 @@ pub(crate) struct LocalFile {
     /// The path below the root, `/`-separated: the key suffix it maps to.
     pub(crate) rel: String,
     pub(crate) size: u64,
-    pub(crate) modified: Option<SystemTime>,
 }
 
 /// Every regular file under `root` (symbolic links followed), sorted by relative path; a
@@ -48,7 +45,6 @@ pub(crate) fn local_files(root: &Path, report: &mut Report) -> std::io::Result<V
                     path,
                     rel,
                     size: meta.len(),
-                    modified: meta.modified().ok(),
                 });
             }
         }
@@ -89,42 +85,6 @@ pub(crate) fn local_path(root: &Path, rel: &str) -> Result<PathBuf, &'static str
     Ok(path)
 }
 
-/// Whether `--exclude`/`--include` take the path `rel` (relative to the source): a path is
-/// left out when an exclude pattern matches it and no include pattern does.
-pub(crate) fn takes(filter: &Filter, rel: &str) -> bool {
-    !filter.exclude.iter().any(|p| matches(p, rel))
-        || filter.include.iter().any(|p| matches(p, rel))
-}
-
-/// `*` (any run of characters, `/` too) and `?` (one character) against the whole text.
-fn matches(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    let (mut pi, mut ti) = (0, 0);
-    let mut star: Option<(usize, usize)> = None; // after the last `*`: pattern index, text index
-    while ti < t.len() {
-        match p.get(pi) {
-            Some('*') => {
-                star = Some((pi + 1, ti));
-                pi += 1;
-            }
-            Some(&c) if c == '?' || c == t[ti] => {
-                pi += 1;
-                ti += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    // let the last `*` take one more character
-                    pi = sp;
-                    ti = st + 1;
-                    star = Some((sp, st + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    p[pi..].iter().all(|&c| c == '*')
-}
-
 /// Runs `job` on every item, `n` at a time; each error (what, why) goes to the report.
 pub(crate) async fn each<T, F, Fut>(items: Vec<T>, n: usize, job: F, report: &mut Report)
 where
@@ -143,23 +103,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn patterns_and_filters() {
-        assert!(matches("*.jpg", "day1/beach.jpg"));
-        assert!(matches("day?/*", "day1/beach.jpg"));
-        assert!(matches("*", ""));
-        assert!(matches("a*b*c", "aXXbYYc"));
-        assert!(!matches("*.jpg", "notes.txt"));
-        assert!(!matches("a*b*c", "aXXbYY"));
-        assert!(!matches("?", ""));
-        let f = Filter {
-            exclude: vec!["*".into()],
-            include: vec!["*.jpg".into()],
-        };
-        assert!(takes(&f, "x/y.jpg") && !takes(&f, "notes.txt"));
-        assert!(takes(&Filter::default(), "anything"));
-    }
 
     #[test]
     fn keys_map_inside_the_root_or_not_at_all() {
