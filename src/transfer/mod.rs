@@ -15,6 +15,7 @@ mod plan;
 mod pool;
 mod progress;
 mod upload;
+mod upload_source;
 // delete a prefix, abort old uploads (issue 11)
 mod abort_uploads;
 mod delete_prefix;

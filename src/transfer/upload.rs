@@ -5,6 +5,7 @@ use super::plan::{DEFAULT_CONCURRENCY, DEFAULT_MULTIPART_THRESHOLD, DEFAULT_PART
 use super::plan::{MAX_PARTS, UploadPlan};
 use super::pool::{Slot, TaskPool};
 use super::progress::{CancelHandle, Progress, Tracker, callback, cancelled};
+use super::upload_source::{ChunkStream, PartReader, PartSource};
 use crate::body::Body;
 use crate::checksum::{ChecksumAlgorithm, ChecksumChoice, ChecksumType};
 use crate::client::Bucket;
@@ -15,13 +16,8 @@ use crate::ops::put_object::PutObject;
 use crate::ops::sse::scope;
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
-use futures_util::StreamExt;
 use std::future::{Future, IntoFuture};
 use std::path::PathBuf;
-use std::pin::Pin;
-use std::time::SystemTime;
-
-type ChunkStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send + 'static>>;
 
 /// Uploads an object of any size. Built by [`Bucket::upload`]; finish it with
 /// [`from_path`](Self::from_path), [`from_bytes`](Self::from_bytes),
@@ -594,84 +590,5 @@ impl Upload {
             put = put.if_match(etag.to_owned());
         }
         put
-    }
-}
-
-/// A stream of chunks cut into parts: the bytes past a part's end wait in `leftover`.
-struct PartReader {
-    stream: ChunkStream,
-    leftover: Option<Bytes>,
-}
-
-impl PartReader {
-    fn new(stream: ChunkStream) -> Self {
-        Self {
-            stream,
-            leftover: None,
-        }
-    }
-
-    /// Reads until `want` bytes or the end; returns the bytes and whether the stream ended.
-    /// A chunk that holds a whole part is sliced, not copied.
-    async fn fill(&mut self, want: u64) -> Result<(Bytes, bool)> {
-        let want = usize::try_from(want).unwrap_or(usize::MAX);
-        let mut buf = BytesMut::new();
-        loop {
-            let chunk = match self.leftover.take() {
-                Some(c) => c,
-                None => match self.stream.next().await {
-                    None => return Ok((buf.freeze(), true)),
-                    Some(Err(e)) => return Err(Error::io("the upload source failed", e)),
-                    Some(Ok(c)) => c,
-                },
-            };
-            let room = want - buf.len();
-            if chunk.len() >= room {
-                let mut chunk = chunk;
-                let rest = chunk.split_off(room);
-                if !rest.is_empty() {
-                    self.leftover = Some(rest);
-                }
-                if buf.is_empty() {
-                    return Ok((chunk, false));
-                }
-                buf.extend_from_slice(&chunk);
-                return Ok((buf.freeze(), false));
-            }
-            buf.extend_from_slice(&chunk);
-        }
-    }
-}
-
-/// Where part bodies come from, for sources of known size.
-enum PartSource {
-    Bytes(Bytes),
-    /// The file, and its size and modification time when the upload started.
-    File(PathBuf, (u64, Option<SystemTime>)),
-}
-
-impl PartSource {
-    fn body(&self, offset: u64, len: u64) -> Body {
-        match self {
-            PartSource::Bytes(b) => Body::from(b.slice(offset as usize..(offset + len) as usize)),
-            PartSource::File(p, _) => Body::from_file_range(p.clone(), offset, len),
-        }
-    }
-
-    /// Fails when the file changed while it was being uploaded (TEST-PLAN U9).
-    async fn check_unchanged(&self) -> Result<()> {
-        let PartSource::File(path, (len, modified)) = self else {
-            return Ok(());
-        };
-        let meta = tokio::fs::metadata(path)
-            .await
-            .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
-        if meta.len() != *len || meta.modified().ok() != *modified {
-            return Err(Error::new(ErrorKind::Io).with_message(format!(
-                "{} changed while it was being uploaded",
-                path.display()
-            )));
-        }
-        Ok(())
     }
 }
