@@ -11,6 +11,7 @@
 mod copy;
 mod dir;
 mod download;
+mod journal;
 mod plan;
 mod pool;
 mod progress;

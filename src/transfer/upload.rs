@@ -19,6 +19,9 @@ use futures_core::Stream;
 use std::future::{Future, IntoFuture};
 use std::path::PathBuf;
 
+// issue 13: crash-resumable uploads
+mod resume;
+
 /// Uploads an object of any size. Built by [`Bucket::upload`]; finish it with
 /// [`from_path`](Self::from_path), [`from_bytes`](Self::from_bytes),
 /// [`from_stream`](Self::from_stream) or [`from_reader`](Self::from_reader) and await.
@@ -62,6 +65,8 @@ pub struct Upload {
     cancel: CancelHandle,
     checksum: ChecksumChoice,
     checksum_type: Option<ChecksumType>,
+    // issue 13: crash-resumable uploads
+    journal: Option<PathBuf>,
 }
 
 /// What an upload returns.
@@ -113,6 +118,7 @@ impl Bucket {
             cancel: CancelHandle::default(),
             checksum: self.default_checksum(),
             checksum_type: None,
+            journal: None,
         }
     }
 }
@@ -313,6 +319,10 @@ impl Upload {
         if let Err(e) = resolve_checksum(self.checksum.algorithm, self.checksum_type) {
             return Err(e.with_context("Upload", Some(&bucket), Some(&key)));
         }
+        if self.journal.is_some() && matches!(source, Source::Stream(_)) {
+            let e = Error::invalid_input("a stream cannot be resumed: use a file or bytes");
+            return Err(e.with_context("Upload", Some(&bucket), Some(&key)));
+        }
         let result = match source {
             Source::Path(p) => self.run_path(p).await,
             Source::Bytes(b) => {
@@ -349,6 +359,9 @@ impl Upload {
             // the caller must hear so (TEST-PLAN U9).
             source.check_unchanged().await?;
             return Ok(out);
+        }
+        if let Some(journal) = &self.journal {
+            return self.run_known_resumable(source, size, journal).await;
         }
         let plan = UploadPlan::new(size, self.part_size)?;
         let upload = self.create().await?;
