@@ -237,3 +237,146 @@ async fn a_foreign_or_corrupt_journal_is_refused_before_anything_is_sent() {
     assert!(server.requests().is_empty(), "nothing was sent");
     assert_eq!(names(dir.path()), before, "nothing was written");
 }
+
+const MIB: usize = 1 << 20;
+
+fn part_number(r: &Recorded) -> Option<u32> {
+    let q = r.target.split_once('?')?.1;
+    q.split('&')
+        .find_map(|kv| kv.strip_prefix("partNumber=")?.parse().ok())
+}
+
+/// The parts the scripted store holds: number → (ETag, payload).
+type Held = Arc<std::sync::Mutex<std::collections::BTreeMap<u32, (String, Vec<u8>)>>>;
+
+/// A multipart store for upload `UP1` of `bkt/k` (answers as in the API reference's
+/// examples); while `broken` is set, the connection is closed on part 3.
+fn multipart_store(
+    held: Held,
+    broken: Arc<AtomicBool>,
+) -> impl Fn(&Recorded, &[Recorded]) -> Reply + Send + Sync + 'static {
+    move |r, _| match (r.method.as_str(), part_number(r)) {
+        ("POST", _) if !r.target.contains("uploadId") => Reply::new(
+            200,
+            "application/xml",
+            "<InitiateMultipartUploadResult><Bucket>bkt</Bucket><Key>k</Key>\
+             <UploadId>UP1</UploadId></InitiateMultipartUploadResult>",
+        ),
+        ("PUT", Some(3)) if broken.load(Ordering::SeqCst) => Reply::Close,
+        ("PUT", Some(n)) => {
+            let etag = format!("\"etag-{n}\"");
+            held.lock().unwrap().insert(n, (etag.clone(), r.payload()));
+            Reply::new(200, "text/plain", "").header("etag", &etag)
+        }
+        ("GET", _) => {
+            let mut xml = String::from(
+                "<ListPartsResult><Bucket>bkt</Bucket><Key>k</Key><UploadId>UP1</UploadId>\
+                 <PartNumberMarker>0</PartNumberMarker><MaxParts>1000</MaxParts>\
+                 <IsTruncated>false</IsTruncated>",
+            );
+            for (n, (etag, body)) in held.lock().unwrap().iter() {
+                xml.push_str(&format!(
+                    "<Part><PartNumber>{n}</PartNumber>\
+                     <LastModified>2010-11-10T20:48:34.000Z</LastModified>\
+                     <ETag>{etag}</ETag><Size>{}</Size></Part>",
+                    body.len()
+                ));
+            }
+            xml.push_str("</ListPartsResult>");
+            Reply::new(200, "application/xml", xml)
+        }
+        ("POST", _) => Reply::new(
+            200,
+            "application/xml",
+            "<CompleteMultipartUploadResult><Location>x</Location><Bucket>bkt</Bucket>\
+             <Key>k</Key><ETag>\"done-4\"</ETag></CompleteMultipartUploadResult>",
+        ),
+        _ => Reply::s3_error(400, "Unexpected"),
+    }
+}
+
+/// What each request was: `PUT n`, `LIST`, `COMPLETE`, `CREATE`, `ABORT`.
+fn calls(reqs: &[Recorded]) -> Vec<String> {
+    reqs.iter()
+        .map(|r| match (r.method.as_str(), part_number(r)) {
+            ("PUT", Some(n)) => format!("PUT {n}"),
+            ("POST", _) if !r.target.contains("uploadId") => "CREATE".into(),
+            ("POST", _) => "COMPLETE".into(),
+            ("GET", _) => "LIST".into(),
+            ("DELETE", _) => "ABORT".into(),
+            _ => format!("{} {}", r.method, r.target),
+        })
+        .collect()
+}
+
+fn upload_journal_parts(path: &Path) -> Vec<u32> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.strip_prefix("part ")?.split(' ').next()?.parse().ok())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumed_upload_sends_only_the_missing_parts() {
+    let dir = tempfile::tempdir().unwrap();
+    let source: Vec<u8> = (0..16 * MIB).map(|i| (i % 251) as u8).collect();
+    let file = dir.path().join("src.bin");
+    std::fs::write(&file, &source).unwrap();
+    let journal = dir.path().join("up.journal");
+    let held = Held::default();
+    let broken = Arc::new(AtomicBool::new(true));
+    let server = FaultServer::with_handler(multipart_store(held.clone(), broken.clone())).await;
+    let upload = |c: &Client| {
+        c.bucket("bkt")
+            .upload("k")
+            .part_size(5 * MIB as u64)
+            .multipart_threshold(5 * MIB as u64)
+            .concurrency(1)
+            .resume(&journal)
+    };
+
+    let err = upload(&client(&server)).from_path(&file).await.unwrap_err();
+    assert_eq!(err.upload_id(), Some("UP1"), "{err:?}");
+    let first = calls(&server.requests());
+    assert_eq!(first[..4], ["CREATE", "PUT 1", "PUT 2", "PUT 3"]);
+    assert!(!first.contains(&"ABORT".to_owned()), "left open: {first:?}");
+    let journaled = upload_journal_parts(&journal);
+    assert_eq!(journaled[..2], [1, 2]);
+    assert!(!journaled.contains(&3));
+
+    // The store lost part 2 meanwhile: ListParts does not show it, so it is sent again.
+    held.lock().unwrap().remove(&2);
+    broken.store(false, Ordering::SeqCst);
+    let before = server.requests().len();
+    let out = upload(&client(&server)).from_path(&file).await.unwrap();
+    assert_eq!(out.upload_id.as_deref(), Some("UP1"));
+    assert_eq!(out.parts, 4);
+    let mut expected = vec!["LIST".to_owned(), "PUT 2".into(), "PUT 3".into()];
+    if !journaled.contains(&4) {
+        expected.push("PUT 4".into());
+    }
+    expected.push("COMPLETE".into());
+    assert_eq!(calls(&server.requests()[before..]), expected);
+    // The completion lists every part with the ETag the store gave it.
+    let complete = server.requests().last().unwrap().clone();
+    let xml = String::from_utf8(complete.body).unwrap();
+    let listed: String = (1..=4)
+        .map(|n| {
+            format!("<Part><PartNumber>{n}</PartNumber><ETag>&quot;etag-{n}&quot;</ETag></Part>")
+        })
+        .collect();
+    assert!(
+        xml.contains(&format!(">{listed}</CompleteMultipartUpload>")),
+        "{xml}"
+    );
+    // The object the parts make is the source.
+    let whole: Vec<u8> = held
+        .lock()
+        .unwrap()
+        .values()
+        .flat_map(|(_, b)| b.clone())
+        .collect();
+    assert_eq!(sha(&whole), sha(&source));
+    assert!(!journal.exists(), "the journal is removed on success");
+}
