@@ -5,7 +5,7 @@
 //! The file is text, one record a line, values percent-encoded where they are not printable
 //! ASCII, and ends with the SHA-256 of everything before it: a journal that was cut short or
 //! edited is refused as corrupt instead of being trusted. Every save writes the whole journal
-//! to `<journal>.tmp`, syncs it and renames it over the journal, so a crash leaves either the
+//! to a temporary file beside it, syncs it and renames it over the journal, so a crash leaves either the
 //! old journal or the new one, never a mix.
 
 use crate::checksum::{ChecksumAlgorithm, ChecksumType};
@@ -15,6 +15,8 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::io::AsyncWriteExt;
 
 const MAGIC: &str = "async-s3-journal 1";
 
@@ -266,34 +268,44 @@ impl JournalFile {
     }
 }
 
+/// Writes the journal to a temporary file of its own, syncs it and renames it over `path`.
+///
+/// Each step is one blocking-pool call, so a save whose future is dropped (the transfer was
+/// cancelled) stops after the step under way instead of running on; the temporary file is
+/// then removed. Each save has its own temporary name, so a save of a stopped transfer that
+/// is still finishing its step never collides with the next run's.
 async fn save(path: &Path, journal: &Journal) -> Result<()> {
+    static SAVES: AtomicU64 = AtomicU64::new(0);
     let text = journal.encode();
     let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
+    let n = SAVES.fetch_add(1, Ordering::Relaxed);
+    tmp.push(format!(".{}-{n}.tmp", std::process::id()));
+    let mut tmp = TempName(PathBuf::from(tmp), false);
     let err = |e| Error::io(format!("cannot write the journal {}", path.display()), e);
-    let (path2, tmp2) = (path.to_owned(), tmp.clone());
-    tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-        use std::io::Write as _;
-        let mut f = std::fs::File::create(&tmp2)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp2, &path2)?;
-        #[cfg(unix)]
-        if let Some(dir) = path2.parent().filter(|p| !p.as_os_str().is_empty())
-            && let Ok(d) = std::fs::File::open(dir)
-        {
-            let _ = d.sync_all();
+    let mut f = tokio::fs::File::create(&tmp.0).await.map_err(err)?;
+    f.write_all(text.as_bytes()).await.map_err(err)?;
+    f.sync_all().await.map_err(err)?;
+    drop(f);
+    tokio::fs::rename(&tmp.0, path).await.map_err(err)?;
+    tmp.1 = true;
+    #[cfg(unix)]
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty())
+        && let Ok(d) = tokio::fs::File::open(dir).await
+    {
+        let _ = d.sync_all().await;
+    }
+    Ok(())
+}
+
+/// A temporary journal, removed on drop unless it was renamed into place (`.1`).
+struct TempName(PathBuf, bool);
+
+impl Drop for TempName {
+    fn drop(&mut self) {
+        if !self.1 {
+            let _ = std::fs::remove_file(&self.0);
         }
-        Ok(())
-    })
-    .await
-    .map_err(|e| {
-        Error::new(ErrorKind::Cancelled)
-            .with_message("the journal write stopped")
-            .with_source(e)
-    })?
-    .map_err(err)
+    }
 }
 
 fn algorithm(name: &str) -> Option<ChecksumAlgorithm> {

@@ -21,7 +21,9 @@ impl Upload {
     /// The journal records the upload id and each finished part's number, ETag, size and
     /// checksum; it is replaced atomically after every part. The same call with the same
     /// journal after a crash, a cancel or a failure verifies the recorded parts with
-    /// ListParts (a part the store does not hold with the same ETag and size is sent again),
+    /// ListParts (a part the store does not hold with the same ETag and size is sent again; a
+    /// store that lists no ETags is trusted on the size, since the completion names every
+    /// part's ETag),
     /// sends only the missing parts and completes; when the store no longer knows the upload,
     /// it starts a new one. On success the journal is removed.
     ///
@@ -169,7 +171,10 @@ impl Upload {
                 continue;
             };
             let planned = index < plan.parts && plan.part(index).1 == ours.size;
-            if planned && ours.etag == p.etag && (p.size == 0 || p.size == ours.size) {
+            // A store that lists parts without their ETags (s3s-fs) is trusted on the size:
+            // the completion names every part's ETag, and S3 refuses one that differs.
+            let same_etag = ours.etag == p.etag || p.etag.is_empty();
+            if planned && same_etag && (p.size == 0 || p.size == ours.size) {
                 upload.record_part(ours.clone());
                 kept.insert(p.part_number, ours.clone());
             }
