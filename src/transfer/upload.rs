@@ -2,7 +2,7 @@
 //! bounded concurrency that is aborted on any failure, on cancellation and on drop.
 
 use super::plan::{DEFAULT_CONCURRENCY, DEFAULT_MULTIPART_THRESHOLD, DEFAULT_PART_SIZE};
-use super::plan::{MAX_PARTS, UploadPlan};
+use super::plan::{MAX_PARTS, StreamSchedule, UploadPlan};
 use super::pool::{Slot, TaskPool};
 use super::progress::{CancelHandle, Progress, Tracker, callback, cancelled};
 use super::upload_source::{ChunkStream, PartReader, PartSource};
@@ -288,8 +288,14 @@ impl Upload {
 
     /// Uploads a stream of unknown length, buffering one part at a time per slot.
     ///
-    /// The part size cannot grow once the stream is under way, so a stream is limited to
-    /// 10,000 parts of the configured size.
+    /// The part size grows as the stream goes, so that 10,000 parts reach the 5 TiB S3
+    /// stores in one object: parts 1-1,000 have the configured [`part_size`](Self::part_size),
+    /// then the size doubles every 1,000 parts from at least 6 MiB, never over 5 GiB (with
+    /// the default 8 MiB: 16 MiB from part 1,001, 32 MiB from 2,001, …, 4 GiB from 9,001;
+    /// 10,000 parts hold 7.8 TiB). At most `concurrency` parts are in memory, so memory
+    /// stays under `concurrency × the current part size` (plus the multipart threshold,
+    /// read first): 64 MiB with the defaults for the first 8 GB, 32 GiB near 5 TiB; lower
+    /// the concurrency for very long streams.
     pub fn from_stream<S>(
         self,
         stream: S,
@@ -530,12 +536,13 @@ impl Upload {
         reader: &mut PartReader,
         parts: &mut TaskPool<()>,
     ) -> Result<u64> {
-        let part_size = self.part_size;
-        let part_len = usize::try_from(part_size).unwrap_or(usize::MAX);
+        // issue 13: the part size grows as the stream goes (see `StreamSchedule`)
+        let schedule = StreamSchedule::new(self.part_size)?;
         let mut number = 0u32;
         let mut total = 0u64;
         while !(pending.is_empty() && ended) {
             let slot = parts.slot().await?;
+            let part_len = usize::try_from(schedule.part_size(number + 1)).unwrap_or(usize::MAX);
             if pending.len() < part_len && !ended {
                 let (more, end) = tokio::select! {
                     biased;
@@ -559,7 +566,8 @@ impl Upload {
             number += 1;
             if u64::from(number) > MAX_PARTS {
                 return Err(Error::invalid_input(format!(
-                    "the stream needs more than {MAX_PARTS} parts of {part_size} bytes; use a larger part size"
+                    "the stream holds more than {MAX_PARTS} parts ({total} bytes sent so far); \
+                     S3 stores at most 5 TiB in one object"
                 )));
             }
             let len = chunk.len() as u64;
