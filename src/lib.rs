@@ -30,6 +30,7 @@
 #[doc(hidden)]
 #[path = "bench_api.rs"]
 pub mod __bench;
+mod bandwidth;
 mod base64;
 mod body;
 mod checksum;

@@ -6,6 +6,7 @@ use super::plan::{MAX_PARTS, StreamSchedule, UploadPlan};
 use super::pool::{Slot, TaskPool};
 use super::progress::{CancelHandle, Progress, Tracker, callback, cancelled};
 use super::upload_source::{ChunkStream, PartReader, PartSource};
+use crate::bandwidth::Limiter;
 use crate::body::Body;
 use crate::checksum::{ChecksumAlgorithm, ChecksumChoice, ChecksumType};
 use crate::client::Bucket;
@@ -65,8 +66,9 @@ pub struct Upload {
     cancel: CancelHandle,
     checksum: ChecksumChoice,
     checksum_type: Option<ChecksumType>,
-    // issue 13: crash-resumable uploads
+    // issue 13: crash-resumable uploads, bandwidth cap
     journal: Option<PathBuf>,
+    limit: Option<Limiter>,
 }
 
 /// What an upload returns.
@@ -119,6 +121,7 @@ impl Bucket {
             checksum: self.default_checksum(),
             checksum_type: None,
             journal: None,
+            limit: None,
         }
     }
 }
@@ -267,6 +270,23 @@ impl Upload {
         self.cancel.clone()
     }
 
+    /// Caps this upload's bytes at `bytes_per_sec`, all its parts together (a token bucket
+    /// they share evenly; see
+    /// [`ClientBuilder::max_bandwidth`](crate::ClientBuilder::max_bandwidth), whose client-wide
+    /// cap applies as well). No cap by default.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo(bucket: async_s3::Bucket) -> Result<(), async_s3::Error> {
+    /// bucket.upload("big.bin").max_bandwidth(10 << 20).from_path("big.bin").await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn max_bandwidth(mut self, bytes_per_sec: u64) -> Self {
+        self.limit = Some(Limiter::new(bytes_per_sec));
+        self
+    }
+
     // versioning and tagging
     crate::ops::tagging::tagging_setter!();
 
@@ -384,7 +404,7 @@ impl Upload {
     async fn single_put(&self, body: Body, size: u64) -> Result<UploadOutput> {
         let put = self
             .bucket
-            .put_object(self.key.clone(), body)
+            .put_object(self.key.clone(), body.limited(self.limit.clone()))
             .with_headers(self.headers.clone())
             .with_checksum(self.checksum);
         let put = self.conditional_put(put);
@@ -491,6 +511,7 @@ impl Upload {
     ) {
         let upload = upload.clone();
         let tracker = self.tracker.clone();
+        let body = body.limited(self.limit.clone());
         parts.spawn(slot, async move {
             upload.upload_part(number, body).await?;
             tracker.add(len, total);

@@ -16,7 +16,9 @@ pub(crate) mod post;
 pub(crate) mod read;
 mod response;
 mod retry;
+// issue 13: the bandwidth cap on request bodies
 pub(crate) mod simple;
+mod throttle;
 
 use crate::config::{PayloadSigning, ProxyConfig, RetryConfig};
 use crate::credentials::ProvideCredentials;
@@ -61,6 +63,8 @@ pub(crate) struct Settings {
     pub(crate) max_error_body: usize,
     pub(crate) root_certificates: Vec<Vec<u8>>,
     pub(crate) proxy: ProxyConfig,
+    /// The client-wide bandwidth cap (issue 13), on request and response bodies.
+    pub(crate) max_bandwidth: Option<crate::bandwidth::Limiter>,
 }
 
 /// The signed executor shared by all clones of a [`Client`](crate::Client): the HTTP client,
@@ -294,6 +298,9 @@ impl Transport {
     ) -> Result<Response> {
         let creds = self.settings.credentials.provide_credentials().await?;
         let (body, len, activity) = open_body(&req.body).await?;
+        let limits = [&self.settings.max_bandwidth, &req.body.limit];
+        let limits = limits.into_iter().flatten().cloned().collect();
+        let body = throttle::throttle(body, limits, &activity);
         let wire = prepare(
             &self.signer,
             &creds,
@@ -373,6 +380,7 @@ impl Transport {
                 trailer_checksum,
                 body,
                 read_timeout,
+                limit: self.settings.max_bandwidth.clone(),
             });
         }
 
@@ -491,6 +499,7 @@ mod tests {
             max_error_body: 1024,
             root_certificates: Vec::new(),
             proxy: ProxyConfig::None,
+            max_bandwidth: None,
         })
         .unwrap()
     }

@@ -15,6 +15,7 @@ use super::plan::ranges;
 use super::plan::{DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE};
 use super::pool::TaskPool;
 use super::progress::{CancelHandle, Progress, Tracker, callback, cancelled};
+use crate::bandwidth::Limiter;
 use crate::checksum::ChecksumAlgorithm;
 use crate::client::Bucket;
 use crate::error::{Error, ErrorKind, Result};
@@ -70,8 +71,9 @@ pub struct Download {
     validate: bool,
     // issue 11 part B: SSE-C, request payer
     extra: ExtraHeaders,
-    // issue 13: crash-resumable downloads
+    // issue 13: crash-resumable downloads, bandwidth cap
     journal: Option<PathBuf>,
+    limit: Option<Limiter>,
 }
 
 /// What a download to a file returns.
@@ -115,6 +117,7 @@ impl Bucket {
             validate: false,
             extra: ExtraHeaders::default(),
             journal: None,
+            limit: None,
         }
     }
 }
@@ -169,6 +172,23 @@ impl Download {
     /// A handle that cancels this download.
     pub fn cancel_handle(&self) -> CancelHandle {
         self.cancel.clone()
+    }
+
+    /// Caps this download's bytes at `bytes_per_sec`, all its ranges together (a token bucket
+    /// they share evenly; see
+    /// [`ClientBuilder::max_bandwidth`](crate::ClientBuilder::max_bandwidth), whose client-wide
+    /// cap applies as well). No cap by default.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo(bucket: async_s3::Bucket) -> Result<(), async_s3::Error> {
+    /// bucket.download("big.bin").max_bandwidth(10 << 20).to_path("big.bin").await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn max_bandwidth(mut self, bytes_per_sec: u64) -> Self {
+        self.limit = Some(Limiter::new(bytes_per_sec));
+        self
     }
 
     fn ctx(&self) -> impl Fn(Error) -> Error + '_ {
@@ -281,6 +301,7 @@ impl Download {
                     offset,
                     len,
                     tracker: self.tracker.clone(),
+                    limit: self.limit.clone(),
                 };
                 (job, body)
             })

@@ -118,6 +118,7 @@ impl Download {
                 offset,
                 len,
                 tracker: self.tracker.clone(),
+                limit: self.limit.clone(),
             };
             (job, None)
         });

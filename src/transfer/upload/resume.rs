@@ -207,7 +207,7 @@ impl Upload {
                 }
                 let slot = parts.slot().await?;
                 let (offset, len) = plan.part(index);
-                let body = source.body(offset, len);
+                let body = source.body(offset, len).limited(self.limit.clone());
                 let (upload, journal, tracker) =
                     (upload.clone(), journal.clone(), self.tracker.clone());
                 let total = plan.size;
