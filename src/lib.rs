@@ -36,6 +36,7 @@ mod body;
 mod checksum;
 mod client;
 mod config;
+mod congestion;
 pub mod credentials;
 mod endpoint;
 mod error;

@@ -65,6 +65,20 @@ impl UploadPlan {
     }
 }
 
+/// What one connection to S3 carries, in bits per second (the AWS CRT clients' estimate).
+pub(crate) const THROUGHPUT_PER_CONNECTION: u64 = 400_000_000;
+/// The most memory the parts in flight may take when the concurrency comes from a target
+/// throughput.
+pub(crate) const CONCURRENCY_MEMORY: u64 = 2 << 30;
+
+/// The parts in flight that reach `bits_per_sec` at 0.4 Gbit/s each, at least 1 and no more
+/// than 2 GiB of parts of `part_size` bytes hold.
+pub(crate) fn concurrency_for(bits_per_sec: u64, part_size: u64) -> usize {
+    let wanted = bits_per_sec.div_ceil(THROUGHPUT_PER_CONNECTION);
+    let memory = CONCURRENCY_MEMORY / part_size.max(1);
+    usize::try_from(wanted.min(memory).max(1)).unwrap_or(usize::MAX)
+}
+
 /// How many parts of a stream of unknown size share one part size before it doubles.
 pub(crate) const STREAM_GROWTH_PARTS: u32 = 1_000;
 /// The smallest size the doubling of a stream's parts starts from (after its first 1,000
@@ -163,6 +177,17 @@ mod tests {
             next = off + len;
         }
         assert_eq!(next, p.size);
+    }
+
+    #[test]
+    fn concurrency_from_a_target_throughput() {
+        assert_eq!(concurrency_for(10_000_000_000, 8 * MIB), 25);
+        assert_eq!(concurrency_for(1, 8 * MIB), 1);
+        assert_eq!(concurrency_for(400_000_001, 8 * MIB), 2);
+        // 100 Gbit/s would be 250 parts; 2 GiB hold 256 of 8 MiB but 32 of 64 MiB.
+        assert_eq!(concurrency_for(100_000_000_000, 8 * MIB), 250);
+        assert_eq!(concurrency_for(100_000_000_000, 64 * MIB), 32);
+        assert_eq!(concurrency_for(u64::MAX, MAX_PART_SIZE), 1);
     }
 
     /// The largest object S3 stores: 5 TiB.

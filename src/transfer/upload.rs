@@ -2,7 +2,7 @@
 //! bounded concurrency that is aborted on any failure, on cancellation and on drop.
 
 use super::plan::{DEFAULT_CONCURRENCY, DEFAULT_MULTIPART_THRESHOLD, DEFAULT_PART_SIZE};
-use super::plan::{MAX_PARTS, StreamSchedule, UploadPlan};
+use super::plan::{MAX_PARTS, StreamSchedule, UploadPlan, concurrency_for};
 use super::pool::{Slot, TaskPool};
 use super::progress::{CancelHandle, Progress, Tracker, callback, cancelled};
 use super::upload_source::{ChunkStream, PartReader, PartSource};
@@ -69,6 +69,8 @@ pub struct Upload {
     // issue 13: crash-resumable uploads, bandwidth cap
     journal: Option<PathBuf>,
     limit: Option<Limiter>,
+    /// The client's target throughput (bits/s) while no concurrency is set.
+    throughput: Option<u64>,
 }
 
 /// What an upload returns.
@@ -122,6 +124,7 @@ impl Bucket {
             checksum_type: None,
             journal: None,
             limit: None,
+            throughput: self.target_throughput(),
         }
     }
 }
@@ -241,6 +244,7 @@ impl Upload {
     /// How many parts are in flight at once (default 8; at least 1).
     pub fn concurrency(mut self, n: usize) -> Self {
         self.concurrency = n.max(1);
+        self.throughput = None;
         self
     }
 
@@ -478,7 +482,15 @@ impl Upload {
     /// The pool the part tasks run in: `concurrency` at a time, stopped by a cancel. Tasks
     /// hand back nothing: the upload records every part it sent (`uploaded_parts`).
     fn pool(&self) -> TaskPool<()> {
-        TaskPool::new(self.concurrency, &self.cancel, "a part task stopped")
+        TaskPool::new(self.slots(), &self.cancel, "a part task stopped")
+            .with_congestion(self.bucket.congestion())
+    }
+
+    /// The parts in flight: the concurrency set, or the one the client's target throughput
+    /// picks for this part size (issue 13).
+    fn slots(&self) -> usize {
+        self.throughput
+            .map_or(self.concurrency, |t| concurrency_for(t, self.part_size))
     }
 
     async fn known_parts(

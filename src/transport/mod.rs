@@ -65,6 +65,11 @@ pub(crate) struct Settings {
     pub(crate) proxy: ProxyConfig,
     /// The client-wide bandwidth cap (issue 13), on request and response bodies.
     pub(crate) max_bandwidth: Option<crate::bandwidth::Limiter>,
+    /// The client's adaptive concurrency (issue 13): told of every answer here, used by
+    /// the transfers.
+    pub(crate) congestion: Arc<crate::congestion::Congestion>,
+    /// The throughput transfers aim for, in bits per second (their default concurrency).
+    pub(crate) target_throughput: Option<u64>,
 }
 
 /// The signed executor shared by all clones of a [`Client`](crate::Client): the HTTP client,
@@ -362,6 +367,7 @@ impl Transport {
         let request_id = crate::headers::request_id(&headers);
 
         if (200..300).contains(&status) {
+            self.settings.congestion.healthy();
             let body = if req.error_in_200 {
                 let body = read_limited(resp, 16 << 20, read_timeout).await?;
                 if xml::is_error_document(&body) {
@@ -403,6 +409,9 @@ impl Transport {
         }
         if e.s3_code() == Some("RequestTimeTooSkewed") {
             self.learn_skew(&headers);
+        }
+        if e.kind() == ErrorKind::Throttled {
+            self.settings.congestion.throttled();
         }
         Err(e.with_retry_after(retry::retry_after(&headers)))
     }
@@ -500,6 +509,8 @@ mod tests {
             root_certificates: Vec::new(),
             proxy: ProxyConfig::None,
             max_bandwidth: None,
+            congestion: Arc::default(),
+            target_throughput: None,
         })
         .unwrap()
     }

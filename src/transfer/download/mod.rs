@@ -11,8 +11,8 @@ mod verify;
 
 pub use stream::DownloadStream;
 
-use super::plan::ranges;
 use super::plan::{DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE};
+use super::plan::{concurrency_for, ranges};
 use super::pool::TaskPool;
 use super::progress::{CancelHandle, Progress, Tracker, callback, cancelled};
 use crate::bandwidth::Limiter;
@@ -74,6 +74,8 @@ pub struct Download {
     // issue 13: crash-resumable downloads, bandwidth cap
     journal: Option<PathBuf>,
     limit: Option<Limiter>,
+    /// The client's target throughput (bits/s) while no concurrency is set.
+    throughput: Option<u64>,
 }
 
 /// What a download to a file returns.
@@ -118,6 +120,7 @@ impl Bucket {
             extra: ExtraHeaders::default(),
             journal: None,
             limit: None,
+            throughput: self.target_throughput(),
         }
     }
 }
@@ -142,6 +145,7 @@ impl Download {
     /// How many ranges are in flight at once (default 8; at least 1).
     pub fn concurrency(mut self, n: usize) -> Self {
         self.concurrency = n.max(1);
+        self.throughput = None;
         self
     }
 
@@ -189,6 +193,15 @@ impl Download {
     pub fn max_bandwidth(mut self, bytes_per_sec: u64) -> Self {
         self.limit = Some(Limiter::new(bytes_per_sec));
         self
+    }
+
+    /// The pool the ranges run in: the concurrency set, or the one the client's target
+    /// throughput picks (issue 13), under the client's adaptive limit.
+    fn pool<T: Send + 'static>(&self) -> TaskPool<T> {
+        let slots = self
+            .throughput
+            .map_or(self.concurrency, |t| concurrency_for(t, self.part_size));
+        TaskPool::new(slots, &self.cancel, RANGE_STOPPED).with_congestion(self.bucket.congestion())
     }
 
     fn ctx(&self) -> impl Fn(Error) -> Error + '_ {
@@ -353,7 +366,7 @@ impl Download {
             .as_ref()
             .filter(|s| s.check == Check::Crc)
             .map(|s| s.alg);
-        let mut pool = TaskPool::new(self.concurrency, &self.cancel, RANGE_STOPPED);
+        let mut pool = self.pool();
         let mut count = 0u32;
         for (job, first) in self.jobs(&d, first) {
             let slot = pool.slot().await?;
@@ -411,7 +424,7 @@ impl Download {
             .map_err(|_| Error::invalid_input("the object does not fit in memory"))?;
         // One allocation, split into disjoint regions that the tasks fill in place.
         let mut whole = BytesMut::zeroed(size);
-        let mut pool = TaskPool::new(self.concurrency, &self.cancel, RANGE_STOPPED);
+        let mut pool = self.pool();
         let mut count = 0usize;
         for (job, first) in self.jobs(&d, first) {
             let slot = pool.slot().await?;

@@ -4,14 +4,13 @@
 //! ranges the journal does not list, pinned with `If-Match` to the journal's ETag; when the
 //! object changed (412), it starts over.
 
-use super::range::{RANGE_STOPPED, RangeJob};
+use super::range::RangeJob;
 use super::sink::Sink;
 use super::{Download, DownloadOutput};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::resumable::{PinnedObject, ResumableBody};
 use crate::transfer::journal::{Journal, JournalFile, Progress};
 use crate::transfer::plan::ranges;
-use crate::transfer::pool::TaskPool;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -137,7 +136,7 @@ impl Download {
         journal: JournalFile,
     ) -> Result<u32> {
         let journal = Arc::new(journal);
-        let mut pool = TaskPool::new(self.concurrency, &self.cancel, RANGE_STOPPED);
+        let mut pool = self.pool();
         let mut count = 0u32;
         for (job, first) in jobs {
             let slot = pool.slot().await?;
