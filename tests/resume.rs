@@ -380,3 +380,48 @@ async fn a_resumed_upload_sends_only_the_missing_parts() {
     assert_eq!(sha(&whole), sha(&source));
     assert!(!journal.exists(), "the journal is removed on success");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_journal_for_another_source_or_a_stream_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("src.bin");
+    std::fs::write(&file, vec![9u8; 11 * MIB]).unwrap();
+    let journal = dir.path().join("up.journal");
+    let held = Held::default();
+    let server = FaultServer::with_handler(multipart_store(
+        held.clone(),
+        Arc::new(AtomicBool::new(true)),
+    ))
+    .await;
+    let upload = |c: &Client| {
+        c.bucket("bkt")
+            .upload("k")
+            .part_size(5 * MIB as u64)
+            .multipart_threshold(5 * MIB as u64)
+            .concurrency(1)
+            .resume(&journal)
+    };
+    upload(&client(&server)).from_path(&file).await.unwrap_err();
+    let sent = server.requests().len();
+    let text = std::fs::read(&journal).unwrap();
+
+    // The file grew meanwhile: another source.
+    std::fs::write(&file, vec![9u8; 12 * MIB]).unwrap();
+    let err = upload(&client(&server)).from_path(&file).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err:?}");
+    assert!(err.to_string().contains("another source"), "{err}");
+    // A stream cannot be read again, so it cannot be resumed.
+    let stream = futures_util::stream::iter([Ok(bytes::Bytes::from(vec![1u8; 6 * MIB]))]);
+    let err = upload(&client(&server))
+        .from_stream(stream)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err:?}");
+
+    assert_eq!(server.requests().len(), sent, "nothing was sent");
+    assert_eq!(
+        std::fs::read(&journal).unwrap(),
+        text,
+        "the journal is untouched"
+    );
+}
