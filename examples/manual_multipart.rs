@@ -7,9 +7,9 @@
 //!
 //! Uses the in-process S3 server unless `AWS_ENDPOINT_URL[_S3]` is set (settings as for every
 //! example, see the README). The object it writes, `async-s3-examples/manual.bin`, is deleted
-//! at the end, whatever happened.
+//! at the end, whatever happened, and an upload that fails before it completes is aborted.
 
-#![allow(clippy::print_stdout)]
+#![allow(clippy::print_stdout, clippy::print_stderr)]
 
 #[path = "../tests/support/s3_server.rs"]
 mod s3_server;
@@ -33,8 +33,26 @@ async fn run(bucket: &async_s3::Bucket) -> Result<(), Box<dyn std::error::Error>
         .content_type("application/octet-stream")
         .await?;
     println!("created upload {}", upload.upload_id());
+    // Whatever fails before the upload completes, it is aborted: its parts are stored (and
+    // billed) until then.
+    if let Err(e) = send_parts_and_complete(&upload).await {
+        match upload.abort().await {
+            Ok(_) => eprintln!("aborted upload {}", upload.upload_id()),
+            Err(abort) => eprintln!("could not abort upload {}: {abort}", upload.upload_id()),
+        }
+        return Err(e);
+    }
+    let size = bucket.head_object(KEY).await?.size;
+    println!("object size {size} bytes");
+    assert_eq!(size, 3 * (5 << 20) + 1000);
+    Ok(())
+}
 
-    // Three parts of 5 MiB (the minimum except for the last) and a short last one.
+/// Three parts of 5 MiB (the minimum except for the last) and a short last one, sent from
+/// four tasks; then the list of parts and the completion.
+async fn send_parts_and_complete(
+    upload: &async_s3::MultipartUpload,
+) -> Result<(), Box<dyn std::error::Error>> {
     let mut tasks = Vec::new();
     for n in 1..=4u32 {
         let upload = upload.clone();
@@ -51,14 +69,10 @@ async fn run(bucket: &async_s3::Bucket) -> Result<(), Box<dyn std::error::Error>
         }
     }
     if let Some(e) = failed {
-        upload.abort().await?;
         return Err(e.into());
     }
     println!("the store lists {} parts", upload.list_parts().await?.len());
     let done = upload.complete().await?;
     println!("completed: etag {}", done.etag.as_deref().unwrap_or("-"));
-    let size = bucket.head_object(KEY).await?.size;
-    println!("object size {size} bytes");
-    assert_eq!(size, 3 * (5 << 20) + 1000);
     Ok(())
 }

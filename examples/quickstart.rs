@@ -3,10 +3,12 @@
 //!
 //! Runs against an S3 server started in this process (s3s-fs on a temp dir), unless
 //! `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL` is set: then the same tour runs there, with the
-//! keys of `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`, in the region of `AWS_REGION` or
-//! `AWS_DEFAULT_REGION` (default `us-east-1`), in the bucket named by `S3_BUCKET` (which must
-//! exist; the tour only adds and removes its own `async-s3-quickstart/` keys). Every example
-//! reads these settings the same way (`examples/support/mod.rs`).
+//! credentials the AWS CLI would use (the environment's keys, else the profile of
+//! `AWS_PROFILE` or `default`: static keys, a role, an SSO session, …), in the region of
+//! `AWS_REGION` or `AWS_DEFAULT_REGION` (else the profile's, else `us-east-1`), in the bucket
+//! named by `S3_BUCKET` (which must exist; the tour only adds its own `async-s3-quickstart/`
+//! keys, and removes them at the end even when a step fails). Every example reads these
+//! settings the same way (`examples/support/mod.rs`).
 //!
 //! ```text
 //! cargo run --example quickstart
@@ -25,15 +27,15 @@ use std::time::Duration;
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
+/// Where the tour writes: every key it makes is under it, and removed at the end.
+const PREFIX: &str = "async-s3-quickstart/";
+
 #[tokio::main]
 async fn main() -> Res<()> {
     let (_server, client, bucket_name, create) = match support::real_target()? {
         Some(target) => {
-            println!(
-                "using {} (region {}), bucket {}",
-                target.url, target.region, target.bucket
-            );
-            let client = support::real_client(&target)?;
+            println!("using {}", target.describe());
+            let client = support::real_client(&target).await?;
             (None, client, target.bucket, false)
         }
         _ => {
@@ -61,7 +63,21 @@ async fn main() -> Res<()> {
         client.head_bucket(&bucket_name).await?;
         println!("1. bucket {bucket_name} is there");
     }
-    let bucket = client.bucket(&bucket_name);
+    let result = tour(&client, &bucket_name).await;
+    // Whatever happened, nothing the tour wrote stays behind.
+    support::remove_prefix(&client.bucket(&bucket_name), PREFIX).await;
+    if create {
+        client.delete_bucket(&bucket_name).await?;
+        println!("10. deleted bucket {bucket_name}");
+    }
+    result?;
+    println!("tour complete");
+    Ok(())
+}
+
+/// Steps 2 to 9 in `bucket_name`, under [`PREFIX`].
+async fn tour(client: &Client, bucket_name: &str) -> Res<()> {
+    let bucket = client.bucket(bucket_name);
     let key = "async-s3-quickstart/hello.txt";
     let body = "Hello from async-s3! ".repeat(50);
 
@@ -145,10 +161,5 @@ async fn main() -> Res<()> {
         }
         other => return Err(format!("expected not found, got {other:?}").into()),
     }
-    if create {
-        client.delete_bucket(&bucket_name).await?;
-        println!("10. deleted bucket {bucket_name}");
-    }
-    println!("tour complete");
     Ok(())
 }

@@ -9,7 +9,7 @@
 //! are set. s3s-fs answers `501 NotImplemented` to versioning and tagging requests; the
 //! example says so and goes on with what works. It never changes a bucket's versioning state
 //! (enabling versioning cannot be undone), and removes every key and version it wrote under
-//! `async-s3-versions-example/`.
+//! `async-s3-versions-example/`, even when a step fails.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -18,7 +18,7 @@ mod s3_server;
 #[path = "support/mod.rs"]
 mod support;
 
-use async_s3::{Error, VersionEntry, VersioningStatus};
+use async_s3::{Bucket, Error, VersionEntry, VersioningStatus};
 use futures_util::TryStreamExt;
 
 const PREFIX: &str = "async-s3-versions-example/";
@@ -31,6 +31,13 @@ fn unsupported(e: &Error) -> bool {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (_server, bucket) = support::connect("versions").await?;
+    let result = tour(&bucket).await;
+    // Whatever happened, every version and marker the tour made goes.
+    let cleaned = clean_up(&bucket).await;
+    result.and(cleaned)
+}
+
+async fn tour(bucket: &Bucket) -> Result<(), Box<dyn std::error::Error>> {
     let key = format!("{PREFIX}report.txt");
 
     let versioned = match bucket.get_bucket_versioning().await {
@@ -80,13 +87,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "5. deleted {key}: delete marker {} ({:?})",
             del.delete_marker, del.version_id
         );
-        let entries: Vec<VersionEntry> = bucket
-            .list_object_versions()
-            .prefix(PREFIX)
-            .into_stream()
-            .try_collect()
-            .await?;
-        for e in &entries {
+        for e in &versions(bucket).await? {
             match e {
                 VersionEntry::Version(v) => {
                     println!(
@@ -100,27 +101,56 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 _ => {}
             }
         }
-        // Versions and markers are removed one by one, by version id: nothing stays behind.
-        let mut cleanup = bucket.delete_objects(Vec::<String>::new());
-        for e in entries {
-            match e {
-                VersionEntry::Version(v) => cleanup = cleanup.version(v.key, v.version_id),
-                VersionEntry::DeleteMarker(d) => cleanup = cleanup.version(d.key, d.version_id),
-                _ => {}
-            }
-        }
-        let out = cleanup.await?;
-        println!("6. removed {} versions and markers", out.deleted.len());
-        if !out.errors.is_empty() {
-            return Err(format!("could not remove: {:?}", out.errors).into());
-        }
     } else {
         println!("4. without versioning the second write replaced the first");
-        let out = bucket.delete_prefix(PREFIX).await?;
-        println!("5. delete_prefix({PREFIX}) removed {} keys", out.deleted);
-        if !out.errors.is_empty() {
-            return Err(format!("could not remove: {:?}", out.errors).into());
+    }
+    Ok(())
+}
+
+/// The versions and delete markers under [`PREFIX`].
+async fn versions(bucket: &Bucket) -> Result<Vec<VersionEntry>, Error> {
+    bucket
+        .list_object_versions()
+        .prefix(PREFIX)
+        .into_stream()
+        .try_collect()
+        .await
+}
+
+/// Removes everything under [`PREFIX`]: each version and delete marker by its version id
+/// (in a versioned bucket a plain delete would only add a marker), or every key with
+/// `delete_prefix` where the server does not list versions.
+async fn clean_up(bucket: &Bucket) -> Result<(), Box<dyn std::error::Error>> {
+    let entries = match versions(bucket).await {
+        Ok(entries) => entries,
+        Err(e) if unsupported(&e) => {
+            let out = bucket.delete_prefix(PREFIX).await?;
+            println!("6. delete_prefix({PREFIX}) removed {} keys", out.deleted);
+            if !out.errors.is_empty() {
+                return Err(format!("could not remove: {:?}", out.errors).into());
+            }
+            return Ok(());
         }
+        Err(e) => return Err(e.into()),
+    };
+    let mut cleanup = bucket.delete_objects(Vec::<String>::new());
+    let mut any = false;
+    for e in entries {
+        match e {
+            VersionEntry::Version(v) => cleanup = cleanup.version(v.key, v.version_id),
+            VersionEntry::DeleteMarker(d) => cleanup = cleanup.version(d.key, d.version_id),
+            _ => continue,
+        }
+        any = true;
+    }
+    if !any {
+        println!("6. nothing left to remove");
+        return Ok(());
+    }
+    let out = cleanup.await?;
+    println!("6. removed {} versions and markers", out.deleted.len());
+    if !out.errors.is_empty() {
+        return Err(format!("could not remove: {:?}", out.errors).into());
     }
     Ok(())
 }

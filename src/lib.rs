@@ -104,6 +104,11 @@ pub use ops::versioning::{
     VersioningStatus, Versions,
 };
 pub use transfer::{AbortUploadsOlderThan, AbortUploadsOutput, DeletePrefix, DeletePrefixOutput};
+// directory upload and sync (issue 13)
+pub use transfer::{
+    Compare, DirSync, FailedFile, FileProgress, SyncAction, SyncOutput, SyncReason, UploadDir,
+    UploadDirOutput,
+};
 pub use types::{
     DeleteMarkerEntry, MultipartUploadInfo, ObjectVersion, UploadsPage, VersionEntry, VersionsPage,
 };

@@ -12,10 +12,25 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub(crate) struct Target {
     /// `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`.
     pub(crate) url: String,
-    /// `AWS_REGION`, else `AWS_DEFAULT_REGION`, else `us-east-1`.
-    pub(crate) region: String,
+    /// `AWS_REGION`, else `AWS_DEFAULT_REGION`; `None`: the profile's region, else
+    /// `us-east-1`.
+    pub(crate) region: Option<String>,
     /// `S3_BUCKET`: an existing bucket the example may write to (and cleans up after).
     pub(crate) bucket: String,
+}
+
+impl Target {
+    /// "https://… (region eu-west-1), bucket b", for the first line an example prints.
+    pub(crate) fn describe(&self) -> String {
+        format!(
+            "{} (region {}), bucket {}",
+            self.url,
+            self.region
+                .as_deref()
+                .unwrap_or("of the profile, else us-east-1"),
+            self.bucket
+        )
+    }
 }
 
 /// The real endpoint when `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL` is set (then `S3_BUCKET`
@@ -28,9 +43,7 @@ pub(crate) fn real_target() -> Result<Option<Target>, Box<dyn std::error::Error>
     let bucket = var("S3_BUCKET").ok_or(
         "AWS_ENDPOINT_URL[_S3] is set: set S3_BUCKET to an existing bucket the example may write to",
     )?;
-    let region = var("AWS_REGION")
-        .or_else(|| var("AWS_DEFAULT_REGION"))
-        .unwrap_or_else(|| "us-east-1".to_owned());
+    let region = var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION"));
     Ok(Some(Target {
         url,
         region,
@@ -38,14 +51,16 @@ pub(crate) fn real_target() -> Result<Option<Target>, Box<dyn std::error::Error>
     }))
 }
 
-/// A client for `target` with the environment's keys (`AWS_ACCESS_KEY_ID`,
-/// `AWS_SECRET_ACCESS_KEY`, optional `AWS_SESSION_TOKEN`).
-pub(crate) fn real_client(target: &Target) -> Result<Client, Box<dyn std::error::Error>> {
-    Ok(Client::builder()
-        .endpoint(target.url.as_str())
-        .region(target.region.as_str())
-        .credentials(Credentials::from_env()?)
-        .build()?)
+/// A client for `target` with the credentials of the default chain, as the AWS CLI would
+/// find them: the environment's keys, else the profile (`AWS_PROFILE`, else `default`) with
+/// its static keys, role, SSO session or `credential_process`, else web identity, container
+/// or instance credentials.
+pub(crate) async fn real_client(target: &Target) -> Result<Client, Box<dyn std::error::Error>> {
+    let mut builder = Client::builder().endpoint(target.url.as_str());
+    if let Some(region) = &target.region {
+        builder = builder.region(region.as_str());
+    }
+    Ok(builder.load_env().await?.build()?)
 }
 
 /// Connects to the real endpoint of [`real_target`] when there is one; otherwise starts an
@@ -54,11 +69,8 @@ pub(crate) async fn connect(
     bucket: &str,
 ) -> Result<(Option<S3Server>, Bucket), Box<dyn std::error::Error>> {
     if let Some(target) = real_target()? {
-        let client = real_client(&target)?;
-        eprintln!(
-            "using {} (region {}), bucket {}",
-            target.url, target.region, target.bucket
-        );
+        let client = real_client(&target).await?;
+        eprintln!("using {}", target.describe());
         return Ok((None, client.bucket(target.bucket)));
     }
     let server = S3Server::start().await?;
@@ -68,6 +80,21 @@ pub(crate) async fn connect(
         .build()?;
     client.create_bucket(bucket).await?;
     Ok((Some(server), client.bucket(bucket)))
+}
+
+/// Deletes every key under `prefix`, the example's own keys, whatever happened before;
+/// reports a failure instead of hiding it.
+pub(crate) async fn remove_prefix(bucket: &Bucket, prefix: &str) {
+    match bucket.delete_prefix(prefix).await {
+        Ok(out) if out.errors.is_empty() => {
+            eprintln!("removed {} keys under {prefix}", out.deleted);
+        }
+        Ok(out) => eprintln!(
+            "could not remove some keys under {prefix}: {:?}",
+            out.errors
+        ),
+        Err(e) => eprintln!("could not remove the keys under {prefix}: {e}"),
+    }
 }
 
 /// Deletes `key`, the example's own object, whatever happened before; reports a failure

@@ -242,11 +242,9 @@ impl CachedProvider {
     }
 }
 
-/// An expiry as RFC 3339, for logs.
+/// An expiry as RFC 3339, for logs; never panics (a custom provider may set any time).
 fn rfc3339(t: SystemTime) -> String {
-    time::OffsetDateTime::from(t)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| format!("{t:?}"))
+    super::rfc3339(t).unwrap_or_else(|| "(past year 9999)".to_owned())
 }
 
 impl ProvideCredentials for CachedProvider {
@@ -267,6 +265,16 @@ impl ProvideCredentials for CachedProvider {
 mod tests {
     use super::*;
     use std::sync::atomic::AtomicU32;
+
+    /// Review of issue 12: the debug log of a refresh writes any expiry a provider set
+    /// without a panic (`OffsetDateTime::from` panics past year 9999).
+    #[test]
+    fn the_log_writes_any_expiry() {
+        let far = SystemTime::UNIX_EPOCH + Duration::from_secs(u64::MAX / 4);
+        assert_eq!(rfc3339(far), "(past year 9999)");
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_893_553_445);
+        assert_eq!(rfc3339(t), "2030-01-02T03:04:05Z");
+    }
 
     /// A clock the test moves by hand.
     #[derive(Debug, Clone)]

@@ -9,8 +9,6 @@ use crate::error::{Error, Result};
 use crate::transport::simple::SimpleHttp;
 use serde::Deserialize;
 use std::time::{Duration, SystemTime};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use tokio::sync::OnceCell;
 
 /// Builds the provider's HTTP client on first use.
@@ -94,14 +92,12 @@ impl JsonCredentials {
 
 /// Parses an RFC 3339 `Expiration`.
 fn parse_expiration(provider: &'static str, text: &str) -> Result<SystemTime> {
-    OffsetDateTime::parse(text, &Rfc3339)
-        .map(SystemTime::from)
-        .map_err(|_| {
-            Error::credentials(format!(
-                "{provider}: the Expiration {:?} is not an RFC 3339 time",
-                server_text(text)
-            ))
-        })
+    super::parse_rfc3339(text).ok_or_else(|| {
+        Error::credentials(format!(
+            "{provider}: the Expiration {:?} is not an RFC 3339 time",
+            server_text(text)
+        ))
+    })
 }
 
 /// Text a server sent, made fit for an error message: control characters dropped, at most
@@ -139,12 +135,21 @@ pub(super) fn json_error_detail(body: &[u8]) -> String {
 mod tests {
     use super::*;
     use std::time::UNIX_EPOCH;
+    use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
     #[test]
     fn server_text_is_bounded() {
         assert_eq!(server_text("a\r\nb"), "ab");
         let long = "x".repeat(500);
         assert_eq!(server_text(&long).chars().count(), 201);
+    }
+
+    /// An Expiration past year 9999 (here by its offset) is refused, not kept to panic later.
+    #[test]
+    fn an_expiration_past_year_9999_is_refused() {
+        assert!(parse_expiration("container", "9999-12-31T23:59:59Z").is_ok());
+        let e = parse_expiration("container", "9999-12-31T23:59:59-01:00").unwrap_err();
+        assert!(e.to_string().contains("is not an RFC 3339 time"), "{e}");
     }
 
     mod properties {

@@ -13,6 +13,7 @@ mod provide;
 pub use cache::{CachedProvider, DEFAULT_REFRESH_AHEAD};
 pub use chain::{DefaultChain, EnvironmentProvider};
 pub use provide::{Credentials, CredentialsFuture, ProvideCredentials};
+pub(crate) use provide::{LATEST_SECS, parse_rfc3339, rfc3339};
 
 #[cfg(test)]
 pub(crate) mod json_strategy;
@@ -33,6 +34,7 @@ mod imds;
 mod metadata_http;
 mod sso;
 mod sts;
+mod sts_endpoint;
 #[cfg(test)]
 mod test_server;
 mod web_identity;

@@ -5,7 +5,9 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 /// AWS credentials: access key id, secret access key, optional session token and expiry.
 ///
@@ -115,6 +117,36 @@ impl fmt::Debug for Credentials {
     }
 }
 
+/// 9999-12-31T23:59:59Z in seconds since the epoch: the latest time RFC 3339 (four-digit
+/// years) can write. Expiries from servers past it are refused where they are read, so that
+/// writing one again (a log, the SSO cache file) never meets a time `time` cannot hold.
+pub(crate) const LATEST_SECS: u64 = 253_402_300_799;
+
+/// An RFC 3339 time as a `SystemTime`; `None` when it is not one or lies past
+/// [`LATEST_SECS`] (an offset can push 9999-12-31 over).
+pub(crate) fn parse_rfc3339(text: &str) -> Option<SystemTime> {
+    let t = SystemTime::from(OffsetDateTime::parse(text.trim(), &Rfc3339).ok()?);
+    (t <= UNIX_EPOCH + Duration::from_secs(LATEST_SECS)).then_some(t)
+}
+
+/// `t` as RFC 3339 in UTC at whole seconds, or `None` when it cannot be written (past year
+/// 9999 or before year 0). Never panics, unlike `OffsetDateTime::from`.
+pub(crate) fn rfc3339(t: SystemTime) -> Option<String> {
+    let secs = match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_secs()).ok()?,
+        Err(before) => {
+            // Round towards the past, like the whole-second cut of a later time.
+            let d = before.duration();
+            let whole = i64::try_from(d.as_secs()).ok()?;
+            -whole - i64::from(d.subsec_nanos() > 0)
+        }
+    };
+    OffsetDateTime::from_unix_timestamp(secs)
+        .ok()?
+        .format(&Rfc3339)
+        .ok()
+}
+
 /// The future a [`ProvideCredentials`] implementation returns.
 pub type CredentialsFuture<'a> =
     Pin<Box<dyn Future<Output = Result<Credentials, crate::Error>> + Send + 'a>>;
@@ -152,5 +184,31 @@ impl ProvideCredentials for Credentials {
     fn provide_credentials(&self) -> CredentialsFuture<'_> {
         let c = self.clone();
         Box::pin(async move { Ok(c) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    /// Formatting never panics, whatever the time (`time` panics past year 9999).
+    #[test]
+    fn rfc3339_is_none_outside_what_it_can_write() {
+        let at = |secs: u64| UNIX_EPOCH + Duration::from_secs(secs);
+        assert_eq!(rfc3339(at(1)).as_deref(), Some("1970-01-01T00:00:01Z"));
+        assert_eq!(
+            rfc3339(at(LATEST_SECS)).as_deref(),
+            Some("9999-12-31T23:59:59Z")
+        );
+        assert_eq!(rfc3339(at(LATEST_SECS + 1)), None);
+        assert_eq!(rfc3339(at(u64::MAX / 2)), None);
+        assert_eq!(
+            rfc3339(UNIX_EPOCH - Duration::from_secs(1)).as_deref(),
+            Some("1969-12-31T23:59:59Z")
+        );
+        assert_eq!(parse_rfc3339("9999-12-31T23:59:59Z"), Some(at(LATEST_SECS)));
+        assert_eq!(parse_rfc3339("9999-12-31T23:59:59-00:01"), None);
+        assert_eq!(parse_rfc3339("tomorrow"), None);
     }
 }

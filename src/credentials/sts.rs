@@ -9,11 +9,14 @@
 
 use super::env::{Env, ProcessEnv};
 use super::metadata_http::{server_text, shared_http};
+#[cfg(test)]
+use super::sts_endpoint::sts_endpoint;
+use super::sts_endpoint::{StsEndpoint, StsOverrides, configured_endpoint};
 use super::{Credentials, CredentialsFuture, ProvideCredentials};
 use crate::error::{Error, Result};
 use crate::runtime::{Clock, SystemClock};
 use crate::signing::{PayloadHash, SignableRequest, Signer, encode_query_component};
-use crate::transport::simple::SimpleHttp;
+use crate::transport::simple::{SimpleHttp, SimpleResponse};
 use crate::types::S3ErrorBody;
 use crate::xml::{self, XmlError};
 use bytes::Bytes;
@@ -25,129 +28,25 @@ use tokio::sync::OnceCell;
 /// STS is a remote service: a longer timeout than the link-local metadata endpoints.
 pub(crate) const STS_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The region whose STS endpoint is asked when none is configured.
-const DEFAULT_REGION: &str = "us-east-1";
-
-/// The regions that `sts_regional_endpoints = legacy` sends to the global endpoint
-/// `https://sts.amazonaws.com` (the regions that existed before STS became regional).
-const LEGACY_GLOBAL_REGIONS: [&str; 16] = [
-    "ap-northeast-1",
-    "ap-south-1",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "aws-global",
-    "ca-central-1",
-    "eu-central-1",
-    "eu-north-1",
-    "eu-west-1",
-    "eu-west-2",
-    "eu-west-3",
-    "sa-east-1",
-    "us-east-1",
-    "us-east-2",
-    "us-west-1",
-    "us-west-2",
-];
-
-/// Where an STS request goes and the region it is signed for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct StsEndpoint {
-    pub(crate) url: String,
-    pub(crate) signing_region: String,
-}
-
-/// The endpoint for `region`: `override_url` when given (signed for `region`), else the
-/// region's own STS endpoint, or the global one for a legacy region when `regional` is false.
-///
-/// # Errors
-///
-/// `Credentials` for an invalid region name, or an endpoint that is not https (plain http is
-/// allowed to loopback only: the request carries a session token).
-pub(crate) fn sts_endpoint(
-    region: Option<&str>,
-    regional: bool,
-    override_url: Option<&str>,
-    who: &str,
-) -> Result<StsEndpoint> {
-    let region = region
-        .map(str::trim)
-        .filter(|r| !r.is_empty())
-        .unwrap_or(DEFAULT_REGION);
-    let valid = region
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if !valid {
-        return Err(Error::credentials(format!(
-            "{who}: the region {:?} is not a valid region name",
-            server_text(region)
-        )));
-    }
-    let url = match override_url.map(str::trim) {
-        Some(u) => {
-            check_endpoint(u, who)?;
-            u.to_owned()
-        }
-        None if !regional && LEGACY_GLOBAL_REGIONS.contains(&region) => {
-            return Ok(StsEndpoint {
-                url: "https://sts.amazonaws.com/".to_owned(),
-                signing_region: DEFAULT_REGION.to_owned(),
-            });
-        }
-        None if region == "aws-global" => {
-            return Ok(StsEndpoint {
-                url: "https://sts.amazonaws.com/".to_owned(),
-                signing_region: DEFAULT_REGION.to_owned(),
-            });
-        }
-        None => {
-            let suffix = if region.starts_with("cn-") {
-                "amazonaws.com.cn"
-            } else {
-                "amazonaws.com"
-            };
-            format!("https://sts.{region}.{suffix}/")
-        }
-    };
-    Ok(StsEndpoint {
-        url,
-        signing_region: region.to_owned(),
-    })
-}
-
-/// An https URL, or plain http to this machine only (the request carries a token).
-pub(crate) fn check_endpoint(url: &str, who: &str) -> Result<()> {
-    let valid = url.parse::<http::Uri>().is_ok_and(|u| {
-        let loopback = u.host().is_some_and(|h| {
-            h.eq_ignore_ascii_case("localhost")
-                || h.trim_start_matches('[')
-                    .trim_end_matches(']')
-                    .parse::<std::net::IpAddr>()
-                    .is_ok_and(|ip| ip.is_loopback())
-        });
-        u.authority().is_some()
-            && match u.scheme_str() {
-                Some(s) if s.eq_ignore_ascii_case("https") => true,
-                Some(s) if s.eq_ignore_ascii_case("http") => loopback,
-                _ => false,
-            }
-    });
-    if valid {
-        Ok(())
-    } else {
-        Err(Error::credentials(format!(
-            "{who}: the STS endpoint {:?} is not an https URL (plain http only to loopback)",
-            server_text(url)
-        )))
-    }
-}
-
-/// The parameters of one AssumeRole call.
-#[derive(Debug, Clone, Default)]
+/// The parameters of one AssumeRole call. `Debug` says whether an external id is set, not
+/// what it is (it is a shared secret of sorts between the role's owner and its user).
+#[derive(Clone, Default)]
 pub(crate) struct RoleRequest {
     pub(crate) role_arn: String,
     pub(crate) session_name: Option<String>,
     pub(crate) external_id: Option<String>,
     pub(crate) duration_seconds: Option<u32>,
+}
+
+impl fmt::Debug for RoleRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RoleRequest")
+            .field("role_arn", &self.role_arn)
+            .field("session_name", &self.session_name)
+            .field("external_id", &self.external_id.as_ref().map(|_| "set"))
+            .field("duration_seconds", &self.duration_seconds)
+            .finish()
+    }
 }
 
 impl RoleRequest {
@@ -196,12 +95,13 @@ impl RoleRequest {
         Ok(())
     }
 
-    /// The form body, in the order the API reference lists the parameters.
-    fn form(&self) -> String {
+    /// The form body, in the order the API reference lists the parameters; the default
+    /// session name is made from `now`.
+    fn form(&self, now: SystemTime) -> String {
         let session = self
             .session_name
             .clone()
-            .unwrap_or_else(default_session_name);
+            .unwrap_or_else(|| default_session_name(now));
         let duration = self.duration_seconds.map(|d| d.to_string());
         let mut pairs = vec![
             ("Action", "AssumeRole"),
@@ -215,24 +115,27 @@ impl RoleRequest {
         if let Some(id) = &self.external_id {
             pairs.push(("ExternalId", id));
         }
-        let mut body = String::new();
-        for (i, (key, value)) in pairs.into_iter().enumerate() {
-            if i > 0 {
-                body.push('&');
-            }
-            body.push_str(key);
-            body.push('=');
-            encode_query_component(&mut body, value);
-        }
-        body
+        form_body(&pairs)
     }
 }
 
-/// `async-s3-<unix time>`.
-fn default_session_name() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+/// `key=value&…`, each value percent-encoded: the body of an STS form POST.
+pub(crate) fn form_body(pairs: &[(&str, &str)]) -> String {
+    let mut body = String::new();
+    for (i, (key, value)) in pairs.iter().enumerate() {
+        if i > 0 {
+            body.push('&');
+        }
+        body.push_str(key);
+        body.push('=');
+        encode_query_component(&mut body, value);
+    }
+    body
+}
+
+/// `async-s3-<unix time of now>`, the session name when none is set.
+pub(crate) fn default_session_name(now: SystemTime) -> String {
+    let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     format!("async-s3-{secs}")
 }
 
@@ -267,7 +170,7 @@ pub(crate) async fn assume_role(
         "" => "/",
         p => p,
     };
-    let body = request.form();
+    let body = request.form(now);
     let content_type = "application/x-www-form-urlencoded; charset=utf-8";
     let signer = Signer::new(endpoint.signing_region.as_str(), "sts");
     let to_sign = [("content-type", content_type), ("host", host.as_str())];
@@ -284,19 +187,81 @@ pub(crate) async fn assume_role(
     );
     let mut headers: Vec<(&str, &str)> = to_sign.to_vec();
     headers.extend(signed.iter());
+    let mut secrets = vec![source.secret_access_key()];
+    secrets.extend(source.session_token());
+    let call = StsCall {
+        action: "AssumeRole",
+        parse: xml::parse_assume_role,
+        who,
+        role,
+        secrets: &secrets,
+    };
+    send(http, &endpoint.url, &headers, body, call).await
+}
+
+/// POSTs the form `body` to `url` and reads the answer ([`read_answer`]).
+///
+/// # Errors
+///
+/// `Credentials`: no answer (retryable when the transport says so), or as [`read_answer`].
+pub(crate) async fn send(
+    http: &SimpleHttp,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: String,
+    call: StsCall<'_>,
+) -> Result<Credentials> {
     let resp = http
-        .send("POST", &endpoint.url, &headers, Some(Bytes::from(body)))
+        .send("POST", url, headers, Some(Bytes::from(body)))
         .await
         .map_err(|e| {
             Error::credentials(format!(
-                "{who}: no answer from STS at {} for AssumeRole of {role}",
-                server_text(&endpoint.url)
+                "{}: no answer from STS at {} for {} of {}",
+                call.who,
+                server_text(url),
+                call.action,
+                call.role
             ))
             .with_retryable(e.is_retryable())
             .with_source(e)
         })?;
+    read_answer(&resp, call)
+}
+
+/// One STS call, for reading its answer.
+#[derive(Clone, Copy)]
+pub(crate) struct StsCall<'a> {
+    /// `AssumeRole`, `AssumeRoleWithWebIdentity`.
+    pub(crate) action: &'a str,
+    /// The parser of the 200 answer.
+    pub(crate) parse: fn(&[u8]) -> std::result::Result<xml::StsCredentials, XmlError>,
+    /// Starts every error message (the provider or the profile).
+    pub(crate) who: &'a str,
+    pub(crate) role: &'a str,
+    /// What the request carried that must never be quoted back (a service may echo it).
+    pub(crate) secrets: &'a [&'a str],
+}
+
+/// Reads an STS answer: the credentials of a 200, else an [`ErrorKind::Credentials`] error
+/// typed with the status, the STS code, its message and the request id (`AccessDenied`,
+/// `ExpiredToken`, `RegionDisabled` and a few others with a hint on what to do), retryable
+/// for 5xx and throttling. No secret of the call in any message.
+///
+/// [`ErrorKind::Credentials`]: crate::ErrorKind::Credentials
+///
+/// # Errors
+///
+/// As above; also an answer that cannot be read.
+pub(crate) fn read_answer(resp: &SimpleResponse, call: StsCall<'_>) -> Result<Credentials> {
+    let StsCall {
+        action,
+        parse,
+        who,
+        role,
+        secrets,
+    } = call;
     if resp.status == 200 {
-        match xml::parse_assume_role(&resp.body) {
+        match parse(&resp.body) {
             Ok(c) => {
                 return Ok(Credentials::new(c.access_key_id, c.secret_access_key)
                     .with_session_token(c.session_token)
@@ -305,7 +270,7 @@ pub(crate) async fn assume_role(
             Err(XmlError::UnexpectedRoot { .. }) => {} // an <ErrorResponse>, maybe
             Err(e) => {
                 return Err(Error::credentials(format!(
-                    "{who}: the AssumeRole answer for {role} cannot be read"
+                    "{who}: the {action} answer for {role} cannot be read"
                 ))
                 .with_source(e));
             }
@@ -313,7 +278,7 @@ pub(crate) async fn assume_role(
     }
     let Some(err) = xml::parse_sts_error(&resp.body) else {
         return Err(Error::credentials(format!(
-            "{who}: STS answered AssumeRole of {role} with HTTP {} and no readable error",
+            "{who}: STS answered {action} of {role} with HTTP {} and no readable error",
             resp.status
         ))
         .with_retryable(resp.status >= 500));
@@ -322,18 +287,16 @@ pub(crate) async fn assume_role(
     // echoes the request's token must not carry it into logs).
     let redact = |text: &str| {
         let mut text = text.to_owned();
-        let secret = source.secret_access_key();
-        if !secret.is_empty() {
+        for secret in secrets.iter().filter(|s| !s.is_empty()) {
             text = text.replace(secret, "** redacted **");
-        }
-        if let Some(token) = source.session_token().filter(|t| !t.is_empty()) {
-            text = text.replace(token, "** redacted **");
         }
         server_text(&text)
     };
     let code = err.code.as_deref().map(redact);
     let hint = match code.as_deref() {
         Some("ExpiredToken") => "; the source credentials have expired",
+        Some("ExpiredTokenException") => "; the web identity token has expired",
+        Some("InvalidIdentityToken") => "; STS does not accept the web identity token",
         Some("RegionDisabled") => {
             "; STS is not activated in this region for the account: activate it in IAM \
              (account settings) or use another region"
@@ -352,10 +315,10 @@ pub(crate) async fn assume_role(
     let retryable = resp.status >= 500
         || matches!(
             code.as_deref(),
-            Some("Throttling" | "ServiceUnavailable" | "InternalFailure")
+            Some("Throttling" | "ServiceUnavailable" | "InternalFailure" | "IDPCommunicationError")
         );
     Err(Error::credentials_from_service(
-        format!("{who}: STS refused AssumeRole of {role}{hint}{request_id}"),
+        format!("{who}: STS refused {action} of {role}{hint}{request_id}"),
         resp.status,
         S3ErrorBody {
             code,
@@ -371,11 +334,13 @@ pub(crate) async fn assume_role(
 /// another provider (the source).
 ///
 /// The request goes to the region's STS endpoint (`https://sts.<region>.amazonaws.com/`;
-/// region `us-east-1` unless [`region`](Self::region) says otherwise), or to
-/// `https://sts.amazonaws.com/` for the legacy regions when
-/// [`regional_endpoints(false)`](Self::regional_endpoints) asks for the old behaviour, or to
-/// [`sts_endpoint`](Self::sts_endpoint). It is signed with the source's credentials at each
-/// call; the source is asked every time.
+/// region `us-east-1` unless [`region`](Self::region), `AWS_REGION` or `AWS_DEFAULT_REGION`
+/// says otherwise), or to `https://sts.amazonaws.com/` for the legacy regions when
+/// [`regional_endpoints(false)`](Self::regional_endpoints) or
+/// `AWS_STS_REGIONAL_ENDPOINTS=legacy` asks for the old behaviour, or to
+/// [`sts_endpoint`](Self::sts_endpoint) or else `AWS_ENDPOINT_URL_STS`; each setter beats its
+/// environment variable. It is signed with the source's credentials at each call; the source
+/// is asked every time.
 ///
 /// The provider does not cache: wrap it in a [`CachedProvider`](super::CachedProvider), which
 /// refreshes the role's credentials before they expire, one STS call however many tasks ask.
@@ -428,7 +393,7 @@ pub struct AssumeRoleProvider {
     /// Read for the region when none is set; `None` when the provider reads no environment.
     env: Option<Env>,
     region: Option<String>,
-    regional: bool,
+    regional: Option<bool>,
     endpoint: Option<String>,
     timeout: Duration,
     clock: Arc<dyn Clock>,
@@ -471,7 +436,7 @@ impl AssumeRoleProvider {
             source,
             env: Some(Arc::new(ProcessEnv)),
             region: None,
-            regional: true,
+            regional: None,
             endpoint: None,
             timeout: STS_TIMEOUT,
             clock: Arc::new(SystemClock),
@@ -509,12 +474,13 @@ impl AssumeRoleProvider {
         self
     }
 
-    /// `true` (the default): the region's own endpoint, as `sts_regional_endpoints =
-    /// regional`. `false`: the global endpoint `https://sts.amazonaws.com/` for the regions
-    /// that used it before STS became regional, as `sts_regional_endpoints = legacy`.
+    /// `true` (the default unless `AWS_STS_REGIONAL_ENDPOINTS` says `legacy`): the region's
+    /// own endpoint, as `sts_regional_endpoints = regional`. `false`: the global endpoint
+    /// `https://sts.amazonaws.com/` for the regions that used it before STS became regional,
+    /// as `sts_regional_endpoints = legacy`.
     #[must_use]
     pub fn regional_endpoints(mut self, regional: bool) -> Self {
-        self.regional = regional;
+        self.regional = Some(regional);
         self
     }
 
@@ -557,18 +523,13 @@ impl AssumeRoleProvider {
     async fn load(&self) -> Result<Credentials> {
         let who = self.who();
         self.request.validate(&who)?;
-        let env_region = || {
-            let env = self.env.as_ref()?;
-            env.var("AWS_REGION")
-                .or_else(|| env.var("AWS_DEFAULT_REGION"))
+        let var = |k: &str| self.env.as_ref().and_then(|env| env.var(k));
+        let overrides = StsOverrides {
+            url: self.endpoint.as_deref(),
+            region: self.region.as_deref(),
+            regional: self.regional,
         };
-        let region = self.region.clone().or_else(env_region);
-        let endpoint = sts_endpoint(
-            region.as_deref(),
-            self.regional,
-            self.endpoint.as_deref(),
-            &who,
-        )?;
+        let endpoint = configured_endpoint(&var, &|_| None, &overrides, &who)?;
         let source = self.source.provide_credentials().await?;
         let http = shared_http(&self.http, self.timeout, "AssumeRoleProvider").await?;
         assume_role(

@@ -103,7 +103,7 @@ fn the_form_body_encodes_every_parameter() {
         duration_seconds: Some(3600),
     };
     assert_eq!(
-        r.form(),
+        r.form(UNIX_EPOCH),
         "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fpath%2Fr\
          &RoleSessionName=me%40example.com&DurationSeconds=3600&ExternalId=a%3Ab%2Fc"
     );
@@ -112,9 +112,9 @@ fn the_form_body_encodes_every_parameter() {
         ..RoleRequest::default()
     };
     assert!(
-        r.form().contains("&RoleSessionName=async-s3-"),
+        r.form(UNIX_EPOCH).contains("&RoleSessionName=async-s3-"),
         "{}",
-        r.form()
+        r.form(UNIX_EPOCH)
     );
 }
 
@@ -145,4 +145,177 @@ async fn the_region_comes_from_the_environment_when_not_set() {
     .timeout(Duration::from_secs(2));
     let e = p.provide_credentials().await.unwrap_err();
     assert!(e.to_string().contains("no answer from STS"), "{e}");
+}
+
+/// An environment or a profile as a lookup of fixed pairs.
+fn lookup(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+    move |k| {
+        pairs
+            .iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| (*v).to_owned())
+    }
+}
+
+/// Review of issue 12: where each STS setting comes from, as a pure function: the endpoint
+/// URL (a provider's `sts_endpoint` > `AWS_ENDPOINT_URL_STS`), the region (a provider's
+/// `region` > `AWS_REGION` > `AWS_DEFAULT_REGION` > the profile's `region` > us-east-1),
+/// regional or legacy (a provider's setting > `AWS_STS_REGIONAL_ENDPOINTS` > the profile's
+/// `sts_regional_endpoints` > regional).
+#[test]
+fn each_sts_setting_comes_from_the_most_specific_place() {
+    const GLOBAL: &str = "https://sts.amazonaws.com/";
+    type Pairs = &'static [(&'static str, &'static str)];
+    let none: Pairs = &[];
+    let legacy_profile: Pairs = &[
+        ("region", "eu-west-1"),
+        ("sts_regional_endpoints", "legacy"),
+    ];
+    let cases: [(Pairs, Pairs, StsOverrides<'_>, &str, &str); 11] = [
+        (
+            none,
+            none,
+            StsOverrides::default(),
+            "https://sts.us-east-1.amazonaws.com/",
+            "us-east-1",
+        ),
+        (
+            none,
+            legacy_profile,
+            StsOverrides::default(),
+            GLOBAL,
+            "us-east-1",
+        ),
+        (
+            &[("AWS_STS_REGIONAL_ENDPOINTS", "regional")],
+            legacy_profile,
+            StsOverrides::default(),
+            "https://sts.eu-west-1.amazonaws.com/",
+            "eu-west-1",
+        ),
+        (
+            &[("AWS_STS_REGIONAL_ENDPOINTS", "LEGACY")],
+            &[
+                ("region", "eu-west-1"),
+                ("sts_regional_endpoints", "regional"),
+            ],
+            StsOverrides::default(),
+            GLOBAL,
+            "us-east-1",
+        ),
+        (
+            &[("AWS_STS_REGIONAL_ENDPOINTS", "legacy")],
+            &[("region", "af-south-1")],
+            StsOverrides::default(),
+            "https://sts.af-south-1.amazonaws.com/",
+            "af-south-1",
+        ),
+        (
+            &[
+                ("AWS_REGION", "ap-south-1"),
+                ("AWS_DEFAULT_REGION", "us-west-2"),
+            ],
+            &[("region", "eu-west-1")],
+            StsOverrides::default(),
+            "https://sts.ap-south-1.amazonaws.com/",
+            "ap-south-1",
+        ),
+        (
+            &[("AWS_DEFAULT_REGION", "us-west-2")],
+            &[("region", "eu-west-1")],
+            StsOverrides::default(),
+            "https://sts.us-west-2.amazonaws.com/",
+            "us-west-2",
+        ),
+        (
+            &[("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1/env/")],
+            &[("region", "eu-west-1")],
+            StsOverrides::default(),
+            "http://127.0.0.1:1/env/",
+            "eu-west-1",
+        ),
+        (
+            &[
+                ("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1/env/"),
+                ("AWS_REGION", "eu-west-2"),
+            ],
+            none,
+            StsOverrides {
+                url: Some("http://127.0.0.1:2/provider/"),
+                region: Some("ca-central-1"),
+                regional: None,
+            },
+            "http://127.0.0.1:2/provider/",
+            "ca-central-1",
+        ),
+        (
+            &[("AWS_STS_REGIONAL_ENDPOINTS", "regional")],
+            &[("region", "eu-west-1")],
+            StsOverrides {
+                regional: Some(false),
+                ..StsOverrides::default()
+            },
+            GLOBAL,
+            "us-east-1",
+        ),
+        (
+            &[("AWS_STS_REGIONAL_ENDPOINTS", "legacy")],
+            &[("region", "eu-west-1")],
+            StsOverrides {
+                regional: Some(true),
+                ..StsOverrides::default()
+            },
+            "https://sts.eu-west-1.amazonaws.com/",
+            "eu-west-1",
+        ),
+    ];
+    for (i, (env, profile, overrides, url, region)) in cases.into_iter().enumerate() {
+        let e = configured_endpoint(&lookup(env), &lookup(profile), &overrides, "t").unwrap();
+        assert_eq!(
+            (e.url.as_str(), e.signing_region.as_str()),
+            (url, region),
+            "case {i}"
+        );
+    }
+    let e = configured_endpoint(
+        &lookup(none),
+        &lookup(&[("sts_regional_endpoints", "sometimes")]),
+        &StsOverrides::default(),
+        "who",
+    )
+    .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert!(
+        e.to_string()
+            .contains("who: sts_regional_endpoints \"sometimes\" is neither regional nor legacy"),
+        "{e}"
+    );
+}
+
+/// Review of issue 12: `RoleRequest`'s Debug does not show the external id.
+#[test]
+fn the_role_request_debug_hides_the_external_id() {
+    let r = RoleRequest {
+        role_arn: "arn:aws:iam::123456789012:role/r".into(),
+        external_id: Some("CANARY-external".into()),
+        ..RoleRequest::default()
+    };
+    let text = format!("{r:?}");
+    assert!(!text.contains("CANARY"), "{text}");
+    assert!(text.contains("arn:aws:iam::123456789012:role/r"), "{text}");
+}
+
+/// Review of issue 12: the default session name comes from the provider's clock.
+#[test]
+fn the_default_session_name_uses_the_given_time() {
+    let r = RoleRequest {
+        role_arn: "arn:aws:iam::123456789012:role/r".into(),
+        ..RoleRequest::default()
+    };
+    let at = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    assert!(
+        r.form(at).ends_with("&RoleSessionName=async-s3-1700000000"),
+        "{}",
+        r.form(at)
+    );
 }

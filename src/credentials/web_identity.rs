@@ -2,17 +2,17 @@
 //! credentials through STS `AssumeRoleWithWebIdentity`.
 
 use super::env::{Env, ProcessEnv};
-use super::metadata_http::{server_text, shared_http};
+use super::metadata_http::shared_http;
+use super::sts::{StsCall, default_session_name, form_body, send};
+use super::sts_endpoint::{StsEndpoint, StsOverrides, configured_endpoint};
 use super::{Credentials, CredentialsFuture, ProvideCredentials};
 use crate::error::{Error, Result};
-use crate::signing::encode_query_component;
 use crate::transport::simple::SimpleHttp;
-use crate::xml::{self, XmlError};
-use bytes::Bytes;
+use crate::xml;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 use tokio::sync::OnceCell;
 
 const NAME: &str = "WebIdentityProvider";
@@ -20,12 +20,9 @@ const NAME: &str = "WebIdentityProvider";
 /// STS is a remote service: a longer timeout than the link-local metadata endpoints.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
-const DEFAULT_REGION: &str = "us-east-1";
-
 const ENV_TOKEN_FILE: &str = "AWS_WEB_IDENTITY_TOKEN_FILE";
 const ENV_ROLE_ARN: &str = "AWS_ROLE_ARN";
 const ENV_SESSION_NAME: &str = "AWS_ROLE_SESSION_NAME";
-const ENV_STS_ENDPOINT: &str = "AWS_ENDPOINT_URL_STS";
 
 /// Credentials for an IAM role, assumed with a web identity token through STS
 /// `AssumeRoleWithWebIdentity` (EKS IAM roles for service accounts, CI OIDC tokens).
@@ -34,7 +31,9 @@ const ENV_STS_ENDPOINT: &str = "AWS_ENDPOINT_URL_STS";
 /// `AWS_WEB_IDENTITY_TOKEN_FILE` and `AWS_ROLE_ARN` (both required),
 /// `AWS_ROLE_SESSION_NAME` (default `async-s3-<unix time>`), the region from `AWS_REGION` or
 /// `AWS_DEFAULT_REGION` (default `us-east-1`) and the STS endpoint from
-/// `AWS_ENDPOINT_URL_STS` (default `https://sts.<region>.amazonaws.com/`).
+/// `AWS_ENDPOINT_URL_STS` (default `https://sts.<region>.amazonaws.com/`, or
+/// `https://sts.amazonaws.com/` for the legacy regions with `AWS_STS_REGIONAL_ENDPOINTS=legacy`,
+/// the same rules as [`AssumeRoleProvider`](super::AssumeRoleProvider)).
 /// [`WebIdentityProvider::from_token_file`] takes the role and file explicitly and reads no
 /// environment. The setters override either.
 ///
@@ -42,8 +41,9 @@ const ENV_STS_ENDPOINT: &str = "AWS_ENDPOINT_URL_STS";
 /// and is not signed: the token is the proof. The credentials carry STS's `Expiration`. The
 /// provider does not cache: wrap it in a [`CachedProvider`](super::CachedProvider).
 ///
-/// Errors name the STS error code (`InvalidIdentityToken`, `ExpiredTokenException`, …) and
-/// never contain the token.
+/// Errors carry the status, the STS error code (`InvalidIdentityToken`,
+/// `ExpiredTokenException`, …: [`Error::s3_code`](crate::Error::s3_code)) and the request id,
+/// and never contain the token.
 ///
 /// # Cancel safety
 ///
@@ -105,7 +105,7 @@ struct Settings {
     role_arn: String,
     token_file: PathBuf,
     session_name: String,
-    endpoint: String,
+    endpoint: StsEndpoint,
 }
 
 impl WebIdentityProvider {
@@ -204,46 +204,15 @@ impl WebIdentityProvider {
             .session_name
             .clone()
             .or_else(|| env_var(ENV_SESSION_NAME))
-            .unwrap_or_else(default_session_name);
-        let endpoint = match self
-            .sts_endpoint
-            .clone()
-            .or_else(|| env_var(ENV_STS_ENDPOINT))
-        {
-            Some(e) => e.trim().to_owned(),
-            None => {
-                let region = self
-                    .region
-                    .clone()
-                    .or_else(|| env_var("AWS_REGION"))
-                    .or_else(|| env_var("AWS_DEFAULT_REGION"))
-                    .unwrap_or_else(|| DEFAULT_REGION.to_owned());
-                regional_endpoint(region.trim())?
-            }
+            .unwrap_or_else(|| default_session_name(SystemTime::now()));
+        // The same rules as every STS call (the token must not cross the network in the
+        // clear: plain http only to this machine).
+        let overrides = StsOverrides {
+            url: self.sts_endpoint.as_deref(),
+            region: self.region.as_deref(),
+            regional: None,
         };
-        // The web identity token must not cross the network in the clear: plain http only to
-        // this machine (a local test or proxy endpoint).
-        let valid = endpoint.parse::<http::Uri>().is_ok_and(|u| {
-            let loopback = u.host().is_some_and(|h| {
-                h.eq_ignore_ascii_case("localhost")
-                    || h.trim_start_matches('[')
-                        .trim_end_matches(']')
-                        .parse::<std::net::IpAddr>()
-                        .is_ok_and(|ip| ip.is_loopback())
-            });
-            u.authority().is_some()
-                && match u.scheme_str() {
-                    Some(s) if s.eq_ignore_ascii_case("https") => true,
-                    Some(s) if s.eq_ignore_ascii_case("http") => loopback,
-                    _ => false,
-                }
-        });
-        if !valid {
-            return Err(Error::credentials(format!(
-                "{NAME}: the STS endpoint {:?} is not an https URL (plain http only to loopback)",
-                server_text(&endpoint)
-            )));
-        }
+        let endpoint = configured_endpoint(&env_var, &|_| None, &overrides, NAME)?;
         Ok(Settings {
             role_arn,
             token_file,
@@ -254,89 +223,56 @@ impl WebIdentityProvider {
 
     async fn load(&self) -> Result<Credentials> {
         let s = self.settings()?;
-        let token = read_token(&s.token_file).await?;
-        let mut body = String::new();
-        for (i, (key, value)) in [
-            ("Action", "AssumeRoleWithWebIdentity"),
-            ("Version", "2011-06-15"),
-            ("RoleArn", s.role_arn.as_str()),
-            ("RoleSessionName", s.session_name.as_str()),
-            ("WebIdentityToken", token.as_str()),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            if i > 0 {
-                body.push('&');
-            }
-            body.push_str(key);
-            body.push('=');
-            encode_query_component(&mut body, value);
-        }
         let http = shared_http(&self.http, self.timeout, NAME).await?;
-        let headers = [
-            ("content-type", "application/x-www-form-urlencoded"),
-            ("accept", "text/xml"),
-        ];
-        let resp = http
-            .send("POST", &s.endpoint, &headers, Some(Bytes::from(body)))
-            .await
-            .map_err(|e| {
-                Error::credentials(format!("{NAME}: no answer from STS at {}", s.endpoint))
-                    .with_source(e)
-            })?;
-        let redact = |text: &str| server_text(&text.replace(token.as_str(), "** redacted **"));
-        if resp.status == 200 {
-            match xml::parse_assume_role_with_web_identity(&resp.body) {
-                Ok(c) => {
-                    return Ok(Credentials::new(c.access_key_id, c.secret_access_key)
-                        .with_session_token(c.session_token)
-                        .with_expiry(c.expiration));
-                }
-                Err(XmlError::UnexpectedRoot { .. }) => {} // an <ErrorResponse>, maybe
-                Err(e) => {
-                    return Err(Error::credentials(format!(
-                        "{NAME}: the AssumeRoleWithWebIdentity answer for role {} cannot be read",
-                        s.role_arn
-                    ))
-                    .with_source(e));
-                }
-            }
-        }
-        let Some(err) = xml::parse_sts_error(&resp.body) else {
-            return Err(Error::credentials(format!(
-                "{NAME}: STS answered AssumeRoleWithWebIdentity for role {} with HTTP {} and \
-                 no readable error",
-                s.role_arn, resp.status
-            ))
-            .with_retryable(resp.status >= 500));
+        let call = WebIdentityCall {
+            role_arn: &s.role_arn,
+            session_name: &s.session_name,
+            token_file: &s.token_file,
         };
-        let code = err
-            .code
-            .as_deref()
-            .map_or_else(|| "no code".to_owned(), redact);
-        let message = err
-            .message
-            .as_deref()
-            .map(|m| format!(": {}", redact(m)))
-            .unwrap_or_default();
-        let request_id = err
-            .request_id
-            .as_deref()
-            .map(|r| format!(" [request id {}]", server_text(r)))
-            .unwrap_or_default();
-        let retryable = resp.status >= 500
-            || matches!(
-                err.code.as_deref(),
-                Some("IDPCommunicationError" | "Throttling" | "ServiceUnavailable")
-            );
-        Err(Error::credentials(format!(
-            "{NAME}: STS refused AssumeRoleWithWebIdentity for role {} (HTTP {} {code}){message}\
-             {request_id}",
-            s.role_arn, resp.status
-        ))
-        .with_retryable(retryable))
+        assume_role_with_web_identity(http, &s.endpoint, &call, NAME).await
     }
+}
+
+/// One `AssumeRoleWithWebIdentity`: the role, the session name, the token's file.
+pub(crate) struct WebIdentityCall<'a> {
+    pub(crate) role_arn: &'a str,
+    pub(crate) session_name: &'a str,
+    pub(crate) token_file: &'a Path,
+}
+
+/// Reads the token file and calls `AssumeRoleWithWebIdentity` at `endpoint` (a form POST, not
+/// signed: the token is the proof). `who` starts every error message.
+///
+/// # Errors
+///
+/// `Credentials`: the token file cannot be read or is empty; no answer; a refusal, typed with
+/// the status, the STS code and the request id (never the token); an unreadable answer.
+pub(crate) async fn assume_role_with_web_identity(
+    http: &SimpleHttp,
+    endpoint: &StsEndpoint,
+    call: &WebIdentityCall<'_>,
+    who: &str,
+) -> Result<Credentials> {
+    let token = read_token(call.token_file, who).await?;
+    let body = form_body(&[
+        ("Action", "AssumeRoleWithWebIdentity"),
+        ("Version", "2011-06-15"),
+        ("RoleArn", call.role_arn),
+        ("RoleSessionName", call.session_name),
+        ("WebIdentityToken", token.as_str()),
+    ]);
+    let headers = [
+        ("content-type", "application/x-www-form-urlencoded"),
+        ("accept", "text/xml"),
+    ];
+    let call = StsCall {
+        action: "AssumeRoleWithWebIdentity",
+        parse: xml::parse_assume_role_with_web_identity,
+        who,
+        role: call.role_arn,
+        secrets: &[token.as_str()],
+    };
+    send(http, &endpoint.url, &headers, body, call).await
 }
 
 impl ProvideCredentials for WebIdentityProvider {
@@ -350,10 +286,10 @@ impl ProvideCredentials for WebIdentityProvider {
 }
 
 /// Reads the web identity token without blocking the runtime.
-async fn read_token(path: &Path) -> Result<String> {
+async fn read_token(path: &Path, who: &str) -> Result<String> {
     let text = tokio::fs::read_to_string(path).await.map_err(|e| {
         Error::credentials(format!(
-            "{NAME}: cannot read the web identity token file {}",
+            "{who}: cannot read the web identity token file {}",
             path.display()
         ))
         .with_source(e)
@@ -361,39 +297,11 @@ async fn read_token(path: &Path) -> Result<String> {
     let token = text.trim();
     if token.is_empty() {
         return Err(Error::credentials(format!(
-            "{NAME}: the web identity token file {} is empty",
+            "{who}: the web identity token file {} is empty",
             path.display()
         )));
     }
     Ok(token.to_owned())
-}
-
-/// `async-s3-<unix time>`.
-fn default_session_name() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    format!("async-s3-{secs}")
-}
-
-/// `https://sts.<region>.amazonaws.com/` (`.amazonaws.com.cn` in the China regions).
-fn regional_endpoint(region: &str) -> Result<String> {
-    let valid = !region.is_empty()
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if !valid {
-        return Err(Error::credentials(format!(
-            "{NAME}: the region {:?} is not a valid region name",
-            server_text(region)
-        )));
-    }
-    let suffix = if region.starts_with("cn-") {
-        "amazonaws.com.cn"
-    } else {
-        "amazonaws.com"
-    };
-    Ok(format!("https://sts.{region}.{suffix}/"))
 }
 
 #[cfg(test)]
@@ -480,14 +388,18 @@ mod tests {
             .with(ENV_TOKEN_FILE, path.to_str().unwrap())
             .with(ENV_ROLE_ARN, ROLE)
             .with(ENV_SESSION_NAME, "my session")
-            .with(ENV_STS_ENDPOINT, format!("{}/sts/", server.url()));
+            .with("AWS_ENDPOINT_URL_STS", format!("{}/sts/", server.url()));
         let p = WebIdentityProvider::with_env(Arc::new(env));
         assert!(p.is_configured());
         let c = p.provide_credentials().await.unwrap();
         assert_eq!(c.access_key_id(), "ASIAWEBID");
         assert_eq!(c.secret_access_key(), SECRET);
         assert_eq!(c.session_token(), Some(SESSION));
-        let exp = c.expiry().unwrap().duration_since(UNIX_EPOCH).unwrap();
+        let exp = c
+            .expiry()
+            .unwrap()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
         assert_eq!(exp.as_secs(), 1_893_553_445);
 
         let reqs = server.requests();
@@ -529,26 +441,34 @@ mod tests {
         .await;
         let (_dir, path) = token_file();
         let p = WebIdentityProvider::from_token_file(ROLE, &path).sts_endpoint(server.url());
+        // Review of issue 12: refusals are typed like AssumeRole's (status, code, request id).
         let cases = [
             (
-                "(HTTP 400 InvalidIdentityToken): bad token ** redacted **",
+                Some((400, "InvalidIdentityToken")),
+                "bad token ** redacted **",
                 false,
             ),
-            ("IDPCommunicationError", true),
+            (Some((400, "IDPCommunicationError")), "try later", true),
             (
-                "(HTTP 200 ExpiredTokenException): expired [request id rid-7]",
+                Some((200, "ExpiredTokenException")),
+                "[request id rid-7]",
                 false,
             ),
-            ("HTTP 503 and no readable error", true),
-            ("cannot be read", false),
+            (None, "HTTP 503 and no readable error", true),
+            (None, "cannot be read", false),
         ];
-        for (want, retryable) in cases {
+        for (typed, want, retryable) in cases {
             let e = p.provide_credentials().await.unwrap_err();
             assert_eq!(e.kind(), ErrorKind::Credentials);
             let text = format!("{e} {e:?}");
-            assert!(text.contains("WebIdentityProvider: "), "{text}");
+            assert!(text.contains("WebIdentityProvider"), "{text}");
             assert!(text.contains(want), "{text} lacks {want}");
             assert_eq!(e.is_retryable(), retryable, "{text}");
+            if let Some((status, code)) = typed {
+                assert_eq!(e.status(), Some(status), "{text}");
+                assert_eq!(e.s3_code(), Some(code), "{text}");
+                assert_eq!(e.request_id(), Some("rid-7"), "{text}");
+            }
             assert_clean(&text);
         }
     }
@@ -583,7 +503,7 @@ mod tests {
     fn endpoint_resolution() {
         let explicit = WebIdentityProvider::from_token_file(ROLE, "/t");
         let s = explicit.settings().unwrap();
-        assert_eq!(s.endpoint, "https://sts.us-east-1.amazonaws.com/");
+        assert_eq!(s.endpoint.url, "https://sts.us-east-1.amazonaws.com/");
         assert!(
             s.session_name.starts_with("async-s3-"),
             "{}",
@@ -596,18 +516,18 @@ mod tests {
             .with("AWS_DEFAULT_REGION", "eu-west-1");
         let p = WebIdentityProvider::with_env(Arc::new(env.clone()));
         assert_eq!(
-            p.settings().unwrap().endpoint,
+            p.settings().unwrap().endpoint.url,
             "https://sts.eu-west-1.amazonaws.com/"
         );
         let p =
             WebIdentityProvider::with_env(Arc::new(env.clone().with("AWS_REGION", "cn-north-1")));
         assert_eq!(
-            p.settings().unwrap().endpoint,
+            p.settings().unwrap().endpoint.url,
             "https://sts.cn-north-1.amazonaws.com.cn/"
         );
         let p = WebIdentityProvider::with_env(Arc::new(env.clone())).region("ap-south-1");
         assert_eq!(
-            p.settings().unwrap().endpoint,
+            p.settings().unwrap().endpoint.url,
             "https://sts.ap-south-1.amazonaws.com/"
         );
         let p = WebIdentityProvider::with_env(Arc::new(env.with("AWS_REGION", "evil.com/x")));

@@ -12,7 +12,8 @@
 //! ([`encode_path`]); query names and values are encoded with the strict SigV4 set
 //! ([`CanonicalQuery`]); header values are trimmed and every run of whitespace (spaces, tabs,
 //! line breaks: the ASCII whitespace Python's `str.split()` knows) folded to one space, as
-//! botocore does (`aws-sigv4` folds spaces only, so the two differ for a tab); every header
+//! botocore does (`aws-sigv4` folds spaces only, so the two differ for a tab; botocore also
+//! folds Unicode whitespace such as U+00A0, which is kept as it is here); every header
 //! handed to the signer is signed, plus `x-amz-date`, `x-amz-content-sha256` and, with a
 //! session token, `x-amz-security-token`.
 //!

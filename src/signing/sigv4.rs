@@ -80,7 +80,9 @@ pub struct SignableRequest<'a> {
     pub query: &'a str,
     /// The headers to sign, `host` included; names in any case; values are trimmed and every
     /// run of ASCII whitespace (a tab too) signed as one space, as botocore signs them (send
-    /// them that way: a server that keeps a tab computes another signature). `x-amz-date`,
+    /// them that way: a server that keeps a tab computes another signature). Only ASCII
+    /// whitespace: botocore also folds Unicode whitespace (U+00A0, U+3000, …), which is kept
+    /// as it is here, so such a value signs differently from botocore. `x-amz-date`,
     /// `x-amz-content-sha256` and `x-amz-security-token` are added by the signer.
     pub headers: &'a [(&'a str, &'a str)],
 }
@@ -303,8 +305,9 @@ fn is_folded_space(b: u8) -> bool {
 }
 
 /// Appends `value` trimmed, every run of whitespace folded to one space: botocore's rule
-/// (`' '.join(value.split())`), for ASCII whitespace. Non-ASCII characters are kept as they
-/// are.
+/// (`' '.join(value.split())`), for ASCII whitespace only. Non-ASCII characters are kept as
+/// they are, Unicode whitespace included (botocore's `str.split()` folds U+00A0, U+3000, …
+/// too; header values on the wire are ASCII in practice).
 pub(super) fn push_trimmed<S: Sink>(out: &mut S, value: &str) {
     let b = value.as_bytes();
     // The common case: no whitespace but single spaces between words.

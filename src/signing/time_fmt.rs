@@ -10,8 +10,15 @@ pub struct AmzDate([u8; 16]);
 impl AmzDate {
     /// Formats `time` (UTC). Times before 1970 or after 9999 are clamped to those bounds.
     pub fn new(time: SystemTime) -> Self {
-        let dt = OffsetDateTime::from(time);
-        let year = dt.year().clamp(0, 9999) as u32;
+        // The signer imports nothing of the crate, so this is its own copy of the clamp in
+        // `headers::clamped_utc`: 1970 ..= 9999-12-31T23:59:59, never a panic.
+        let secs = time
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+            .min(253_402_300_799);
+        let dt =
+            OffsetDateTime::from_unix_timestamp(secs as i64).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let year = dt.year() as u32;
         let mut b = [0u8; 16];
         write_digits(&mut b[0..4], year);
         write_digits(&mut b[4..6], u8::from(dt.month()) as u32);
@@ -53,5 +60,21 @@ fn write_digits(out: &mut [u8], mut v: u32) {
     for slot in out.iter_mut().rev() {
         *slot = b'0' + (v % 10) as u8;
         v /= 10;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn times_past_9999_or_before_1970_are_clamped_not_a_panic() {
+        let far = SystemTime::UNIX_EPOCH + Duration::from_secs(400_000_000_000);
+        assert_eq!(AmzDate::new(far).as_str(), "99991231T235959Z");
+        let early = SystemTime::UNIX_EPOCH - Duration::from_secs(86_400);
+        assert_eq!(AmzDate::new(early).as_str(), "19700101T000000Z");
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_369_353_600);
+        assert_eq!(AmzDate::new(t).as_str(), "20130524T000000Z");
     }
 }

@@ -20,6 +20,10 @@ mod upload_source;
 // delete a prefix, abort old uploads (issue 11)
 mod abort_uploads;
 mod delete_prefix;
+// directory upload and sync (issue 13)
+mod glob;
+mod sync;
+mod upload_dir;
 
 pub use copy::{DEFAULT_COPY_PART_SIZE, DEFAULT_COPY_THRESHOLD, ObjectCopy, ObjectCopyOutput};
 #[cfg(feature = "fuzzing")]
@@ -36,3 +40,6 @@ pub use upload::{Upload, UploadOutput};
 // delete a prefix, abort old uploads (issue 11)
 pub use abort_uploads::{AbortUploadsOlderThan, AbortUploadsOutput};
 pub use delete_prefix::{DeletePrefix, DeletePrefixOutput};
+// directory upload and sync (issue 13)
+pub use sync::{Compare, DirSync, FailedFile, FileProgress, SyncAction, SyncOutput, SyncReason};
+pub use upload_dir::{UploadDir, UploadDirOutput};

@@ -3,8 +3,8 @@
 //! ([`parse_sts_error`](super::parse_sts_error)).
 
 use super::error::XmlError;
-use super::reader::{Elem, XmlReader, non_empty, parse_date};
-use super::sts::StsCredentials;
+use super::reader::XmlReader;
+use super::sts::{StsCredentials, read_credentials};
 
 /// Parses
 /// `AssumeRoleResponse/AssumeRoleResult/Credentials/{AccessKeyId,SecretAccessKey,SessionToken,
@@ -21,36 +21,12 @@ pub(crate) fn parse_assume_role(body: &[u8]) -> Result<StsCredentials, XmlError>
         }
         while let Some(creds) = r.next_child(&result)? {
             if creds.name() == b"Credentials" {
-                found = Some(credentials(&mut r, &creds)?);
+                found = Some(read_credentials(&mut r, &creds)?);
             }
         }
     }
     r.finish()?;
     found.ok_or(XmlError::MissingElement("Credentials"))
-}
-
-/// The four children of `<Credentials>`, each required and trimmed.
-fn credentials<'a>(r: &mut XmlReader<'a>, elem: &Elem<'a>) -> Result<StsCredentials, XmlError> {
-    let (mut id, mut secret, mut token, mut expiration) = (None, None, None, None);
-    while let Some(field) = r.next_child(elem)? {
-        match field.name() {
-            b"AccessKeyId" => id = non_empty(r.text(&field)?),
-            b"SecretAccessKey" => secret = non_empty(r.text(&field)?),
-            b"SessionToken" => token = non_empty(r.text(&field)?),
-            b"Expiration" => expiration = Some(parse_date(&r.text(&field)?, "Expiration")?),
-            _ => {}
-        }
-    }
-    let required = |v: Option<String>, name: &'static str| match v {
-        Some(v) if !v.trim().is_empty() => Ok(v.trim().to_owned()),
-        _ => Err(XmlError::MissingElement(name)),
-    };
-    Ok(StsCredentials {
-        access_key_id: required(id, "AccessKeyId")?,
-        secret_access_key: required(secret, "SecretAccessKey")?,
-        session_token: required(token, "SessionToken")?,
-        expiration: expiration.ok_or(XmlError::MissingElement("Expiration"))?,
-    })
 }
 
 #[cfg(test)]
@@ -121,5 +97,14 @@ mod tests {
             Err(XmlError::MissingElement("Credentials"))
         ));
         assert!(parse_assume_role(&OK.as_bytes()[..200]).is_err());
+    }
+
+    #[test]
+    fn an_expiration_past_year_9999_is_refused() {
+        let over = OK.replace("2019-11-09T13:34:41Z", "9999-12-31T23:59:59-05:00");
+        assert!(matches!(
+            parse_assume_role(over.as_bytes()),
+            Err(XmlError::InvalidValue("Expiration"))
+        ));
     }
 }

@@ -54,7 +54,7 @@ pub(crate) use multipart::{
 pub(crate) use results::{
     CopyResult, parse_copy_object_result, parse_delete_result, parse_location_constraint,
 };
-pub(crate) use sts::{parse_assume_role_with_web_identity, parse_sts_error};
+pub(crate) use sts::{StsCredentials, parse_assume_role_with_web_identity, parse_sts_error};
 pub(crate) use write::{write_complete_multipart, write_create_bucket, write_delete_objects};
 // versioning, tagging, uploads in progress (issue 11)
 pub(crate) use object_lock::{

@@ -337,14 +337,18 @@ pub(crate) fn parse_bool(text: &str, field: &'static str) -> Result<bool, XmlErr
     }
 }
 
-/// Parses an ISO 8601 / RFC 3339 timestamp such as `2009-10-12T17:50:30.000Z`.
+/// Parses an ISO 8601 / RFC 3339 timestamp such as `2009-10-12T17:50:30.000Z`. A time past
+/// year 9999 in UTC (reachable through an offset) is `InvalidValue`: no date format could
+/// write it back.
 pub(crate) fn parse_date(
     text: &str,
     field: &'static str,
 ) -> Result<std::time::SystemTime, XmlError> {
     OffsetDateTime::parse(text.trim(), &Rfc3339)
+        .ok()
+        .filter(|t| t.checked_to_offset(time::UtcOffset::UTC).is_some())
         .map(std::time::SystemTime::from)
-        .map_err(|_| XmlError::InvalidValue(field))
+        .ok_or(XmlError::InvalidValue(field))
 }
 
 /// Text that is `None` when empty.
@@ -523,6 +527,9 @@ mod tests {
         );
         assert!(parse_date("2009-10-12", "d").is_err());
         assert!(parse_date("yesterday", "d").is_err());
+        // A date that is past year 9999 in UTC cannot be written back: refused when read.
+        assert!(parse_date("9999-12-31T23:59:59-05:00", "d").is_err());
+        assert!(parse_date("9999-12-31T23:59:59+05:00", "d").is_ok());
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! STS answers to `AssumeRoleWithWebIdentity`: the credentials document and the query-protocol
-//! `<ErrorResponse>`.
+//! STS answers to `AssumeRoleWithWebIdentity`: the credentials document, the `<Credentials>`
+//! element every STS call shares (`assume_role.rs` reads it here too), and the
+//! query-protocol `<ErrorResponse>`.
 
 use std::time::SystemTime;
 
@@ -52,8 +53,13 @@ pub(crate) fn parse_assume_role_with_web_identity(body: &[u8]) -> Result<StsCred
     found.ok_or(XmlError::MissingElement("Credentials"))
 }
 
-/// Reads the children of `<Credentials>`.
-fn read_credentials<'a>(
+/// 9999-12-31T23:59:59Z in seconds since the epoch (the credentials layer's `LATEST_SECS`).
+const LATEST_SECS: u64 = 253_402_300_799;
+
+/// Reads the children of the `<Credentials>` element every STS call answers with
+/// (`AssumeRole`, `AssumeRoleWithWebIdentity`): the four fields, each required and trimmed;
+/// an `Expiration` past year 9999 is `InvalidValue`.
+pub(super) fn read_credentials<'a>(
     r: &mut XmlReader<'a>,
     creds: &Elem<'a>,
 ) -> Result<StsCredentials, XmlError> {
@@ -69,6 +75,12 @@ fn read_credentials<'a>(
             b"Expiration" => expiration = Some(parse_date(&r.text(&field)?, "Expiration")?),
             _ => {}
         }
+    }
+    // Past 9999-12-31T23:59:59Z (an offset can push the last day over) a time cannot be
+    // written as RFC 3339 again, and `time` panics trying: refused here.
+    let latest = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(LATEST_SECS);
+    if expiration.is_some_and(|t| t > latest) {
+        return Err(XmlError::InvalidValue("Expiration"));
     }
     Ok(StsCredentials {
         access_key_id: trimmed(id, "AccessKeyId")?,
@@ -175,6 +187,19 @@ mod tests {
         assert!(matches!(
             parse_assume_role_with_web_identity(truncated.as_bytes()),
             Err(XmlError::Malformed(_))
+        ));
+    }
+
+    /// An Expiration past 9999-12-31T23:59:59Z (an offset can push the last day over) would
+    /// panic wherever it is written as RFC 3339 again: refused here.
+    #[test]
+    fn an_expiration_past_year_9999_is_refused() {
+        let last = OK.replace("2030-01-02T03:04:05Z", "9999-12-31T23:59:59Z");
+        assert!(parse_assume_role_with_web_identity(last.as_bytes()).is_ok());
+        let over = OK.replace("2030-01-02T03:04:05Z", "9999-12-31T23:59:59-00:01");
+        assert!(matches!(
+            parse_assume_role_with_web_identity(over.as_bytes()),
+            Err(XmlError::InvalidValue("Expiration"))
         ));
     }
 

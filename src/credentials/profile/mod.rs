@@ -256,8 +256,11 @@ impl ProvideCredentials for ProfileProvider {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe: dropping the future stops the reads and kills a running
-    /// `credential_process`.
+    /// Cancel safe: dropping the future stops the reads, the STS and portal calls, and
+    /// kills a running `credential_process`. An SSO token refresh is the exception: once
+    /// started it runs to its end on a task of its own (OIDC may have rotated the refresh
+    /// token, which must reach the cache file), and its temporary file is removed whatever
+    /// happens.
     fn provide_credentials(&self) -> CredentialsFuture<'_> {
         Box::pin(self.load())
     }

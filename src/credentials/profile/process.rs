@@ -12,8 +12,6 @@ use crate::error::Result;
 use serde_json::{Map, Value};
 use std::process::Stdio;
 use std::time::{Duration, SystemTime};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use tokio::io::AsyncReadExt;
 
 /// How long a credential process may run before it is killed.
@@ -207,15 +205,14 @@ fn optional_string<'a>(doc: &'a Map<String, Value>, name: &str) -> Result<Option
 }
 
 fn parse_expiration(text: &str) -> Option<SystemTime> {
-    OffsetDateTime::parse(text, &Rfc3339)
-        .ok()
-        .map(SystemTime::from)
+    crate::credentials::parse_rfc3339(text)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
+    use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
     const SECRET: &str = "SECRETCANARYprocess";
 
@@ -259,6 +256,16 @@ mod tests {
         let expected = SystemTime::UNIX_EPOCH + Duration::from_millis(1_893_553_445_500);
         assert_eq!(c.expiry(), Some(expected));
         assert_eq!(c.session_token(), None);
+    }
+
+    /// An Expiration past year 9999 (here by its offset) is refused, not kept to panic later.
+    #[test]
+    fn an_expiration_past_year_9999_is_refused() {
+        let e = message(
+            r#"{"Version":1,"AccessKeyId":"A","SecretAccessKey":"S",
+               "Expiration":"9999-12-31T23:59:59-01:00"}"#,
+        );
+        assert!(e.contains("is not an RFC 3339 time"), "{e}");
     }
 
     #[test]

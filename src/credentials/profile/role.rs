@@ -14,7 +14,9 @@ use super::process;
 use crate::credentials::env::Env;
 use crate::credentials::metadata_http::shared_http;
 use crate::credentials::sso::{self, SsoConfig};
-use crate::credentials::sts::{RoleRequest, STS_TIMEOUT, assume_role, sts_endpoint};
+use crate::credentials::sts::{RoleRequest, STS_TIMEOUT, assume_role, default_session_name};
+use crate::credentials::sts_endpoint::{StsOverrides, configured_endpoint};
+use crate::credentials::web_identity::{WebIdentityCall, assume_role_with_web_identity};
 use crate::credentials::{ContainerProvider, Credentials, ImdsProvider, ProvideCredentials};
 use crate::error::{Error, Result};
 use crate::transport::simple::SimpleHttp;
@@ -32,6 +34,14 @@ pub(super) enum Base<'a> {
     Source(&'a str, CredentialSource),
     /// IAM Identity Center settings of this profile (validated).
     Sso(&'a str, SsoConfig),
+    /// `role_arn` with `web_identity_token_file` (and no source) of this profile: the role is
+    /// assumed with the token (`AssumeRoleWithWebIdentity`).
+    WebIdentity {
+        profile: &'a str,
+        role_arn: &'a str,
+        token_file: &'a str,
+        session_name: Option<&'a str>,
+    },
 }
 
 /// The providers `credential_source` may name.
@@ -79,6 +89,15 @@ impl Plan<'_> {
             Base::Process(p, _) => format!("credential_process of profile {p:?}"),
             Base::Source(p, s) => format!("credential_source {s:?} of profile {p:?}"),
             Base::Sso(p, c) => format!("{} of profile {p:?}", c.describe()),
+            Base::WebIdentity {
+                profile,
+                role_arn,
+                token_file,
+                ..
+            } => format!(
+                "web identity role {} (token file {token_file}) of profile {profile:?}",
+                role_arn.trim()
+            ),
         });
         parts.join(" <- ")
     }
@@ -195,11 +214,24 @@ pub(super) fn plan<'a>(
                     ));
                 }
                 (None, None) => {
+                    // A web identity token makes the role the base, as in the AWS CLI.
+                    if let Some(token_file) = profile.get("web_identity_token_file") {
+                        roles.pop();
+                        return Ok(Plan {
+                            base: Base::WebIdentity {
+                                profile: current,
+                                role_arn,
+                                token_file,
+                                session_name: profile.get("role_session_name"),
+                            },
+                            roles,
+                        });
+                    }
                     return Err(fail(
                         start,
                         format_args!(
-                            "{who}assumes role {role_arn}{via} but names no source_profile or \
-                             credential_source to assume it with"
+                            "{who}assumes role {role_arn}{via} but names no source_profile, \
+                             credential_source or web_identity_token_file to assume it with"
                         ),
                     ));
                 }
@@ -339,6 +371,15 @@ pub(super) async fn run(
     plan: Plan<'_>,
     cx: &RunContext<'_>,
 ) -> Result<Credentials> {
+    let var = |k: &str| cx.env.var(k);
+    let profile = loaded.set.profile(start);
+    let setting = |k: &str| profile.and_then(|p| p.get(k)).map(str::to_owned);
+    let who = format!("profile {start:?}");
+    let overrides = StsOverrides {
+        url: cx.sts_endpoint,
+        ..StsOverrides::default()
+    };
+    let endpoint = || configured_endpoint(&var, &setting, &overrides, &who);
     let mut creds = match plan.base {
         Base::Static(_, c) => c,
         Base::Process(_, command) => process::run(start, command, cx.process_timeout).await?,
@@ -353,38 +394,33 @@ pub(super) async fn run(
             let http = shared_http(cx.http, STS_TIMEOUT, "ProfileProvider").await?;
             sso::credentials(cx.env, http, p, &config, SystemTime::now()).await?
         }
+        Base::WebIdentity {
+            profile,
+            role_arn,
+            token_file,
+            session_name,
+        } => {
+            let endpoint = endpoint()?;
+            let http = shared_http(cx.http, STS_TIMEOUT, "ProfileProvider").await?;
+            let session =
+                session_name.map_or_else(|| default_session_name(SystemTime::now()), str::to_owned);
+            let call = WebIdentityCall {
+                role_arn: role_arn.trim(),
+                session_name: &session,
+                token_file: std::path::Path::new(token_file),
+            };
+            let who = if profile == start {
+                who.clone()
+            } else {
+                format!("profile {start:?} (web identity of source profile {profile:?})")
+            };
+            assume_role_with_web_identity(http, &endpoint, &call, &who).await?
+        }
     };
     if plan.roles.is_empty() {
         return Ok(creds);
     }
-    let var = |k: &str| {
-        cx.env
-            .var(k)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
-    let profile = loaded.set.profile(start);
-    let setting = |k: &str| profile.and_then(|p| p.get(k)).map(str::to_owned);
-    let region = var("AWS_REGION")
-        .or_else(|| var("AWS_DEFAULT_REGION"))
-        .or_else(|| setting("region"));
-    let mode = var("AWS_STS_REGIONAL_ENDPOINTS").or_else(|| setting("sts_regional_endpoints"));
-    let regional = match mode.as_deref().map(str::to_ascii_lowercase).as_deref() {
-        None | Some("regional") => true,
-        Some("legacy") => false,
-        Some(other) => {
-            return Err(Error::invalid_input(format!(
-                "profile {start:?}: sts_regional_endpoints {other:?} is neither regional nor \
-                 legacy"
-            )));
-        }
-    };
-    let override_url = cx
-        .sts_endpoint
-        .map(str::to_owned)
-        .or_else(|| var("AWS_ENDPOINT_URL_STS"));
-    let who = format!("profile {start:?}");
-    let endpoint = sts_endpoint(region.as_deref(), regional, override_url.as_deref(), &who)?;
+    let endpoint = endpoint()?;
     let http = shared_http(cx.http, STS_TIMEOUT, "ProfileProvider").await?;
     for step in plan.roles.iter().rev() {
         let who = if step.profile == start {

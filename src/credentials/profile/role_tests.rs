@@ -221,7 +221,7 @@ async fn unusable_role_profiles_are_refused_before_anything_is_sent() {
         ),
         (
             "neither",
-            "names no source_profile or credential_source",
+            "names no source_profile, credential_source or web_identity_token_file",
             ErrorKind::Credentials,
         ),
         (
@@ -368,4 +368,70 @@ async fn container_and_sso_sources_feed_the_role() {
         "profile \"from-sso\": assume-role arn:aws:iam::555555555555:role/s via profile \
          \"from-sso\" <- sso role R in account 111122223333 (sso-session \"corp\") of profile \"sso\""
     );
+}
+
+/// Review of issue 12: `role_arn` with `web_identity_token_file` (and no source) assumes the
+/// role with the token through `AssumeRoleWithWebIdentity`, unsigned; a role on top of it is
+/// then assumed with those credentials.
+#[tokio::test]
+async fn a_web_identity_profile_is_a_base() {
+    let server = TestServer::start(|r: &Request, _| {
+        if String::from_utf8_lossy(&r.body).starts_with("Action=AssumeRoleWithWebIdentity") {
+            let body = "<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult>\
+                 <Credentials><AccessKeyId>ASIAWEB</AccessKeyId>\
+                 <SecretAccessKey>CANARY-web-secret</SecretAccessKey>\
+                 <SessionToken>CANARY-web-token</SessionToken>\
+                 <Expiration>2030-01-02T03:04:05Z</Expiration></Credentials>\
+                 </AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>";
+            (200, body.to_owned())
+        } else {
+            (200, answer(2))
+        }
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "CANARY.jwt\n").unwrap();
+    let (_dir, env) = files(&format!(
+        "[profile web]\nrole_arn = arn:aws:iam::444444444444:role/web\n\
+         web_identity_token_file = {}\nrole_session_name = web-session\nregion = eu-west-1\n\
+         [profile prod]\nrole_arn = arn:aws:iam::111111111111:role/prod\nsource_profile = web\n",
+        token.display()
+    ));
+    let env = env.with("AWS_ENDPOINT_URL_STS", server.url());
+    let web = ProfileProvider::with_env(Arc::new(env.clone())).profile("web");
+    let c = web.provide_credentials().await.unwrap();
+    assert_eq!(c.access_key_id(), "ASIAWEB");
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(
+        form(&reqs[0]),
+        "Action=AssumeRoleWithWebIdentity&Version=2011-06-15\
+         &RoleArn=arn%3Aaws%3Aiam%3A%3A444444444444%3Arole%2Fweb&RoleSessionName=web-session\
+         &WebIdentityToken=CANARY.jwt"
+    );
+    assert_eq!(reqs[0].header("authorization"), None);
+    assert_eq!(
+        web.describe().await.unwrap(),
+        format!(
+            "profile \"web\": web identity role arn:aws:iam::444444444444:role/web \
+             (token file {}) of profile \"web\"",
+            token.display()
+        )
+    );
+
+    let prod = ProfileProvider::with_env(Arc::new(env)).profile("prod");
+    let c = prod.provide_credentials().await.unwrap();
+    assert_eq!(c.access_key_id(), "ASIAROLE2");
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 3);
+    assert!(form(&reqs[1]).starts_with("Action=AssumeRoleWithWebIdentity&"));
+    assert_eq!(scope(&reqs[2]).0, "ASIAWEB");
+    assert_eq!(
+        reqs[2].header("x-amz-security-token"),
+        Some("CANARY-web-token")
+    );
+    assert!(form(&reqs[2]).contains("RoleArn=arn%3Aaws%3Aiam%3A%3A111111111111%3Arole%2Fprod"));
+    let d = format!("{web:?} {prod:?}");
+    assert!(!d.contains("CANARY"), "{d}");
 }

@@ -22,7 +22,7 @@ pub(crate) use shared::SsoConfig;
 use super::Credentials;
 use super::env::Env;
 use super::metadata_http::server_text;
-use super::sts::check_endpoint;
+use super::sts_endpoint::check_endpoint;
 use crate::error::Result;
 use crate::transport::simple::SimpleHttp;
 use std::time::SystemTime;
@@ -65,8 +65,8 @@ impl SsoEndpoints {
             .unwrap_or_else(|| format!("https://portal.sso.{region}.{suffix}"));
         let oidc = var("AWS_ENDPOINT_URL_SSO_OIDC")
             .unwrap_or_else(|| format!("https://oidc.{region}.{suffix}"));
-        check_endpoint(&portal, &who)?;
-        check_endpoint(&oidc, &who)?;
+        check_endpoint(&portal, "SSO portal", &who)?;
+        check_endpoint(&oidc, "SSO OIDC", &who)?;
         Ok(Self { portal, oidc })
     }
 }

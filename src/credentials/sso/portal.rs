@@ -1,11 +1,11 @@
 //! The IAM Identity Center portal's `GetRoleCredentials`: `GET /federation/credentials?
 //! account_id=…&role_name=…` with the access token in `x-amz-sso_bearer_token`, answered with
 //! `{"roleCredentials": {"accessKeyId", "secretAccessKey", "sessionToken", "expiration"}}`
-//! (expiration in milliseconds since the epoch).
+//! (expiration in milliseconds since the epoch, refused past year 9999).
 
 use super::shared::{SsoConfig, service_error};
-use crate::credentials::Credentials;
 use crate::credentials::metadata_http::server_text;
+use crate::credentials::{Credentials, LATEST_SECS};
 use crate::error::{Error, Result};
 use crate::signing::encode_query_component;
 use crate::transport::simple::SimpleHttp;
@@ -44,7 +44,7 @@ pub(super) async fn role_credentials(
             .with_source(e)
     })?;
     if resp.status != 200 {
-        return Err(service_error(&who, &resp, access_token, profile));
+        return Err(service_error(&who, &resp, &[access_token], profile));
     }
     let doc: Value = serde_json::from_slice(&resp.body)
         .map_err(|_| Error::credentials(format!("{who}: the answer is not a JSON document")))?;
@@ -66,7 +66,16 @@ pub(super) async fn role_credentials(
         .and_then(|c| c.get("expiration"))
         .and_then(Value::as_u64)
         .ok_or_else(|| Error::credentials(format!("{who}: the answer has no expiration")))?;
+    // Bounded before use: past year 9999 a time cannot be written again (logs).
+    let expiry = UNIX_EPOCH
+        .checked_add(Duration::from_millis(millis))
+        .filter(|t| *t <= UNIX_EPOCH + Duration::from_secs(LATEST_SECS))
+        .ok_or_else(|| {
+            Error::credentials(format!(
+                "{who}: the answer's expiration ({millis} ms since 1970) is past year 9999"
+            ))
+        })?;
     Ok(Credentials::new(id, secret)
         .with_session_token(token)
-        .with_expiry(UNIX_EPOCH + Duration::from_millis(millis)))
+        .with_expiry(expiry))
 }

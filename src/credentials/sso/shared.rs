@@ -39,19 +39,19 @@ pub(crate) fn login_hint(profile: &str) -> String {
 }
 
 /// A non-200 answer as an error with the service's code (`x-amzn-errortype`, else the JSON
-/// body's `__type`/`code`), message and request id (`x-amzn-requestid`), never the token.
+/// body's `__type`/`code`), message and request id (`x-amzn-requestid`), never one of
+/// `secrets` (the tokens and client secret the request carried).
 pub(crate) fn service_error(
     who: &str,
     resp: &SimpleResponse,
-    secret: &str,
+    secrets: &[&str],
     profile: &str,
 ) -> Error {
     let redact = |text: &str| {
-        let text = if secret.is_empty() {
-            text.to_owned()
-        } else {
-            text.replace(secret, "** redacted **")
-        };
+        let mut text = text.to_owned();
+        for secret in secrets.iter().filter(|s| !s.is_empty()) {
+            text = text.replace(secret, "** redacted **");
+        }
         server_text(&text)
     };
     let header = |name: &str| {

@@ -15,6 +15,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+/// The refresh through OIDC against what a server may answer and what other processes may do
+/// to the file meanwhile (the review of issue 12).
+mod refresh;
+
 const ACCESS: &str = "CANARY-sso-access-token";
 const REFRESH: &str = "CANARY-sso-refresh-token";
 const CLIENT_SECRET: &str = "CANARY-sso-client-secret";
@@ -452,5 +456,27 @@ async fn endpoints_must_be_https_or_loopback() {
         .await
         .unwrap_err();
     assert!(e.to_string().contains("is not an https URL"), "{e}");
+    // The error names the service whose setting is wrong.
+    assert!(
+        e.to_string()
+            .contains("the SSO portal endpoint \"http://portal.example\""),
+        "{e}"
+    );
+    assert!(!e.to_string().contains("STS"), "{e}");
+    home.env = home
+        .env
+        .clone()
+        .with("AWS_ENDPOINT_URL_SSO", server.url())
+        .with("AWS_ENDPOINT_URL_SSO_OIDC", "http://oidc.example");
+    let e = home
+        .provider("dev")
+        .provide_credentials()
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("the SSO OIDC endpoint \"http://oidc.example\""),
+        "{e}"
+    );
     assert!(server.requests().is_empty());
 }

@@ -16,13 +16,16 @@ use serde_json::{Map, Value};
 use sha1::{Digest, Sha1};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 /// A token this close to its expiry is refreshed first.
 const REFRESH_AHEAD: Duration = Duration::from_secs(5 * 60);
 
+/// The longest life a refreshed token is given, whatever `expiresIn` the server sends (they
+/// live hours): a year.
+const LONGEST_TOKEN_LIFE: Duration = Duration::from_secs(365 * 24 * 3600);
+
 /// The cache file of one session or start URL.
+#[derive(Clone)]
 pub(super) struct CacheFile {
     path: PathBuf,
     /// `Some` for an `sso-session` (refreshable), `None` for the legacy form.
@@ -77,6 +80,10 @@ impl CacheFile {
 
     /// A valid access token: the cached one, or a refreshed one (written back) when it
     /// expires within five minutes and the file allows a refresh.
+    ///
+    /// The refresh and its write back run on a task of their own, awaited here: a caller
+    /// that gives up (a timeout, a dropped future) does not lose a refresh OIDC has already
+    /// granted (it may rotate the refresh token), nor leave a temporary file behind.
     pub(super) async fn access_token(
         &self,
         http: &SimpleHttp,
@@ -87,20 +94,42 @@ impl CacheFile {
         if token.expires_at > now + REFRESH_AHEAD {
             return Ok(token.access_token);
         }
+        let (cached, expires_at) = (token.access_token.clone(), token.expires_at);
         let refreshed = match &self.session {
-            Some(_) => self.refresh(http, oidc, &token, now).await,
+            Some(_) => {
+                let (file, http, oidc) = (self.clone(), http.clone(), oidc.to_owned());
+                let task =
+                    tokio::spawn(async move { file.refresh(&http, &oidc, &token, now).await });
+                task.await.unwrap_or_else(|_| {
+                    Err(Error::credentials(format!(
+                        "profile {:?}: the SSO token refresh stopped before it finished",
+                        self.profile
+                    )))
+                })
+            }
             None => Err(self.fail(format_args!(
                 "the SSO token in {} (legacy sso_start_url form, not refreshable) {}",
                 self.path.display(),
-                expiry_text(token.expires_at, now)
+                expiry_text(expires_at, now)
             ))),
         };
-        match refreshed {
-            Ok(access) => Ok(access),
-            // Still valid for a few minutes: use it; the next call tries again.
-            Err(_) if token.expires_at > now => Ok(token.access_token),
-            Err(e) => Err(e),
+        let Err(e) = refreshed else {
+            return refreshed;
+        };
+        // Another process (the CLI, another program) may have refreshed first; then ours
+        // was refused, its refresh having rotated our refresh token away. Its token is in the
+        // file.
+        if let Ok(latest) = self.read().await
+            && latest.expires_at > expires_at
+            && latest.expires_at > now
+        {
+            return Ok(latest.access_token);
         }
+        if expires_at > now {
+            // Still valid for a few minutes: use it; the next call tries again.
+            return Ok(cached);
+        }
+        Err(e)
     }
 
     async fn read(&self) -> Result<Token> {
@@ -181,15 +210,31 @@ impl CacheFile {
             .send("POST", &url, &headers, Some(Bytes::from(body.to_string())))
             .await
             .map_err(|e| {
+                let retryable = e.is_retryable();
                 Error::credentials(format!("{who}: no answer from the OIDC endpoint"))
+                    .with_retryable(retryable)
                     .with_source(e)
             })?;
         if resp.status != 200 {
-            let e = service_error(&who, &resp, &refresh_token, &self.profile);
-            let e = e.with_message(format!(
-                "{who} was refused; the SSO token {expired}: {}",
-                login_hint(&self.profile)
-            ));
+            let secrets = [
+                refresh_token.as_str(),
+                client_secret.as_str(),
+                token.access_token.as_str(),
+            ];
+            let e = service_error(&who, &resp, &secrets, &self.profile);
+            // Only a refused grant or client means logging in again; a throttled or failing
+            // service is worth another try later.
+            let e = if matches!(resp.status, 400 | 401) {
+                let hint = login_hint(&self.profile);
+                e.with_message(format!(
+                    "{who} was refused; the SSO token {expired}: {hint}"
+                ))
+            } else {
+                let status = resp.status;
+                e.with_message(format!(
+                    "{who} failed (HTTP {status}); the SSO token {expired}"
+                ))
+            };
             return Err(e);
         }
         let answer: Value = serde_json::from_slice(&resp.body)
@@ -205,21 +250,42 @@ impl CacheFile {
             .and_then(Value::as_u64)
             .filter(|s| *s > 0)
             .ok_or_else(|| Error::credentials(format!("{who}: the answer has no expiresIn")))?;
+        // A server's number is bounded before it meets the clock: at most a year.
+        let expires_at = now
+            .checked_add(Duration::from_secs(expires_in).min(LONGEST_TOKEN_LIFE))
+            .ok_or_else(|| Error::credentials(format!("{who}: the clock is out of range")))?;
+        // Never a placeholder in the file: a time that cannot be written is an error.
+        let expires_text = crate::credentials::rfc3339(expires_at)
+            .ok_or_else(|| Error::credentials(format!("{who}: the clock is out of range")))?;
         let mut doc = token.doc.clone();
         doc.insert("accessToken".into(), Value::String(access.clone()));
-        doc.insert(
-            "expiresAt".into(),
-            Value::String(format_time(now + Duration::from_secs(expires_in))),
-        );
-        if let Some(new_refresh) = answer.get("refreshToken").and_then(Value::as_str) {
+        doc.insert("expiresAt".into(), Value::String(expires_text));
+        // An empty refreshToken is no rotation: the one we have stays.
+        if let Some(new_refresh) = answer
+            .get("refreshToken")
+            .and_then(Value::as_str)
+            .filter(|t| !t.trim().is_empty())
+        {
             doc.insert("refreshToken".into(), Value::String(new_refresh.to_owned()));
         }
-        self.write(&doc).await?;
+        // The token is good whether or not the file takes it: a failed write is a warning.
+        if let Err(e) = self.write(&doc, expires_at).await {
+            tracing::warn!(
+                target: "async_s3::credentials",
+                path = %self.path.display(),
+                error = %e,
+                "the refreshed SSO token could not be written back to its cache file; \
+                 using it anyway"
+            );
+        }
         Ok(access)
     }
 
-    /// Writes `doc` to a temporary file next to the cache file, then renames it over.
-    async fn write(&self, doc: &Map<String, Value>) -> Result<()> {
+    /// Writes `doc` (a token valid until `expires_at`) to a temporary file next to the
+    /// cache file, then renames it over, unless the file now holds a token that lives longer
+    /// (another process refreshed meanwhile: its token is kept). The temporary file is
+    /// removed whatever happens, a dropped future included.
+    async fn write(&self, doc: &Map<String, Value>, expires_at: SystemTime) -> Result<()> {
         let text = serde_json::to_vec(doc)
             .map_err(|_| Error::credentials("the refreshed SSO token cannot be written as JSON"))?;
         let name = self
@@ -230,12 +296,13 @@ impl CacheFile {
         let nanos = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
-        let tmp = self
-            .path
-            .with_file_name(format!(".{name}.{}.{nanos}.tmp", std::process::id()));
-        let fail = |what: &str, e: std::io::Error| {
+        let tmp = TempFile(Some(
+            self.path
+                .with_file_name(format!(".{name}.{}.{nanos}.tmp", std::process::id())),
+        ));
+        let fail = |e: std::io::Error| {
             Error::credentials(format!(
-                "profile {:?}: the refreshed SSO token could not be {what} {}",
+                "profile {:?}: the refreshed SSO token could not be written to {}",
                 self.profile,
                 self.path.display()
             ))
@@ -245,19 +312,43 @@ impl CacheFile {
         options.write(true).create_new(true);
         #[cfg(unix)]
         options.mode(0o600);
-        let result = async {
-            let mut f = options.open(&tmp).await?;
-            tokio::io::AsyncWriteExt::write_all(&mut f, &text).await?;
-            f.sync_all().await?;
-            drop(f);
-            tokio::fs::rename(&tmp, &self.path).await
+        let path = tmp.path();
+        let mut f = options.open(path).await.map_err(fail)?;
+        tokio::io::AsyncWriteExt::write_all(&mut f, &text)
+            .await
+            .map_err(fail)?;
+        f.sync_all().await.map_err(fail)?;
+        drop(f);
+        if let Ok(current) = self.read().await
+            && current.expires_at > expires_at
+        {
+            return Ok(());
         }
-        .await;
-        if let Err(e) = result {
-            let _ = tokio::fs::remove_file(&tmp).await;
-            return Err(fail("written to", e));
-        }
+        tokio::fs::rename(path, &self.path).await.map_err(fail)?;
+        tmp.keep();
         Ok(())
+    }
+}
+
+/// A temporary file, removed when dropped unless [`keep`](Self::keep) was called (it was
+/// renamed into place).
+struct TempFile(Option<PathBuf>);
+
+impl TempFile {
+    fn path(&self) -> &std::path::Path {
+        self.0.as_deref().unwrap_or(std::path::Path::new(""))
+    }
+
+    fn keep(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
 
@@ -269,7 +360,7 @@ fn string(doc: &Map<String, Value>, key: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// RFC 3339, or the `2019-11-14T04:05:45UTC` form older CLIs wrote.
+/// RFC 3339, or the `2019-11-14T04:05:45UTC` form older CLIs wrote; up to year 9999.
 fn parse_time(text: &str) -> Option<SystemTime> {
     let text = text.trim();
     let fixed;
@@ -280,17 +371,12 @@ fn parse_time(text: &str) -> Option<SystemTime> {
         }
         None => text,
     };
-    OffsetDateTime::parse(text, &Rfc3339)
-        .ok()
-        .map(SystemTime::from)
+    crate::credentials::parse_rfc3339(text)
 }
 
+/// For messages: RFC 3339, never a panic.
 fn format_time(t: SystemTime) -> String {
-    OffsetDateTime::from(t)
-        .replace_nanosecond(0)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_default()
+    crate::credentials::rfc3339(t).unwrap_or_else(|| "(past year 9999)".to_owned())
 }
 
 /// "expired at 2030-01-01T00:00:00Z" or "expires at …".
