@@ -31,6 +31,8 @@ pub(crate) type ChunkStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> 
 /// ```
 pub struct Body {
     pub(crate) kind: BodyKind,
+    /// A transfer's own bandwidth cap, on top of the client's (issue 13).
+    pub(crate) limit: Option<crate::bandwidth::Limiter>,
 }
 
 pub(crate) enum BodyKind {
@@ -61,6 +63,7 @@ impl Body {
                 offset: 0,
                 len: None,
             },
+            limit: None,
         }
     }
 
@@ -72,6 +75,7 @@ impl Body {
                 offset,
                 len: Some(len),
             },
+            limit: None,
         }
     }
 
@@ -87,6 +91,7 @@ impl Body {
                 stream: Mutex::new(Some(Box::pin(stream))),
                 len,
             },
+            limit: None,
         }
     }
 
@@ -113,6 +118,14 @@ impl Body {
     }
 }
 
+impl Body {
+    /// The same body, sent under `limit` as well as the client's cap (issue 13).
+    pub(crate) fn limited(mut self, limit: Option<crate::bandwidth::Limiter>) -> Self {
+        self.limit = limit;
+        self
+    }
+}
+
 impl fmt::Debug for Body {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
@@ -132,6 +145,7 @@ impl From<Bytes> for Body {
     fn from(b: Bytes) -> Self {
         Body {
             kind: BodyKind::Bytes(b),
+            limit: None,
         }
     }
 }

@@ -30,11 +30,13 @@
 #[doc(hidden)]
 #[path = "bench_api.rs"]
 pub mod __bench;
+mod bandwidth;
 mod base64;
 mod body;
 mod checksum;
 mod client;
 mod config;
+mod congestion;
 pub mod credentials;
 mod endpoint;
 mod error;

@@ -2,6 +2,7 @@
 //! [`build`](ClientBuilder::build) into the transport's settings.
 
 use super::Client;
+use crate::bandwidth::Limiter;
 use crate::checksum::ChecksumAlgorithm;
 use crate::config::{PayloadSigning, ProxyConfig, RetryConfig};
 use crate::credentials::{Credentials, ProvideCredentials};
@@ -65,6 +66,9 @@ pub struct ClientBuilder {
     pub(super) proxy: ProxyConfig,
     /// `None`: not set (the default, or what `load_env` finds); `Some(None)`: set to none.
     pub(super) request_checksum: Option<Option<ChecksumAlgorithm>>,
+    // issue 13: the client-wide bandwidth cap, the transfers' target throughput
+    pub(super) max_bandwidth: Option<u64>,
+    pub(super) target_throughput: Option<u64>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -105,6 +109,8 @@ impl Default for ClientBuilder {
             root_certificates: Vec::new(),
             proxy: ProxyConfig::default(),
             request_checksum: None,
+            max_bandwidth: None,
+            target_throughput: None,
         }
     }
 }
@@ -205,6 +211,65 @@ impl ClientBuilder {
     /// the total time of a large transfer.
     pub fn read_timeout(mut self, timeout: Duration) -> Self {
         self.read_timeout = timeout;
+        self
+    }
+
+    /// Caps the bytes this client sends and receives, all requests together, at
+    /// `bytes_per_sec` (a token bucket shared by every request and transfer of the client
+    /// and its clones; concurrent parts share it evenly). Bodies pass in pieces of 64 KiB,
+    /// each waiting for its turn on a timer (no polling); over any few seconds the rate stays
+    /// within 64 KiB of the cap. Request bodies and the bodies of successful answers count;
+    /// headers, XML answers read whole (listings, errors) and TLS framing do not. No cap by
+    /// default, and then nothing is added to a request. `0` is taken as 1 byte per second.
+    /// A transfer can have a cap of its own as well
+    /// ([`Upload::max_bandwidth`](crate::Upload::max_bandwidth),
+    /// [`Download::max_bandwidth`](crate::Download::max_bandwidth)).
+    ///
+    /// A body waiting for its turn counts as progress for the
+    /// [`read_timeout`](Self::read_timeout).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use async_s3::{Client, Credentials};
+    ///
+    /// let client = Client::builder()
+    ///     .endpoint("http://127.0.0.1:9000")
+    ///     .credentials(Credentials::new("AKIDEXAMPLE", "secret"))
+    ///     .max_bandwidth(50 << 20) // 50 MiB/s for everything this client moves
+    ///     .build()?;
+    /// # Ok::<(), async_s3::Error>(())
+    /// ```
+    pub fn max_bandwidth(mut self, bytes_per_sec: u64) -> Self {
+        self.max_bandwidth = Some(bytes_per_sec);
+        self
+    }
+
+    /// The throughput the transfer engine aims for, in bits per second: it picks the
+    /// transfers' default concurrency, one part in flight per 0.4 Gbit/s (what one
+    /// connection to S3 carries, as the AWS CRT clients assume), capped so that
+    /// `concurrency × part size` stays within 2 GiB. Without it, transfers default to 8 parts
+    /// in flight. A transfer's own [`concurrency`](crate::Upload::concurrency) wins.
+    ///
+    /// Whatever the setting, a client's transfers share one adaptive limit on top: a
+    /// throttling answer (503 `SlowDown` and the like) halves the parts in flight, and
+    /// healthy answers raise the limit again by one per limit's worth of answers, until it
+    /// is lifted.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use async_s3::{Client, Credentials};
+    ///
+    /// let client = Client::builder()
+    ///     .endpoint("http://127.0.0.1:9000")
+    ///     .credentials(Credentials::new("AKIDEXAMPLE", "secret"))
+    ///     .target_throughput(10_000_000_000) // 10 Gbit/s: 25 parts in flight
+    ///     .build()?;
+    /// # Ok::<(), async_s3::Error>(())
+    /// ```
+    pub fn target_throughput(mut self, bits_per_sec: u64) -> Self {
+        self.target_throughput = Some(bits_per_sec);
         self
     }
 
@@ -375,6 +440,9 @@ impl ClientBuilder {
             read_timeout: self.read_timeout,
             pool_max_idle_per_host: self.pool_max_idle_per_host,
             max_error_body: 64 * 1024,
+            max_bandwidth: self.max_bandwidth.map(Limiter::new),
+            congestion: Arc::default(),
+            target_throughput: self.target_throughput,
             root_certificates: self.root_certificates,
             proxy: self.proxy,
         })?;

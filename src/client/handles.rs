@@ -159,6 +159,16 @@ impl Bucket {
         &self.client
     }
 
+    /// The client's adaptive concurrency, shared by its transfers (issue 13).
+    pub(crate) fn congestion(&self) -> Arc<crate::congestion::Congestion> {
+        self.client.transport().settings().congestion.clone()
+    }
+
+    /// The throughput the client's transfers aim for, in bits per second (issue 13).
+    pub(crate) fn target_throughput(&self) -> Option<u64> {
+        self.client.transport().settings().target_throughput
+    }
+
     /// The client's default request checksum.
     pub(crate) fn default_checksum(&self) -> ChecksumChoice {
         ChecksumChoice::inherit(self.client.request_checksum())

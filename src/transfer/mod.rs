@@ -11,10 +11,12 @@
 mod copy;
 mod dir;
 mod download;
+mod journal;
 mod plan;
 mod pool;
 mod progress;
 mod upload;
+mod upload_source;
 // delete a prefix, abort old uploads (issue 11)
 mod abort_uploads;
 mod delete_prefix;

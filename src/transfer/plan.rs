@@ -65,6 +65,59 @@ impl UploadPlan {
     }
 }
 
+/// What one connection to S3 carries, in bits per second (the AWS CRT clients' estimate).
+pub(crate) const THROUGHPUT_PER_CONNECTION: u64 = 400_000_000;
+/// The most memory the parts in flight may take when the concurrency comes from a target
+/// throughput.
+pub(crate) const CONCURRENCY_MEMORY: u64 = 2 << 30;
+
+/// The parts in flight that reach `bits_per_sec` at 0.4 Gbit/s each, at least 1 and no more
+/// than 2 GiB of parts of `part_size` bytes hold.
+pub(crate) fn concurrency_for(bits_per_sec: u64, part_size: u64) -> usize {
+    let wanted = bits_per_sec.div_ceil(THROUGHPUT_PER_CONNECTION);
+    let memory = CONCURRENCY_MEMORY / part_size.max(1);
+    usize::try_from(wanted.min(memory).max(1)).unwrap_or(usize::MAX)
+}
+
+/// How many parts of a stream of unknown size share one part size before it doubles.
+pub(crate) const STREAM_GROWTH_PARTS: u32 = 1_000;
+/// The smallest size the doubling of a stream's parts starts from (after its first 1,000
+/// parts), so that even 5 MiB parts reach 5 TiB within 10,000 parts.
+pub(crate) const STREAM_GROWTH_BASE: u64 = 6 * MIB;
+
+/// The part sizes of an upload of unknown size (a stream): part `n` (1-based) of group
+/// `g = (n - 1) / 1000` is `preferred` for `g = 0`, then `max(preferred, 6 MiB) × 2^g`,
+/// never over 5 GiB. With the default 8 MiB: 8 MiB for parts 1-1,000 (8 GB), 16 MiB for
+/// 1,001-2,000, 32 MiB, …, 4 GiB for parts 9,001-10,000; 10,000 parts hold 7.8 TiB, more
+/// than the 5 TiB S3 stores, and the 5 MiB minimum reaches 5.8 TiB. A stream below 1,000
+/// parts is cut exactly as with a fixed part size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct StreamSchedule {
+    preferred: u64,
+}
+
+impl StreamSchedule {
+    /// The schedule starting at `preferred` bytes.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` when `preferred` is outside 5 MiB ..= 5 GiB.
+    pub(crate) fn new(preferred: u64) -> Result<Self> {
+        UploadPlan::new(0, preferred)?;
+        Ok(Self { preferred })
+    }
+
+    /// The size of part `number` (1-based; part numbers past 10,000 keep the last size).
+    pub(crate) fn part_size(&self, number: u32) -> u64 {
+        let group = (number.clamp(1, MAX_PARTS as u32) - 1) / STREAM_GROWTH_PARTS;
+        if group == 0 {
+            return self.preferred;
+        }
+        let base = self.preferred.max(STREAM_GROWTH_BASE);
+        base.saturating_mul(1 << group).min(MAX_PART_SIZE)
+    }
+}
+
 /// The ranges `[offset, offset + len)` that cover `size` bytes from `start`, `part_size` each.
 pub(crate) fn ranges(start: u64, size: u64, part_size: u64) -> impl Iterator<Item = (u64, u64)> {
     let part_size = part_size.max(1);
@@ -126,7 +179,55 @@ mod tests {
         assert_eq!(next, p.size);
     }
 
+    #[test]
+    fn concurrency_from_a_target_throughput() {
+        assert_eq!(concurrency_for(10_000_000_000, 8 * MIB), 25);
+        assert_eq!(concurrency_for(1, 8 * MIB), 1);
+        assert_eq!(concurrency_for(400_000_001, 8 * MIB), 2);
+        // 100 Gbit/s would be 250 parts; 2 GiB hold 256 of 8 MiB but 32 of 64 MiB.
+        assert_eq!(concurrency_for(100_000_000_000, 8 * MIB), 250);
+        assert_eq!(concurrency_for(100_000_000_000, 64 * MIB), 32);
+        assert_eq!(concurrency_for(u64::MAX, MAX_PART_SIZE), 1);
+    }
+
+    /// The largest object S3 stores: 5 TiB.
+    const MAX_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * MIB;
+
+    #[test]
+    fn the_stream_schedule_reaches_5_tib_in_10000_parts() {
+        let total = |p: u64| -> u64 {
+            let s = StreamSchedule::new(p).unwrap();
+            (1..=MAX_PARTS as u32).map(|n| s.part_size(n)).sum()
+        };
+        assert!(total(MIN_PART_SIZE) >= MAX_OBJECT_SIZE);
+        let s = StreamSchedule::new(DEFAULT_PART_SIZE).unwrap();
+        let sizes = [1, 1000, 1001, 2001, 9001, 10_000].map(|n| s.part_size(n) / MIB);
+        assert_eq!(sizes, [8, 8, 16, 32, 4096, 4096]);
+        assert!(StreamSchedule::new(MIB).is_err());
+        assert!(StreamSchedule::new(MAX_PART_SIZE + 1).is_err());
+    }
+
     proptest! {
+        /// Whatever the starting size: parts never shrink, stay within S3's limits, keep
+        /// the starting size for the first 1,000 parts, and 10,000 of them hold 5 TiB.
+        #[test]
+        fn stream_parts_grow_to_5_tib(pref in MIN_PART_SIZE..=MAX_PART_SIZE) {
+            let s = StreamSchedule::new(pref).unwrap();
+            let mut total = 0u64;
+            let mut last = 0;
+            for n in 1..=MAX_PARTS as u32 {
+                let size = s.part_size(n);
+                prop_assert!((MIN_PART_SIZE..=MAX_PART_SIZE).contains(&size));
+                prop_assert!(size >= last);
+                if n <= STREAM_GROWTH_PARTS {
+                    prop_assert_eq!(size, pref);
+                }
+                last = size;
+                total += size;
+            }
+            prop_assert!(total >= MAX_OBJECT_SIZE);
+        }
+
         #[test]
         fn plans_cover_every_byte_once(size in 0u64..(60_000 * MIB), pref_mib in 5u64..64) {
             let p = UploadPlan::new(size, pref_mib * MIB).unwrap();

@@ -8,6 +8,7 @@
 //! results back in range order, from a `poll_next` rather than an async loop.
 
 use super::progress::{CancelHandle, cancelled};
+use crate::congestion::{Congestion, Permit};
 use crate::error::{Error, ErrorKind, Result};
 use std::future::Future;
 use std::sync::Arc;
@@ -23,11 +24,14 @@ pub(crate) struct TaskPool<T> {
     cancel: CancelHandle,
     /// The message of the error for a task that panicked or was aborted.
     stopped: &'static str,
+    /// The client's adaptive limit, which every task also needs a place in (issue 13).
+    congestion: Option<Arc<Congestion>>,
 }
 
 /// A free place in the pool, taken by [`TaskPool::slot`] and held by the task it is given to.
 pub(crate) struct Slot {
     _permit: OwnedSemaphorePermit,
+    _congestion: Option<Permit>,
 }
 
 impl<T: Send + 'static> TaskPool<T> {
@@ -40,7 +44,14 @@ impl<T: Send + 'static> TaskPool<T> {
             done: Vec::new(),
             cancel: cancel.clone(),
             stopped,
+            congestion: None,
         }
+    }
+
+    /// The same pool, each task also taking a place under the client's adaptive limit.
+    pub(crate) fn with_congestion(mut self, congestion: Arc<Congestion>) -> Self {
+        self.congestion = Some(congestion);
+        self
     }
 
     /// Waits for a free slot, collecting the tasks that finish meanwhile.
@@ -60,8 +71,27 @@ impl<T: Send + 'static> TaskPool<T> {
                 () = self.cancel.cancelled() => return Err(cancelled()),
                 Some(res) = self.tasks.join_next() => res,
                 p = self.slots.clone().acquire_owned() => {
-                    return p.map(|_permit| Slot { _permit }).map_err(|_| cancelled());
+                    let _permit = p.map_err(|_| cancelled())?;
+                    let _congestion = self.adaptive_place().await?;
+                    return Ok(Slot { _permit, _congestion });
                 }
+            };
+            self.keep(finished)?;
+        }
+    }
+
+    /// A place under the client's adaptive limit, when the pool has one; tasks that finish
+    /// meanwhile are collected as in [`slot`](Self::slot).
+    async fn adaptive_place(&mut self) -> Result<Option<Permit>> {
+        let Some(congestion) = self.congestion.clone() else {
+            return Ok(None);
+        };
+        loop {
+            let finished = tokio::select! {
+                biased;
+                () = self.cancel.cancelled() => return Err(cancelled()),
+                Some(res) = self.tasks.join_next() => res,
+                p = congestion.acquire() => return Ok(Some(p)),
             };
             self.keep(finished)?;
         }

@@ -2,9 +2,11 @@
 //! bounded concurrency that is aborted on any failure, on cancellation and on drop.
 
 use super::plan::{DEFAULT_CONCURRENCY, DEFAULT_MULTIPART_THRESHOLD, DEFAULT_PART_SIZE};
-use super::plan::{MAX_PARTS, UploadPlan};
+use super::plan::{MAX_PARTS, StreamSchedule, UploadPlan, concurrency_for};
 use super::pool::{Slot, TaskPool};
 use super::progress::{CancelHandle, Progress, Tracker, callback, cancelled};
+use super::upload_source::{ChunkStream, PartReader, PartSource};
+use crate::bandwidth::Limiter;
 use crate::body::Body;
 use crate::checksum::{ChecksumAlgorithm, ChecksumChoice, ChecksumType};
 use crate::client::Bucket;
@@ -15,13 +17,11 @@ use crate::ops::put_object::PutObject;
 use crate::ops::sse::scope;
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
-use futures_util::StreamExt;
 use std::future::{Future, IntoFuture};
 use std::path::PathBuf;
-use std::pin::Pin;
-use std::time::SystemTime;
 
-type ChunkStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send + 'static>>;
+// issue 13: crash-resumable uploads
+mod resume;
 
 /// Uploads an object of any size. Built by [`Bucket::upload`]; finish it with
 /// [`from_path`](Self::from_path), [`from_bytes`](Self::from_bytes),
@@ -66,6 +66,11 @@ pub struct Upload {
     cancel: CancelHandle,
     checksum: ChecksumChoice,
     checksum_type: Option<ChecksumType>,
+    // issue 13: crash-resumable uploads, bandwidth cap
+    journal: Option<PathBuf>,
+    limit: Option<Limiter>,
+    /// The client's target throughput (bits/s) while no concurrency is set.
+    throughput: Option<u64>,
 }
 
 /// What an upload returns.
@@ -117,6 +122,9 @@ impl Bucket {
             cancel: CancelHandle::default(),
             checksum: self.default_checksum(),
             checksum_type: None,
+            journal: None,
+            limit: None,
+            throughput: self.target_throughput(),
         }
     }
 }
@@ -236,6 +244,7 @@ impl Upload {
     /// How many parts are in flight at once (default 8; at least 1).
     pub fn concurrency(mut self, n: usize) -> Self {
         self.concurrency = n.max(1);
+        self.throughput = None;
         self
     }
 
@@ -265,6 +274,23 @@ impl Upload {
         self.cancel.clone()
     }
 
+    /// Caps this upload's bytes at `bytes_per_sec`, all its parts together (a token bucket
+    /// they share evenly; see
+    /// [`ClientBuilder::max_bandwidth`](crate::ClientBuilder::max_bandwidth), whose client-wide
+    /// cap applies as well). No cap by default.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo(bucket: async_s3::Bucket) -> Result<(), async_s3::Error> {
+    /// bucket.upload("big.bin").max_bandwidth(10 << 20).from_path("big.bin").await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn max_bandwidth(mut self, bytes_per_sec: u64) -> Self {
+        self.limit = Some(Limiter::new(bytes_per_sec));
+        self
+    }
+
     // versioning and tagging
     crate::ops::tagging::tagging_setter!();
 
@@ -286,8 +312,14 @@ impl Upload {
 
     /// Uploads a stream of unknown length, buffering one part at a time per slot.
     ///
-    /// The part size cannot grow once the stream is under way, so a stream is limited to
-    /// 10,000 parts of the configured size.
+    /// The part size grows as the stream goes, so that 10,000 parts reach the 5 TiB S3
+    /// stores in one object: parts 1-1,000 have the configured [`part_size`](Self::part_size),
+    /// then the size doubles every 1,000 parts from at least 6 MiB, never over 5 GiB (with
+    /// the default 8 MiB: 16 MiB from part 1,001, 32 MiB from 2,001, …, 4 GiB from 9,001;
+    /// 10,000 parts hold 7.8 TiB). At most `concurrency` parts are in memory, so memory
+    /// stays under `concurrency × the current part size` (plus the multipart threshold,
+    /// read first): 64 MiB with the defaults for the first 8 GB, 32 GiB near 5 TiB; lower
+    /// the concurrency for very long streams.
     pub fn from_stream<S>(
         self,
         stream: S,
@@ -315,6 +347,10 @@ impl Upload {
         let key = self.key.clone();
         // An impossible algorithm and type is refused before anything is sent.
         if let Err(e) = resolve_checksum(self.checksum.algorithm, self.checksum_type) {
+            return Err(e.with_context("Upload", Some(&bucket), Some(&key)));
+        }
+        if self.journal.is_some() && matches!(source, Source::Stream(_)) {
+            let e = Error::invalid_input("a stream cannot be resumed: use a file or bytes");
             return Err(e.with_context("Upload", Some(&bucket), Some(&key)));
         }
         let result = match source {
@@ -354,6 +390,9 @@ impl Upload {
             source.check_unchanged().await?;
             return Ok(out);
         }
+        if let Some(journal) = &self.journal {
+            return self.run_known_resumable(source, size, journal).await;
+        }
         let plan = UploadPlan::new(size, self.part_size)?;
         let upload = self.create().await?;
         let mut guard = AbortGuard(Some(upload.clone()));
@@ -369,7 +408,7 @@ impl Upload {
     async fn single_put(&self, body: Body, size: u64) -> Result<UploadOutput> {
         let put = self
             .bucket
-            .put_object(self.key.clone(), body)
+            .put_object(self.key.clone(), body.limited(self.limit.clone()))
             .with_headers(self.headers.clone())
             .with_checksum(self.checksum);
         let put = self.conditional_put(put);
@@ -443,7 +482,15 @@ impl Upload {
     /// The pool the part tasks run in: `concurrency` at a time, stopped by a cancel. Tasks
     /// hand back nothing: the upload records every part it sent (`uploaded_parts`).
     fn pool(&self) -> TaskPool<()> {
-        TaskPool::new(self.concurrency, &self.cancel, "a part task stopped")
+        TaskPool::new(self.slots(), &self.cancel, "a part task stopped")
+            .with_congestion(self.bucket.congestion())
+    }
+
+    /// The parts in flight: the concurrency set, or the one the client's target throughput
+    /// picks for this part size (issue 13).
+    fn slots(&self) -> usize {
+        self.throughput
+            .map_or(self.concurrency, |t| concurrency_for(t, self.part_size))
     }
 
     async fn known_parts(
@@ -476,6 +523,7 @@ impl Upload {
     ) {
         let upload = upload.clone();
         let tracker = self.tracker.clone();
+        let body = body.limited(self.limit.clone());
         parts.spawn(slot, async move {
             upload.upload_part(number, body).await?;
             tracker.add(len, total);
@@ -521,12 +569,13 @@ impl Upload {
         reader: &mut PartReader,
         parts: &mut TaskPool<()>,
     ) -> Result<u64> {
-        let part_size = self.part_size;
-        let part_len = usize::try_from(part_size).unwrap_or(usize::MAX);
+        // issue 13: the part size grows as the stream goes (see `StreamSchedule`)
+        let schedule = StreamSchedule::new(self.part_size)?;
         let mut number = 0u32;
         let mut total = 0u64;
         while !(pending.is_empty() && ended) {
             let slot = parts.slot().await?;
+            let part_len = usize::try_from(schedule.part_size(number + 1)).unwrap_or(usize::MAX);
             if pending.len() < part_len && !ended {
                 let (more, end) = tokio::select! {
                     biased;
@@ -550,7 +599,8 @@ impl Upload {
             number += 1;
             if u64::from(number) > MAX_PARTS {
                 return Err(Error::invalid_input(format!(
-                    "the stream needs more than {MAX_PARTS} parts of {part_size} bytes; use a larger part size"
+                    "the stream holds more than {MAX_PARTS} parts ({total} bytes sent so far); \
+                     S3 stores at most 5 TiB in one object"
                 )));
             }
             let len = chunk.len() as u64;
@@ -594,84 +644,5 @@ impl Upload {
             put = put.if_match(etag.to_owned());
         }
         put
-    }
-}
-
-/// A stream of chunks cut into parts: the bytes past a part's end wait in `leftover`.
-struct PartReader {
-    stream: ChunkStream,
-    leftover: Option<Bytes>,
-}
-
-impl PartReader {
-    fn new(stream: ChunkStream) -> Self {
-        Self {
-            stream,
-            leftover: None,
-        }
-    }
-
-    /// Reads until `want` bytes or the end; returns the bytes and whether the stream ended.
-    /// A chunk that holds a whole part is sliced, not copied.
-    async fn fill(&mut self, want: u64) -> Result<(Bytes, bool)> {
-        let want = usize::try_from(want).unwrap_or(usize::MAX);
-        let mut buf = BytesMut::new();
-        loop {
-            let chunk = match self.leftover.take() {
-                Some(c) => c,
-                None => match self.stream.next().await {
-                    None => return Ok((buf.freeze(), true)),
-                    Some(Err(e)) => return Err(Error::io("the upload source failed", e)),
-                    Some(Ok(c)) => c,
-                },
-            };
-            let room = want - buf.len();
-            if chunk.len() >= room {
-                let mut chunk = chunk;
-                let rest = chunk.split_off(room);
-                if !rest.is_empty() {
-                    self.leftover = Some(rest);
-                }
-                if buf.is_empty() {
-                    return Ok((chunk, false));
-                }
-                buf.extend_from_slice(&chunk);
-                return Ok((buf.freeze(), false));
-            }
-            buf.extend_from_slice(&chunk);
-        }
-    }
-}
-
-/// Where part bodies come from, for sources of known size.
-enum PartSource {
-    Bytes(Bytes),
-    /// The file, and its size and modification time when the upload started.
-    File(PathBuf, (u64, Option<SystemTime>)),
-}
-
-impl PartSource {
-    fn body(&self, offset: u64, len: u64) -> Body {
-        match self {
-            PartSource::Bytes(b) => Body::from(b.slice(offset as usize..(offset + len) as usize)),
-            PartSource::File(p, _) => Body::from_file_range(p.clone(), offset, len),
-        }
-    }
-
-    /// Fails when the file changed while it was being uploaded (TEST-PLAN U9).
-    async fn check_unchanged(&self) -> Result<()> {
-        let PartSource::File(path, (len, modified)) = self else {
-            return Ok(());
-        };
-        let meta = tokio::fs::metadata(path)
-            .await
-            .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
-        if meta.len() != *len || meta.modified().ok() != *modified {
-            return Err(Error::new(ErrorKind::Io).with_message(format!(
-                "{} changed while it was being uploaded",
-                path.display()
-            )));
-        }
-        Ok(())
     }
 }

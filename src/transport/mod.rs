@@ -16,7 +16,9 @@ pub(crate) mod post;
 pub(crate) mod read;
 mod response;
 mod retry;
+// issue 13: the bandwidth cap on request bodies
 pub(crate) mod simple;
+mod throttle;
 
 use crate::config::{PayloadSigning, ProxyConfig, RetryConfig};
 use crate::credentials::ProvideCredentials;
@@ -61,6 +63,13 @@ pub(crate) struct Settings {
     pub(crate) max_error_body: usize,
     pub(crate) root_certificates: Vec<Vec<u8>>,
     pub(crate) proxy: ProxyConfig,
+    /// The client-wide bandwidth cap (issue 13), on request and response bodies.
+    pub(crate) max_bandwidth: Option<crate::bandwidth::Limiter>,
+    /// The client's adaptive concurrency (issue 13): told of every answer here, used by
+    /// the transfers.
+    pub(crate) congestion: Arc<crate::congestion::Congestion>,
+    /// The throughput transfers aim for, in bits per second (their default concurrency).
+    pub(crate) target_throughput: Option<u64>,
 }
 
 /// The signed executor shared by all clones of a [`Client`](crate::Client): the HTTP client,
@@ -296,6 +305,9 @@ impl Transport {
     ) -> Result<Response> {
         let creds = self.settings.credentials.provide_credentials().await?;
         let (body, len, activity) = open_body(&req.body).await?;
+        let limits = [&self.settings.max_bandwidth, &req.body.limit];
+        let limits = limits.into_iter().flatten().cloned().collect();
+        let body = throttle::throttle(body, limits, &activity);
         let wire = prepare(
             &self.signer,
             &creds,
@@ -357,6 +369,7 @@ impl Transport {
         let request_id = crate::headers::request_id(&headers);
 
         if (200..300).contains(&status) {
+            self.settings.congestion.healthy();
             let body = if req.error_in_200 {
                 let body = read_limited(resp, 16 << 20, read_timeout).await?;
                 if xml::is_error_document(&body) {
@@ -375,6 +388,7 @@ impl Transport {
                 trailer_checksum,
                 body,
                 read_timeout,
+                limit: self.settings.max_bandwidth.clone(),
             });
         }
 
@@ -397,6 +411,9 @@ impl Transport {
         }
         if e.s3_code() == Some("RequestTimeTooSkewed") {
             self.learn_skew(&headers);
+        }
+        if e.kind() == ErrorKind::Throttled {
+            self.settings.congestion.throttled();
         }
         Err(e.with_retry_after(retry::retry_after(&headers)))
     }
@@ -493,6 +510,9 @@ mod tests {
             max_error_body: 1024,
             root_certificates: Vec::new(),
             proxy: ProxyConfig::None,
+            max_bandwidth: None,
+            congestion: Arc::default(),
+            target_throughput: None,
         })
         .unwrap()
     }

@@ -164,7 +164,7 @@ pub(super) enum Source {
 }
 
 impl Source {
-    fn into_stream(
+    pub(super) fn into_stream(
         self,
     ) -> Pin<Box<dyn futures_core::Stream<Item = std::io::Result<Bytes>> + Send>> {
         match self {

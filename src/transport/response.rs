@@ -2,6 +2,7 @@
 //! read (streamed under the idle timeout, or already read when it had to be checked).
 
 use super::read::{next_chunk, read_limited};
+use crate::bandwidth::Limiter;
 use crate::error::Result;
 use bytes::Bytes;
 use http::HeaderMap;
@@ -24,6 +25,8 @@ pub(crate) struct Response {
     pub(super) body: ResponseBody,
     /// The longest wait for one body chunk.
     pub(super) read_timeout: Duration,
+    /// The client's bandwidth cap, which every chunk of a streamed body passes (issue 13).
+    pub(super) limit: Option<Limiter>,
 }
 
 #[derive(Debug)]
@@ -49,12 +52,21 @@ impl Response {
             }
             ResponseBody::Streaming(r) => {
                 let limit = self.read_timeout;
-                Box::pin(futures_util::stream::unfold(Some(r), move |r| async move {
-                    let mut r = r?;
-                    match next_chunk(&mut r, limit).await {
-                        Ok(Some(c)) => Some((Ok(c), Some(r))),
-                        Ok(None) => None,
-                        Err(e) => Some((Err(e), None)),
+                let cap = self.limit;
+                Box::pin(futures_util::stream::unfold(Some(r), move |r| {
+                    let cap = cap.clone();
+                    async move {
+                        let mut r = r?;
+                        match next_chunk(&mut r, limit).await {
+                            Ok(Some(c)) => {
+                                if let Some(cap) = &cap {
+                                    cap.acquire(c.len()).await;
+                                }
+                                Some((Ok(c), Some(r)))
+                            }
+                            Ok(None) => None,
+                            Err(e) => Some((Err(e), None)),
+                        }
                     }
                 }))
             }

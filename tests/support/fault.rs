@@ -161,6 +161,33 @@ pub(crate) struct FaultServer {
     addr: SocketAddr,
     log: Arc<Mutex<Vec<Recorded>>>,
     task: tokio::task::JoinHandle<()>,
+    in_flight: Arc<InFlight>,
+}
+
+/// Requests read and not yet answered (issue 13: adaptive concurrency), and the most there
+/// were at once.
+#[derive(Default)]
+struct InFlight {
+    now: AtomicUsize,
+    max: AtomicUsize,
+}
+
+/// One request in flight, from the moment it was read until its answer was written (or the
+/// connection dropped).
+struct InFlightGuard(Arc<InFlight>);
+
+impl InFlightGuard {
+    fn enter(f: &Arc<InFlight>) -> Self {
+        let now = f.now.fetch_add(1, Ordering::SeqCst) + 1;
+        f.max.fetch_max(now, Ordering::SeqCst);
+        Self(f.clone())
+    }
+}
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        self.0.now.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 enum Script {
@@ -230,6 +257,8 @@ impl FaultServer {
         let log = Arc::new(Mutex::new(Vec::new()));
         let script = Arc::new(script);
         let log2 = log.clone();
+        let in_flight = Arc::new(InFlight::default());
+        let in_flight2 = in_flight.clone();
         let task = tokio::spawn(async move {
             loop {
                 let Ok((sock, _)) = listener.accept().await else {
@@ -242,10 +271,23 @@ impl FaultServer {
                     script.clone(),
                     pace,
                     early.clone(),
+                    in_flight2.clone(),
                 ));
             }
         });
-        Self { addr, log, task }
+        Self {
+            addr,
+            log,
+            task,
+            in_flight,
+        }
+    }
+
+    /// The most requests that were read and not yet answered at once, since the start or the
+    /// last call (which starts a new count from what is in flight now).
+    pub(crate) fn take_max_in_flight(&self) -> usize {
+        let now = self.in_flight.now.load(Ordering::SeqCst);
+        self.in_flight.max.swap(now, Ordering::SeqCst)
     }
 
     /// `http://127.0.0.1:<port>`.
@@ -309,6 +351,7 @@ async fn serve(
     script: Arc<Script>,
     pace: Pace,
     early: Option<Early>,
+    in_flight: Arc<InFlight>,
 ) {
     let mut buf = Vec::new();
     loop {
@@ -396,6 +439,7 @@ async fn serve(
             body,
         };
         log.lock().expect("log").push(rec.clone());
+        let _in_flight = InFlightGuard::enter(&in_flight);
         let mut reply = next_reply(&script, &rec, &log);
         while let Reply::Delay(d, inner) = reply {
             tokio::time::sleep(d).await;

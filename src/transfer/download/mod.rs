@@ -3,6 +3,7 @@
 //! complete), into one buffer, or yielded in order through a bounded window.
 
 mod range;
+mod resume;
 mod sink;
 mod stream;
 mod temp_file;
@@ -10,10 +11,11 @@ mod verify;
 
 pub use stream::DownloadStream;
 
-use super::plan::ranges;
 use super::plan::{DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE};
+use super::plan::{concurrency_for, ranges};
 use super::pool::TaskPool;
 use super::progress::{CancelHandle, Progress, Tracker, callback, cancelled};
+use crate::bandwidth::Limiter;
 use crate::checksum::ChecksumAlgorithm;
 use crate::client::Bucket;
 use crate::error::{Error, ErrorKind, Result};
@@ -25,7 +27,7 @@ use futures_util::StreamExt;
 use range::{RANGE_STOPPED, RangeJob};
 use sink::{RangeDone, Sink};
 use std::collections::VecDeque;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use temp_file::TempFile;
 use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 use verify::{Check, StoredChecksum};
@@ -69,6 +71,11 @@ pub struct Download {
     validate: bool,
     // issue 11 part B: SSE-C, request payer
     extra: ExtraHeaders,
+    // issue 13: crash-resumable downloads, bandwidth cap
+    journal: Option<PathBuf>,
+    limit: Option<Limiter>,
+    /// The client's target throughput (bits/s) while no concurrency is set.
+    throughput: Option<u64>,
 }
 
 /// What a download to a file returns.
@@ -111,6 +118,9 @@ impl Bucket {
             cancel: CancelHandle::default(),
             validate: false,
             extra: ExtraHeaders::default(),
+            journal: None,
+            limit: None,
+            throughput: self.target_throughput(),
         }
     }
 }
@@ -135,6 +145,7 @@ impl Download {
     /// How many ranges are in flight at once (default 8; at least 1).
     pub fn concurrency(mut self, n: usize) -> Self {
         self.concurrency = n.max(1);
+        self.throughput = None;
         self
     }
 
@@ -165,6 +176,32 @@ impl Download {
     /// A handle that cancels this download.
     pub fn cancel_handle(&self) -> CancelHandle {
         self.cancel.clone()
+    }
+
+    /// Caps this download's bytes at `bytes_per_sec`, all its ranges together (a token bucket
+    /// they share evenly; see
+    /// [`ClientBuilder::max_bandwidth`](crate::ClientBuilder::max_bandwidth), whose client-wide
+    /// cap applies as well). No cap by default.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo(bucket: async_s3::Bucket) -> Result<(), async_s3::Error> {
+    /// bucket.download("big.bin").max_bandwidth(10 << 20).to_path("big.bin").await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn max_bandwidth(mut self, bytes_per_sec: u64) -> Self {
+        self.limit = Some(Limiter::new(bytes_per_sec));
+        self
+    }
+
+    /// The pool the ranges run in: the concurrency set, or the one the client's target
+    /// throughput picks (issue 13), under the client's adaptive limit.
+    fn pool<T: Send + 'static>(&self) -> TaskPool<T> {
+        let slots = self
+            .throughput
+            .map_or(self.concurrency, |t| concurrency_for(t, self.part_size));
+        TaskPool::new(slots, &self.cancel, RANGE_STOPPED).with_congestion(self.bucket.congestion())
     }
 
     fn ctx(&self) -> impl Fn(Error) -> Error + '_ {
@@ -277,6 +314,7 @@ impl Download {
                     offset,
                     len,
                     tracker: self.tracker.clone(),
+                    limit: self.limit.clone(),
                 };
                 (job, body)
             })
@@ -311,6 +349,9 @@ impl Download {
     }
 
     async fn to_path_inner(&self, path: &Path) -> Result<DownloadOutput> {
+        if let Some(journal) = &self.journal {
+            return self.to_path_resumable(path, journal).await;
+        }
         let (mut d, first) = self.discover().await?;
         Self::check_pinnable(&d)?;
         let temp = TempFile::create(path).await?;
@@ -325,7 +366,7 @@ impl Download {
             .as_ref()
             .filter(|s| s.check == Check::Crc)
             .map(|s| s.alg);
-        let mut pool = TaskPool::new(self.concurrency, &self.cancel, RANGE_STOPPED);
+        let mut pool = self.pool();
         let mut count = 0u32;
         for (job, first) in self.jobs(&d, first) {
             let slot = pool.slot().await?;
@@ -383,7 +424,7 @@ impl Download {
             .map_err(|_| Error::invalid_input("the object does not fit in memory"))?;
         // One allocation, split into disjoint regions that the tasks fill in place.
         let mut whole = BytesMut::zeroed(size);
-        let mut pool = TaskPool::new(self.concurrency, &self.cancel, RANGE_STOPPED);
+        let mut pool = self.pool();
         let mut count = 0usize;
         for (job, first) in self.jobs(&d, first) {
             let slot = pool.slot().await?;
@@ -453,6 +494,43 @@ impl Download {
 
     // issue 11 part B: SSE-C, request payer (every range and the checksum's HEAD carry them)
     crate::ops::sse::extra_setters!(extra => sse_customer_key, request_payer);
+
+    // issue 13: crash-resumable downloads
+    /// Makes a download to a path resumable after a crash, with a journal at `journal`
+    /// (for instance beside the destination). For [`to_path`](Self::to_path) only.
+    ///
+    /// The bytes go into a partial file beside the destination (`.<name>.async-s3.resume`),
+    /// and the journal records the object's ETag and size and every range that is on disk
+    /// (synced before it is listed; the journal itself is replaced atomically). The same call
+    /// with the same journal after a crash, a cancel or a failure fetches only the ranges
+    /// the journal does not list, pinned with `If-Match` to the recorded ETag; if the object
+    /// changed meanwhile, the download starts over. On success the partial file is renamed
+    /// onto the destination and the journal removed; on failure or cancel both stay, for
+    /// the next attempt. The part size of a resumed download is the journal's.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`] before anything is sent or written when the journal is
+    /// corrupt (cut short or edited) or belongs to another download (another bucket, key or
+    /// an upload), and when combined with [`validate_checksum`](Self::validate_checksum)
+    /// (not supported yet); otherwise as [`to_path`](Self::to_path).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo(bucket: async_s3::Bucket) -> Result<(), async_s3::Error> {
+    /// // Run again after a crash: only the missing ranges are fetched.
+    /// bucket
+    ///     .download("backups/db.tar")
+    ///     .resume("db.tar.journal")
+    ///     .to_path("db.tar")
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn resume(mut self, journal: impl Into<PathBuf>) -> Self {
+        self.journal = Some(journal.into());
+        self
+    }
 }
 
 impl Download {

@@ -2,6 +2,7 @@
 //! break (see [`ResumableBody`]); here the chunks are only written and counted.
 
 use super::sink::{RangeDone, Sink};
+use crate::bandwidth::Limiter;
 use crate::error::Result;
 use crate::ops::resumable::{PinnedObject, ResumableBody};
 use crate::transfer::progress::Tracker;
@@ -14,6 +15,8 @@ pub(super) struct RangeJob {
     pub(super) offset: u64,
     pub(super) len: u64,
     pub(super) tracker: Tracker,
+    /// The download's own bandwidth cap (issue 13); the client's is applied below.
+    pub(super) limit: Option<Limiter>,
 }
 
 impl RangeJob {
@@ -30,6 +33,9 @@ impl RangeJob {
         };
         while let Some(chunk) = body.chunk().await? {
             let n = chunk.len() as u64;
+            if let Some(limit) = &self.limit {
+                limit.acquire(chunk.len()).await;
+            }
             sink.write(chunk).await?;
             self.tracker.add(n, Some(self.object.size()));
         }
