@@ -537,3 +537,29 @@ async fn an_upload_that_fails_loses_no_other_file() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::AccessDenied, "{err:?}");
 }
+
+/// Review follow-up 1: in the upload direction a key is never made into a local path, so a
+/// name with a backslash (legal on Unix) syncs up and a second sync sends nothing, where the
+/// download mapping would refuse it.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_backslash_name_syncs_up_and_the_second_sync_sends_nothing() {
+    let e = env("bslash").await;
+    let src = tempfile::tempdir().unwrap();
+    std::fs::write(src.path().join("a\\b.txt"), b"back").unwrap();
+    std::fs::write(src.path().join("plain.txt"), b"plain").unwrap();
+    let first = e.bucket.sync("bs/").from_dir(src.path()).await.unwrap();
+    assert!(first.failed.is_empty(), "{:?}", first.failed);
+    assert_eq!(first.transferred, 2);
+    let second = e.bucket.sync("bs/").from_dir(src.path()).await.unwrap();
+    assert_eq!(
+        (second.transferred, second.unchanged, second.plan.len()),
+        (0, 2, 0),
+        "{:?}",
+        second.plan
+    );
+    // Downloading it is still refused: the key cannot be a path.
+    let dst = tempfile::tempdir().unwrap();
+    let err = e.bucket.sync("bs/").to_dir(dst.path()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err:?}");
+}

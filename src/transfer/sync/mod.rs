@@ -41,8 +41,10 @@ use std::sync::Arc;
 /// Keys map to paths as in [`Bucket::download_prefix`]: the prefix (given a trailing `/` if it
 /// lacks one) is removed, `/` separates directories, and a key that would leave the
 /// directory (`..`, an empty segment, a backslash, a NUL) or a symbolic link inside it on the
-/// way to a file refuses the whole sync before anything is written or deleted. Folder markers
-/// (keys ending in `/`) are skipped. Symbolic links in the local directory are skipped unless
+/// way to a file refuses the whole [`to_dir`](Self::to_dir) sync before anything is written or
+/// deleted. [`from_dir`](Self::from_dir) never makes a path from a key, so such keys are only
+/// objects no local file matches (a local `a\b.txt` on Unix syncs to `prefix/a\b.txt`).
+/// Folder markers (keys ending in `/`) are skipped. Symbolic links in the local directory are skipped unless
 /// [`follow_symlinks`](Self::follow_symlinks); include and exclude patterns (see
 /// [`include`](Self::include)) apply to both sides, and deletion never touches what they
 /// leave out.
@@ -274,7 +276,7 @@ impl DirSync {
 
     async fn run(&self, dir: &Path, way: Direction) -> Result<SyncOutput> {
         let prefix = local::normalize_prefix(&self.prefix)?;
-        let remote = remote::list(&self.bucket, &prefix, &self.filters).await?;
+        let remote = remote::list(&self.bucket, &prefix, &self.filters, way).await?;
         let local = match tokio::fs::metadata(dir).await {
             Err(e) if way == Direction::Down && e.kind() == std::io::ErrorKind::NotFound => {
                 BTreeMap::new()
