@@ -629,3 +629,71 @@ async fn a_file_changing_during_its_upload_is_retried_then_its_object_removed() 
         );
     }
 }
+
+/// Review follow-up 3: a content check that fails (403, 404) is that file's failure, not the
+/// sync's; the other checks still run and, as with any failure, nothing is deleted. Only the
+/// listing and one HEAD per checked file are sent.
+#[tokio::test]
+async fn a_content_check_that_fails_is_one_failed_file_and_blocks_deletes() {
+    let listing = "<ListBucketResult><IsTruncated>false</IsTruncated>\
+         <Contents><Key>p/denied.txt</Key><Size>6</Size></Contents>\
+         <Contents><Key>p/gone.txt</Key><Size>4</Size></Contents>\
+         <Contents><Key>p/extra.txt</Key><Size>1</Size></Contents></ListBucketResult>";
+    let server = FaultServer::with_handler(move |r, _| {
+        if r.target.contains("list-type=2") {
+            Reply::new(200, "application/xml", listing)
+        } else if r.method == "HEAD" && r.target == "/bkt/p/denied.txt" {
+            Reply::s3_error(403, "AccessDenied")
+        } else if r.method == "HEAD" && r.target == "/bkt/p/gone.txt" {
+            Reply::s3_error(404, "NoSuchKey")
+        } else {
+            Reply::s3_error(500, "InternalError")
+        }
+    })
+    .await;
+    let src = tempfile::tempdir().unwrap();
+    std::fs::write(src.path().join("denied.txt"), b"denied").unwrap();
+    std::fs::write(src.path().join("gone.txt"), b"gone").unwrap();
+    let bucket = support::fault_client_builder(&server)
+        .build()
+        .unwrap()
+        .bucket("bkt");
+    let out = bucket
+        .sync("p/")
+        .compare(Compare::Content)
+        .delete(true)
+        .from_dir(src.path())
+        .await
+        .unwrap();
+    let mut failed: Vec<(String, ErrorKind)> = out
+        .failed
+        .iter()
+        .map(|f| (f.key.clone(), f.error.kind()))
+        .collect();
+    failed.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        failed,
+        [
+            ("p/denied.txt".to_owned(), ErrorKind::AccessDenied),
+            ("p/gone.txt".to_owned(), ErrorKind::NotFound),
+        ]
+    );
+    assert_eq!(
+        (out.transferred, out.deleted, out.deletes_skipped),
+        (0, 0, 1)
+    );
+    let mut sent: Vec<(String, String)> = server
+        .requests()
+        .into_iter()
+        .map(|r| (r.method, r.target))
+        .filter(|(_, t)| !t.contains("list-type=2"))
+        .collect();
+    sent.sort();
+    assert_eq!(
+        sent,
+        [
+            ("HEAD".to_owned(), "/bkt/p/denied.txt".to_owned()),
+            ("HEAD".to_owned(), "/bkt/p/gone.txt".to_owned()),
+        ]
+    );
+}

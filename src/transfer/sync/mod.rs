@@ -22,10 +22,14 @@ use crate::error::{Error, Result};
 use crate::ops::delete_objects::MAX_DELETE_KEYS;
 use crate::types::S3ErrorBody;
 use batch::{Job, Settings};
+use futures_util::StreamExt;
 use plan::{Direction, Stat};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+/// At most this many content checks (each a HEAD and a file read) run at once.
+const MAX_CHECKS: usize = 64;
 
 /// Makes a local directory and a bucket prefix hold the same files. Built by
 /// [`Bucket::sync`]; finish it with [`from_dir`](Self::from_dir) (directory to bucket) or
@@ -55,7 +59,8 @@ use std::sync::Arc;
 /// that is not UTF-8, a prefix with `.`/`..`/empty segments, a missing source directory, a
 /// symbolic link in the way; listing errors; [`ErrorKind::Cancelled`](crate::ErrorKind::Cancelled)
 /// after a cancel; with [`fail_fast`](Self::fail_fast), the first file's error. Otherwise a
-/// file that fails is reported in [`SyncOutput::failed`] and the others go on.
+/// file that fails (its content check with [`Compare::Content`] included: a HEAD refused, a
+/// file that cannot be read) is reported in [`SyncOutput::failed`] and the others go on.
 ///
 /// # Cancel safety
 ///
@@ -299,20 +304,37 @@ impl DirSync {
             Direction::Down => (&remote, &local),
         };
         let mut draft = plan::draft(way, source, dest, self.compare, self.delete);
-        for rel in std::mem::take(&mut draft.check) {
+        // The content checks run at once under the sync's concurrency; one that fails is
+        // that file's failure (which, like any, blocks deletions), not the sync's.
+        let checks = std::mem::take(&mut draft.check).into_iter().map(|rel| {
             let key = format!("{prefix}{rel}");
             let path = local::local_path(dir, &rel);
-            if remote::same_content(&self.bucket, &key, path, self.settings.part_size).await? {
-                draft.unchanged += 1;
-            } else {
-                let size = source[&rel].size;
-                let reason = SyncReason::Content;
-                draft.actions.push(match way {
-                    Direction::Up => SyncAction::Upload { rel, size, reason },
-                    Direction::Down => SyncAction::Download { rel, size, reason },
-                });
+            async move {
+                let (bucket, part_size) = (&self.bucket, self.settings.part_size);
+                let r = remote::same_content(bucket, &key, path.clone(), part_size).await;
+                (rel, key, path, r)
+            }
+        });
+        let mut checks = futures_util::stream::iter(checks)
+            .buffer_unordered(self.settings.concurrency.clamp(1, MAX_CHECKS));
+        let mut check_failed = Vec::new();
+        while let Some((rel, key, path, same)) = checks.next().await {
+            match same {
+                Ok(true) => draft.unchanged += 1,
+                Ok(false) => {
+                    let size = source[&rel].size;
+                    let reason = SyncReason::Content;
+                    draft.actions.push(match way {
+                        Direction::Up => SyncAction::Upload { rel, size, reason },
+                        Direction::Down => SyncAction::Download { rel, size, reason },
+                    });
+                }
+                Err(e) if self.settings.fail_fast => return Err(e),
+                Err(error) => check_failed.push(FailedFile { key, path, error }),
             }
         }
+        drop(checks);
+        check_failed.sort_by(|a, b| a.key.cmp(&b.key));
         draft
             .actions
             .sort_by(|a, b| (a.is_delete(), a.rel()).cmp(&(b.is_delete(), b.rel())));
@@ -328,7 +350,7 @@ impl DirSync {
             transferred: 0,
             bytes: 0,
             deleted: 0,
-            failed: Vec::new(),
+            failed: check_failed,
             deletes_skipped: 0,
             dry_run: self.dry_run,
         };
@@ -350,7 +372,7 @@ impl DirSync {
         let done = batch::run(&self.bucket, jobs.collect(), &self.settings).await?;
         out.transferred = done.files;
         out.bytes = done.bytes;
-        out.failed = done.failed;
+        out.failed.extend(done.failed);
         let deletes: Vec<&str> = out
             .plan
             .iter()
