@@ -697,3 +697,83 @@ async fn a_content_check_that_fails_is_one_failed_file_and_blocks_deletes() {
         ]
     );
 }
+
+/// Review follow-up 4 (and 7, partial DeleteObjects errors): a DeleteObjects request that is
+/// refused as a whole makes every key of it a failed file, and a partial answer counts the
+/// keys deleted and fails the others; the sync returns its output either way.
+#[tokio::test]
+async fn delete_objects_failures_are_counted_key_by_key() {
+    for whole in [true, false] {
+        let listing = "<ListBucketResult><IsTruncated>false</IsTruncated>\
+             <Contents><Key>p/x.txt</Key><Size>1</Size></Contents>\
+             <Contents><Key>p/y.txt</Key><Size>1</Size></Contents></ListBucketResult>";
+        // The answer of the API reference's example, one key deleted and one refused.
+        let partial = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+             <DeleteResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\
+             <Deleted><Key>p/x.txt</Key></Deleted>\
+             <Error><Key>p/y.txt</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error>\
+             </DeleteResult>";
+        let server = FaultServer::with_handler(move |r, _| {
+            if r.target.contains("list-type=2") {
+                Reply::new(200, "application/xml", listing)
+            } else if r.method == "POST" && whole {
+                Reply::s3_error(403, "AccessDenied")
+            } else if r.method == "POST" {
+                Reply::new(200, "application/xml", partial)
+            } else {
+                Reply::s3_error(500, "InternalError")
+            }
+        })
+        .await;
+        let src = tempfile::tempdir().unwrap();
+        let bucket = support::fault_client_builder(&server)
+            .build()
+            .unwrap()
+            .bucket("bkt");
+        let out = bucket
+            .sync("p/")
+            .delete(true)
+            .from_dir(src.path())
+            .await
+            .unwrap();
+        let failed: Vec<(String, ErrorKind)> = out
+            .failed
+            .iter()
+            .map(|f| (f.key.clone(), f.error.kind()))
+            .collect();
+        if whole {
+            assert_eq!(out.deleted, 0);
+            assert_eq!(
+                failed,
+                [
+                    ("p/x.txt".to_owned(), ErrorKind::AccessDenied),
+                    ("p/y.txt".to_owned(), ErrorKind::AccessDenied),
+                ]
+            );
+        } else {
+            assert_eq!(out.deleted, 1);
+            assert_eq!(failed, [("p/y.txt".to_owned(), ErrorKind::AccessDenied)]);
+        }
+        assert_eq!(
+            out.failed[0].path,
+            src.path()
+                .join("x.txt")
+                .with_file_name(out.failed[0].key.strip_prefix("p/").unwrap())
+        );
+        let posts: Vec<_> = server
+            .requests()
+            .into_iter()
+            .filter(|r| !r.target.contains("list-type=2"))
+            .collect();
+        assert_eq!(posts.len(), 1, "{whole}");
+        assert_eq!(
+            (posts[0].method.as_str(), posts[0].target.as_str()),
+            ("POST", "/bkt?delete=")
+        );
+        let body = String::from_utf8(posts[0].payload()).unwrap();
+        assert!(
+            body.contains("<Key>p/x.txt</Key>") && body.contains("<Key>p/y.txt</Key>"),
+            "{body}"
+        );
+    }
+}

@@ -401,9 +401,24 @@ impl DirSync {
     ) -> Result<(usize, Vec<FailedFile>)> {
         let (mut deleted, mut failed) = (0, Vec::new());
         for chunk in rels.chunks(MAX_DELETE_KEYS) {
-            let keys = chunk.iter().map(|r| format!("{prefix}{r}"));
-            let res = self.bucket.delete_objects(keys).await?;
-            deleted += chunk.len() - res.errors.len();
+            let keys: Vec<String> = chunk.iter().map(|r| format!("{prefix}{r}")).collect();
+            let res = match self.bucket.delete_objects(keys.clone()).await {
+                Ok(res) => res,
+                Err(e) if self.settings.fail_fast => return Err(e),
+                // The request failed as a whole: every key of it is a failed deletion, and
+                // the other chunks go on.
+                Err(e) => {
+                    for (key, rel) in keys.into_iter().zip(chunk) {
+                        failed.push(FailedFile {
+                            path: local::local_path(dir, rel),
+                            key,
+                            error: same_error(&e),
+                        });
+                    }
+                    continue;
+                }
+            };
+            deleted += chunk.len().saturating_sub(res.errors.len());
             for e in res.errors {
                 let rel = e.key.strip_prefix(prefix).unwrap_or(&e.key).to_owned();
                 let body = S3ErrorBody {
@@ -420,6 +435,22 @@ impl DirSync {
             }
         }
         Ok((deleted, failed))
+    }
+}
+
+/// An error like `e` (same kind, status and S3 code) for each key of a failed request.
+fn same_error(e: &Error) -> Error {
+    match e.status() {
+        Some(status) => {
+            let body = S3ErrorBody {
+                code: e.s3_code().map(str::to_owned),
+                message: e.s3_message().map(str::to_owned),
+                ..S3ErrorBody::default()
+            };
+            Error::from_response(status, Some(body))
+                .with_message(format!("the DeleteObjects request failed: {e}"))
+        }
+        None => Error::new(e.kind()).with_message(format!("the DeleteObjects request failed: {e}")),
     }
 }
 
