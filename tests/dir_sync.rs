@@ -777,3 +777,64 @@ async fn delete_objects_failures_are_counted_key_by_key() {
         );
     }
 }
+
+/// Review follow-up 5: the content check uses whatever full-object checksum the store
+/// reports (here CRC32 and SHA-256, with ETags that are not the MD5, as for SSE-KMS), so
+/// equal files are not sent again; a differing checksum (CRC32C) is sent.
+#[tokio::test]
+async fn content_checks_use_any_stored_full_object_checksum() {
+    let listing = "<ListBucketResult><IsTruncated>false</IsTruncated>\
+         <Contents><Key>p/crc32.txt</Key><Size>10</Size></Contents>\
+         <Contents><Key>p/other.txt</Key><Size>10</Size></Contents>\
+         <Contents><Key>p/sha.txt</Key><Size>8</Size></Contents></ListBucketResult>";
+    let server = FaultServer::with_handler(move |r, _| {
+        let head = |size: usize, name: &str, value: &str| {
+            Reply::new(200, "text/plain", vec![0u8; size])
+                .header("etag", "\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\"")
+                .header(name, value)
+                .header("x-amz-checksum-type", "FULL_OBJECT")
+        };
+        match (r.method.as_str(), r.target.as_str()) {
+            (_, t) if t.contains("list-type=2") => Reply::new(200, "application/xml", listing),
+            ("HEAD", "/bkt/p/crc32.txt") => head(10, "x-amz-checksum-crc32", "5UhEbw=="),
+            ("HEAD", "/bkt/p/sha.txt") => head(
+                8,
+                "x-amz-checksum-sha256",
+                "8Cg94xpIHMTBDFhyLPR0uc0DNlDlwnCD4i2Q8KQ+LI4=",
+            ),
+            ("HEAD", "/bkt/p/other.txt") => head(10, "x-amz-checksum-crc32c", "AAAAAA=="),
+            ("PUT", _) => Reply::new(200, "text/plain", "").header("etag", "\"e\""),
+            _ => Reply::s3_error(500, "InternalError"),
+        }
+    })
+    .await;
+    let src = tempfile::tempdir().unwrap();
+    std::fs::write(src.path().join("crc32.txt"), b"crc32 file").unwrap();
+    std::fs::write(src.path().join("other.txt"), b"other file").unwrap();
+    std::fs::write(src.path().join("sha.txt"), b"sha file").unwrap();
+    let bucket = support::fault_client_builder(&server)
+        .build()
+        .unwrap()
+        .bucket("bkt");
+    let out = bucket
+        .sync("p/")
+        .compare(Compare::Content)
+        .from_dir(src.path())
+        .await
+        .unwrap();
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    assert_eq!((out.transferred, out.unchanged), (1, 2), "{:?}", out.plan);
+    let puts: Vec<(String, Vec<u8>)> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PUT")
+        .map(|r| {
+            let body = r.payload();
+            (r.target, body)
+        })
+        .collect();
+    assert_eq!(
+        puts,
+        [("/bkt/p/other.txt".to_owned(), b"other file".to_vec())]
+    );
+}

@@ -62,10 +62,13 @@ pub(crate) async fn list(
 
 /// Whether the object `key` holds the same bytes as the file at `path` (same size known).
 ///
-/// Asks for the stored checksum (HEAD with checksum mode). A full-object CRC64NVME is
-/// compared with the file's; otherwise the ETag: a single upload's is the MD5 of the bytes, a
-/// multipart upload's (`…-N`) the MD5 of the parts' MD5s, compared when the file cut into
-/// `part_size` parts makes `N` parts. Anything else counts as different.
+/// Asks for the stored checksum (HEAD with checksum mode). A full-object checksum of any
+/// algorithm (CRC32, CRC32C, CRC64NVME, SHA-1, SHA-256) is compared with the file's, computed
+/// with that algorithm; a composite one (of the parts) is not used. Otherwise the ETag: a
+/// single upload's is the MD5 of the bytes, a multipart upload's (`…-N`) the MD5 of the
+/// parts' MD5s, compared when the file cut into `part_size` parts makes `N` parts. Anything
+/// else (an SSE-KMS or SSE-C object's ETag, which is not an MD5; a multipart ETag of another
+/// part size) counts as different, so the file is copied.
 pub(crate) async fn same_content(
     bucket: &Bucket,
     key: &str,
@@ -73,11 +76,12 @@ pub(crate) async fn same_content(
     part_size: u64,
 ) -> Result<bool> {
     let meta = bucket.head_object(key).include_checksum().await?;
-    if let Some((ChecksumAlgorithm::Crc64Nvme, stored)) = &meta.checksum
+    if let Some((alg, stored)) = &meta.checksum
+        && *alg != ChecksumAlgorithm::ContentMd5
         && meta.checksum_type != Some(ChecksumType::Composite)
         && !stored.contains('-')
     {
-        let local = hash_file(path, ChecksumAlgorithm::Crc64Nvme, None).await?;
+        let local = hash_file(path, *alg, None).await?;
         return Ok(&local.0 == stored);
     }
     let Some(etag) = meta
