@@ -97,6 +97,9 @@ pub struct SyncOutput {
     pub failed: Vec<FailedFile>,
     /// Deletions not made because a copy failed.
     pub deletes_skipped: usize,
+    /// Symbolic links in the local directory not followed: all of them by default, dangling
+    /// ones with [`follow_symlinks`](DirSync::follow_symlinks).
+    pub skipped_links: usize,
     /// Whether this was a dry run (nothing was changed).
     pub dry_run: bool,
 }
@@ -164,8 +167,12 @@ macro_rules! dir_setters {
             self
         }
 
-        /// Follows symbolic links in the local directory (default: skipped). A link that
-        /// leads back to a directory on the way is refused.
+        /// Follows symbolic links in the local directory (default: skipped, and counted in
+        /// the output's `skipped_links`). A link that leads back to a directory on its own
+        /// way down is a loop and refuses the walk; two links to one directory are both
+        /// walked (its files are sent once for each); a dangling link is skipped and counted.
+        /// Syncing up with [`DirSync::delete`](crate::DirSync::delete), a skipped link is no local file: objects
+        /// under its path are extras and are deleted.
         pub fn follow_symlinks(mut self, follow: bool) -> Self {
             self.follow = follow;
             self
@@ -282,13 +289,16 @@ impl DirSync {
     async fn run(&self, dir: &Path, way: Direction) -> Result<SyncOutput> {
         let prefix = local::normalize_prefix(&self.prefix)?;
         let remote = remote::list(&self.bucket, &prefix, &self.filters, way).await?;
+        let mut skipped_links = 0;
         let local = match tokio::fs::metadata(dir).await {
             Err(e) if way == Direction::Down && e.kind() == std::io::ErrorKind::NotFound => {
                 BTreeMap::new()
             }
             _ => {
                 let walk = local::walk(dir.to_path_buf(), self.filters.clone(), self.follow);
-                let files = walk.await?.files;
+                let walk = walk.await?;
+                skipped_links = walk.skipped_links;
+                let files = walk.files;
                 let stat = |f: local::LocalFile| {
                     let s = Stat {
                         size: f.size,
@@ -352,6 +362,7 @@ impl DirSync {
             deleted: 0,
             failed: check_failed,
             deletes_skipped: 0,
+            skipped_links,
             dry_run: self.dry_run,
         };
         if self.dry_run {
