@@ -903,3 +903,86 @@ async fn followed_links_walk_a_diamond_and_skip_a_dangling_link() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err:?}");
 }
+
+/// Review follow-up 7: a download sync by content finds a file that size and time miss and
+/// brings the object's bytes back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_download_sync_by_content_finds_a_difference() {
+    let e = env("downcontent").await;
+    e.bucket
+        .put_object("d/a.txt", &b"object bytes"[..])
+        .await
+        .unwrap();
+    e.bucket.put_object("d/b.txt", &b"same"[..]).await.unwrap();
+    let dst = tempfile::tempdir().unwrap();
+    e.bucket.sync("d/").to_dir(dst.path()).await.unwrap();
+    // Same size, a time far in the future: size and time call it unchanged.
+    let a = dst.path().join("a.txt");
+    std::fs::write(&a, b"local change").unwrap();
+    touch(&a, SystemTime::now() + Duration::from_secs(86_400));
+    let by_time = e.bucket.sync("d/").to_dir(dst.path()).await.unwrap();
+    assert_eq!((by_time.transferred, by_time.unchanged), (0, 2));
+    let out = e
+        .bucket
+        .sync("d/")
+        .compare(Compare::Content)
+        .to_dir(dst.path())
+        .await
+        .unwrap();
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    assert_eq!(
+        out.plan,
+        [SyncAction::Download {
+            rel: "a.txt".into(),
+            size: 12,
+            reason: SyncReason::Content
+        }]
+    );
+    assert_eq!((out.transferred, out.unchanged), (1, 1));
+    assert_eq!(std::fs::read(&a).unwrap(), b"object bytes");
+}
+
+/// Review follow-up 7: keys that would be refused downloading (`..`, `//`, a backslash) do not
+/// stop a sync up: they are objects no local file matches. Only the listing is sent.
+#[tokio::test]
+async fn hostile_keys_do_not_stop_a_sync_up() {
+    let listing = "<ListBucketResult><EncodingType>url</EncodingType><IsTruncated>false</IsTruncated>\
+         <Contents><Key>p%2F..%2F..%2Fx</Key><Size>4</Size></Contents>\
+         <Contents><Key>p%2F%2Fabs</Key><Size>4</Size></Contents>\
+         <Contents><Key>p%2Fa%5Cb</Key><Size>4</Size></Contents>\
+         <Contents><Key>p%2Fsub%2F</Key><Size>0</Size></Contents></ListBucketResult>";
+    let server = FaultServer::with_handler(move |r, _| {
+        if r.target.contains("list-type=2") {
+            Reply::new(200, "application/xml", listing)
+        } else {
+            Reply::s3_error(500, "InternalError")
+        }
+    })
+    .await;
+    let src = tempfile::tempdir().unwrap();
+    std::fs::write(src.path().join("fine.txt"), b"fine").unwrap();
+    let bucket = support::fault_client_builder(&server)
+        .build()
+        .unwrap()
+        .bucket("bkt");
+    let out = bucket
+        .sync("p/")
+        .dry_run()
+        .from_dir(src.path())
+        .await
+        .unwrap();
+    assert_eq!(
+        out.plan,
+        [SyncAction::Upload {
+            rel: "fine.txt".into(),
+            size: 4,
+            reason: SyncReason::Missing
+        }]
+    );
+    assert!(
+        server
+            .requests()
+            .iter()
+            .all(|r| r.target.contains("list-type=2"))
+    );
+}

@@ -171,8 +171,8 @@ macro_rules! dir_setters {
         /// the output's `skipped_links`). A link that leads back to a directory on its own
         /// way down is a loop and refuses the walk; two links to one directory are both
         /// walked (its files are sent once for each); a dangling link is skipped and counted.
-        /// Syncing up with [`DirSync::delete`](crate::DirSync::delete), a skipped link is no local file: objects
-        /// under its path are extras and are deleted.
+        /// Syncing up with [`DirSync::delete`](crate::DirSync::delete), a skipped link is
+        /// no local file: objects under its path are extras and are deleted.
         pub fn follow_symlinks(mut self, follow: bool) -> Self {
             self.follow = follow;
             self
