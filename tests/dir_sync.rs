@@ -986,3 +986,53 @@ async fn hostile_keys_do_not_stop_a_sync_up() {
             .all(|r| r.target.contains("list-type=2"))
     );
 }
+
+/// Review P3: `concurrency(usize::MAX)` works (the budget is clamped), a download's
+/// temporary file left in the tree is not uploaded, and a part size S3 cannot take is
+/// refused before anything is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extreme_settings_and_temp_files() {
+    let e = env("extremes").await;
+    let src = tempfile::tempdir().unwrap();
+    std::fs::write(src.path().join("a.txt"), b"a").unwrap();
+    std::fs::write(src.path().join(".a.txt.77-123.async-s3.part"), b"partial").unwrap();
+    let out = e
+        .bucket
+        .upload_dir(src.path())
+        .prefix("x/")
+        .concurrency(usize::MAX)
+        .await
+        .unwrap();
+    assert_eq!(out.files, 1);
+    let plan = e
+        .bucket
+        .sync("x/")
+        .concurrency(usize::MAX)
+        .compare(Compare::Content)
+        .from_dir(src.path())
+        .await
+        .unwrap();
+    assert_eq!((plan.unchanged, plan.plan.len()), (1, 0));
+
+    let server = FaultServer::with_handler(|_, _| Reply::s3_error(500, "InternalError")).await;
+    let bucket = support::fault_client_builder(&server)
+        .build()
+        .unwrap()
+        .bucket("bkt");
+    for part_size in [1, 6 << 30] {
+        let err = bucket
+            .upload_dir(src.path())
+            .part_size(part_size)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err:?}");
+        let err = bucket
+            .sync("p/")
+            .part_size(part_size)
+            .from_dir(src.path())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err:?}");
+    }
+    assert!(server.requests().is_empty());
+}

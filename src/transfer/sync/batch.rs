@@ -110,6 +110,28 @@ impl Settings {
     }
 }
 
+/// The largest budget: what a semaphore can hold and a file's share (a `u32`) can take.
+pub(crate) const MAX_BUDGET: usize = if Semaphore::MAX_PERMITS < u32::MAX as usize {
+    Semaphore::MAX_PERMITS
+} else {
+    u32::MAX as usize
+};
+
+/// Refuses an upload part size S3 cannot take, before anything is sent.
+///
+/// # Errors
+///
+/// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) outside 5 MiB ..= 5 GiB.
+pub(crate) fn check_upload_part_size(part_size: u64) -> Result<()> {
+    use crate::transfer::plan::{MAX_PART_SIZE, MIN_PART_SIZE};
+    if (MIN_PART_SIZE..=MAX_PART_SIZE).contains(&part_size) {
+        return Ok(());
+    }
+    Err(Error::invalid_input(format!(
+        "part size {part_size} is outside 5 MiB ..= 5 GiB"
+    )))
+}
+
 /// Runs every job, at most `concurrency` requests at once across all of them.
 ///
 /// # Errors
@@ -117,7 +139,7 @@ impl Settings {
 /// [`ErrorKind::Cancelled`](crate::ErrorKind::Cancelled) after a cancel; with `fail_fast`,
 /// the first file's error (the others are stopped). Otherwise failures are in the outcome.
 pub(crate) async fn run(bucket: &Bucket, jobs: Vec<Job>, s: &Settings) -> Result<Outcome> {
-    let budget = Arc::new(Semaphore::new(s.concurrency.max(1)));
+    let budget = Arc::new(Semaphore::new(s.concurrency.clamp(1, MAX_BUDGET)));
     let mut tasks: JoinSet<(Job, Result<u64>)> = JoinSet::new();
     let mut out = Outcome::default();
     let total_bytes: u64 = jobs.iter().map(|j| j.size).sum();

@@ -102,7 +102,7 @@ fn walk_blocking(root: &Path, filters: &Filters, follow: bool) -> Result<Walk> {
                 let mut chain = ancestors.clone();
                 chain.push(canon);
                 stack.push((path, rel, chain));
-            } else if meta.is_file() && filters.accepts(&rel) {
+            } else if meta.is_file() && !is_download_temp(name) && filters.accepts(&rel) {
                 out.files.push(LocalFile {
                     rel,
                     path,
@@ -114,6 +114,12 @@ fn walk_blocking(root: &Path, filters: &Filters, follow: bool) -> Result<Walk> {
     }
     out.files.sort_by(|a, b| a.rel.cmp(&b.rel));
     Ok(out)
+}
+
+/// Whether `name` is a download's temporary file (`.<name>.<pid>-<n>.async-s3.part`), left
+/// behind only by a killed process: never sent, never a reason to delete.
+fn is_download_temp(name: &str) -> bool {
+    name.starts_with('.') && name.ends_with(".async-s3.part")
 }
 
 /// A key prefix made ready for relative paths: `""` stays empty, anything else ends in `/`.

@@ -179,13 +179,15 @@ macro_rules! dir_setters {
         }
 
         /// How many requests are in flight at once across all files (default 16): small
-        /// files take one each, a large file as many parts as it sends at once.
+        /// files take one each, a large file as many parts as it sends at once. Values
+        /// beyond what a budget can count (over `u32::MAX`) are clamped.
         pub fn concurrency(mut self, n: usize) -> Self {
-            self.settings.concurrency = n.max(1);
+            self.settings.concurrency = n.clamp(1, $crate::transfer::sync::batch::MAX_BUDGET);
             self
         }
 
-        /// The part size of large files (default 8 MiB; 5 MiB ..= 5 GiB for uploads).
+        /// The part size of large files (default 8 MiB; 5 MiB ..= 5 GiB for uploads, checked
+        /// before anything is sent).
         pub fn part_size(mut self, bytes: u64) -> Self {
             self.settings.part_size = bytes.max(1);
             self
@@ -288,6 +290,9 @@ impl DirSync {
 
     async fn run(&self, dir: &Path, way: Direction) -> Result<SyncOutput> {
         let prefix = local::normalize_prefix(&self.prefix)?;
+        if way == Direction::Up {
+            batch::check_upload_part_size(self.settings.part_size)?;
+        }
         let remote = remote::list(&self.bucket, &prefix, &self.filters, way).await?;
         let mut skipped_links = 0;
         let local = match tokio::fs::metadata(dir).await {
