@@ -124,6 +124,8 @@ mod tests {
         let s = "a".repeat(200);
         let t = std::time::Instant::now();
         assert!(!matches(p, &s));
-        assert!(t.elapsed() < std::time::Duration::from_secs(2));
+        // A backtracking matcher takes far longer than a minute here; the bound is generous
+        // so a loaded machine cannot fail it.
+        assert!(t.elapsed() < std::time::Duration::from_secs(60));
     }
 }

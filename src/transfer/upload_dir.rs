@@ -108,6 +108,7 @@ impl UploadDir {
 
     async fn run(self) -> Result<UploadDirOutput> {
         let prefix = local::normalize_prefix(&self.prefix)?;
+        batch::check_upload_part_size(self.settings.part_size)?;
         let walk = local::walk(self.dir.clone(), self.filters.clone(), self.follow).await?;
         let jobs = walk
             .files

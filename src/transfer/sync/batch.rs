@@ -110,6 +110,28 @@ impl Settings {
     }
 }
 
+/// The largest budget: what a semaphore can hold and a file's share (a `u32`) can take.
+pub(crate) const MAX_BUDGET: usize = if Semaphore::MAX_PERMITS < u32::MAX as usize {
+    Semaphore::MAX_PERMITS
+} else {
+    u32::MAX as usize
+};
+
+/// Refuses an upload part size S3 cannot take, before anything is sent.
+///
+/// # Errors
+///
+/// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) outside 5 MiB ..= 5 GiB.
+pub(crate) fn check_upload_part_size(part_size: u64) -> Result<()> {
+    use crate::transfer::plan::{MAX_PART_SIZE, MIN_PART_SIZE};
+    if (MIN_PART_SIZE..=MAX_PART_SIZE).contains(&part_size) {
+        return Ok(());
+    }
+    Err(Error::invalid_input(format!(
+        "part size {part_size} is outside 5 MiB ..= 5 GiB"
+    )))
+}
+
 /// Runs every job, at most `concurrency` requests at once across all of them.
 ///
 /// # Errors
@@ -117,7 +139,7 @@ impl Settings {
 /// [`ErrorKind::Cancelled`](crate::ErrorKind::Cancelled) after a cancel; with `fail_fast`,
 /// the first file's error (the others are stopped). Otherwise failures are in the outcome.
 pub(crate) async fn run(bucket: &Bucket, jobs: Vec<Job>, s: &Settings) -> Result<Outcome> {
-    let budget = Arc::new(Semaphore::new(s.concurrency.max(1)));
+    let budget = Arc::new(Semaphore::new(s.concurrency.clamp(1, MAX_BUDGET)));
     let mut tasks: JoinSet<(Job, Result<u64>)> = JoinSet::new();
     let mut out = Outcome::default();
     let total_bytes: u64 = jobs.iter().map(|j| j.size).sum();
@@ -203,16 +225,19 @@ async fn one(bucket: &Bucket, job: &Job, s: &Settings, lanes: usize, all: u64) -
         }
     };
     let size = if job.up {
-        let mut up = bucket
-            .upload(job.key.clone())
-            .part_size(s.part_size)
-            .multipart_threshold(s.threshold)
-            .concurrency(lanes)
-            .on_progress(report);
-        if let Some(alg) = s.checksum {
-            up = up.checksum(alg);
-        }
-        up.from_path(job.path.clone()).await?.size
+        let send = || {
+            let mut up = bucket
+                .upload(job.key.clone())
+                .part_size(s.part_size)
+                .multipart_threshold(s.threshold)
+                .concurrency(lanes)
+                .on_progress(report.clone());
+            if let Some(alg) = s.checksum {
+                up = up.checksum(alg);
+            }
+            up.from_path(job.path.clone())
+        };
+        upload_settled(bucket, job, s, send).await?
     } else {
         if let Some(parent) = job.path.parent() {
             tokio::fs::create_dir_all(parent)
@@ -245,6 +270,53 @@ async fn one(bucket: &Bucket, job: &Job, s: &Settings, lanes: usize, all: u64) -
         });
     }
     Ok(size)
+}
+
+/// The size and time of a local file, `None` when it cannot be read.
+async fn stamp(path: &std::path::Path) -> Option<(u64, Option<SystemTime>)> {
+    let m = tokio::fs::metadata(path).await.ok()?;
+    Some((m.len(), m.modified().ok()))
+}
+
+/// Uploads a file with `send`; a file that changed while it was sent is sent once more.
+///
+/// An upload fails when its file changed meanwhile; a single PUT has then already written
+/// an object that may mix two states and, with the same size and a time not newer than its
+/// `LastModified`, would pass the next sync as unchanged. So a local I/O failure with the
+/// file's size or time moved is retried once; if the file moved again, the object is
+/// deleted (unconditionally: the upload's ETag is not known after its failure) so that the
+/// next sync finds it missing, and the failure is returned. A multipart upload that fails is
+/// aborted and writes nothing, so it has nothing to delete.
+async fn upload_settled<F, Fut>(bucket: &Bucket, job: &Job, s: &Settings, send: F) -> Result<u64>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<crate::transfer::UploadOutput>>,
+{
+    let mut tries = 0;
+    loop {
+        let before = stamp(&job.path).await;
+        let err = match send().await {
+            Ok(out) => return Ok(out.size),
+            Err(e) => e,
+        };
+        let moved = err.kind() == crate::ErrorKind::Io && stamp(&job.path).await != before;
+        if !moved {
+            return Err(err);
+        }
+        tries += 1;
+        if tries < 2 {
+            continue;
+        }
+        let single = before.is_none_or(|(len, _)| len < s.threshold);
+        if single && let Err(del) = bucket.delete_object(job.key.clone()).await {
+            return Err(err.with_message(format!(
+                "{} changed while it was being uploaded, twice; deleting the object it may \
+                 have left failed too: {del}",
+                job.path.display()
+            )));
+        }
+        return Err(err);
+    }
 }
 
 /// Gives a downloaded file the object's `LastModified`, so that the next sync sees it as

@@ -3,7 +3,6 @@
 
 use super::super::glob::Filters;
 use crate::error::{Error, Result};
-use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
 use std::time::SystemTime;
 
@@ -27,8 +26,9 @@ pub(crate) struct Walk {
 
 /// Walks `root` (which must be a directory) on a blocking thread.
 ///
-/// Symbolic links are skipped unless `follow`; followed links that lead back to a directory
-/// already on the way are refused (a loop). A name that is not UTF-8 cannot become a key and
+/// Symbolic links are skipped unless `follow` (and counted); followed links that lead back
+/// to a directory on their own way down are refused (a loop), while two links to one
+/// directory are both walked; a dangling link is skipped and counted. A name that is not UTF-8 cannot become a key and
 /// is refused, naming it.
 pub(crate) async fn walk(root: PathBuf, filters: Filters, follow: bool) -> Result<Walk> {
     tokio::task::spawn_blocking(move || walk_blocking(&root, &filters, follow))
@@ -50,12 +50,12 @@ fn walk_blocking(root: &Path, filters: &Filters, follow: bool) -> Result<Walk> {
         )));
     }
     let mut out = Walk::default();
-    let mut stack = vec![(root.to_path_buf(), String::new())];
-    let mut seen = HashSet::new();
-    if let Ok(c) = std::fs::canonicalize(root) {
-        seen.insert(c);
-    }
-    while let Some((dir, rel_dir)) = stack.pop() {
+    // Each directory carries the canonical paths of the directories on its own way down (its
+    // ancestors): a link back to one of them is a loop; two links to one directory (a
+    // diamond) are not.
+    let top: Vec<PathBuf> = std::fs::canonicalize(root).into_iter().collect();
+    let mut stack = vec![(root.to_path_buf(), String::new(), top)];
+    while let Some((dir, rel_dir, ancestors)) = stack.pop() {
         let read = std::fs::read_dir(&dir)
             .map_err(|e| Error::io(format!("cannot read {}", dir.display()), e))?;
         for entry in read {
@@ -81,18 +81,28 @@ fn walk_blocking(root: &Path, filters: &Filters, follow: bool) -> Result<Walk> {
                     out.skipped_links += 1;
                     continue;
                 }
-                meta = std::fs::metadata(&path).map_err(io)?;
+                match std::fs::metadata(&path) {
+                    Ok(m) => meta = m,
+                    // A dangling link: nothing to send, counted like an unfollowed link.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        out.skipped_links += 1;
+                        continue;
+                    }
+                    Err(e) => return Err(io(e)),
+                }
             }
             if meta.is_dir() {
                 let canon = std::fs::canonicalize(&path).map_err(io)?;
-                if !seen.insert(canon) {
+                if ancestors.contains(&canon) {
                     return Err(Error::invalid_input(format!(
-                        "{} leads back to a directory already walked (a link loop)",
+                        "{} leads back to a directory on its own way (a link loop)",
                         path.display()
                     )));
                 }
-                stack.push((path, rel));
-            } else if meta.is_file() && filters.accepts(&rel) {
+                let mut chain = ancestors.clone();
+                chain.push(canon);
+                stack.push((path, rel, chain));
+            } else if meta.is_file() && !is_download_temp(name) && filters.accepts(&rel) {
                 out.files.push(LocalFile {
                     rel,
                     path,
@@ -104,6 +114,12 @@ fn walk_blocking(root: &Path, filters: &Filters, follow: bool) -> Result<Walk> {
     }
     out.files.sort_by(|a, b| a.rel.cmp(&b.rel));
     Ok(out)
+}
+
+/// Whether `name` is a download's temporary file (`.<name>.<pid>-<n>.async-s3.part`), left
+/// behind only by a killed process: never sent, never a reason to delete.
+fn is_download_temp(name: &str) -> bool {
+    name.starts_with('.') && name.ends_with(".async-s3.part")
 }
 
 /// A key prefix made ready for relative paths: `""` stays empty, anything else ends in `/`.

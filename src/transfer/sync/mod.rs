@@ -22,10 +22,14 @@ use crate::error::{Error, Result};
 use crate::ops::delete_objects::MAX_DELETE_KEYS;
 use crate::types::S3ErrorBody;
 use batch::{Job, Settings};
+use futures_util::StreamExt;
 use plan::{Direction, Stat};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+/// At most this many content checks (each a HEAD and a file read) run at once.
+const MAX_CHECKS: usize = 64;
 
 /// Makes a local directory and a bucket prefix hold the same files. Built by
 /// [`Bucket::sync`]; finish it with [`from_dir`](Self::from_dir) (directory to bucket) or
@@ -41,8 +45,10 @@ use std::sync::Arc;
 /// Keys map to paths as in [`Bucket::download_prefix`]: the prefix (given a trailing `/` if it
 /// lacks one) is removed, `/` separates directories, and a key that would leave the
 /// directory (`..`, an empty segment, a backslash, a NUL) or a symbolic link inside it on the
-/// way to a file refuses the whole sync before anything is written or deleted. Folder markers
-/// (keys ending in `/`) are skipped. Symbolic links in the local directory are skipped unless
+/// way to a file refuses the whole [`to_dir`](Self::to_dir) sync before anything is written or
+/// deleted. [`from_dir`](Self::from_dir) never makes a path from a key, so such keys are only
+/// objects no local file matches (a local `a\b.txt` on Unix syncs to `prefix/a\b.txt`).
+/// Folder markers (keys ending in `/`) are skipped. Symbolic links in the local directory are skipped unless
 /// [`follow_symlinks`](Self::follow_symlinks); include and exclude patterns (see
 /// [`include`](Self::include)) apply to both sides, and deletion never touches what they
 /// leave out.
@@ -53,7 +59,8 @@ use std::sync::Arc;
 /// that is not UTF-8, a prefix with `.`/`..`/empty segments, a missing source directory, a
 /// symbolic link in the way; listing errors; [`ErrorKind::Cancelled`](crate::ErrorKind::Cancelled)
 /// after a cancel; with [`fail_fast`](Self::fail_fast), the first file's error. Otherwise a
-/// file that fails is reported in [`SyncOutput::failed`] and the others go on.
+/// file that fails (its content check with [`Compare::Content`] included: a HEAD refused, a
+/// file that cannot be read) is reported in [`SyncOutput::failed`] and the others go on.
 ///
 /// # Cancel safety
 ///
@@ -90,6 +97,9 @@ pub struct SyncOutput {
     pub failed: Vec<FailedFile>,
     /// Deletions not made because a copy failed.
     pub deletes_skipped: usize,
+    /// Symbolic links in the local directory not followed: all of them by default, dangling
+    /// ones with [`follow_symlinks`](DirSync::follow_symlinks).
+    pub skipped_links: usize,
     /// Whether this was a dry run (nothing was changed).
     pub dry_run: bool,
 }
@@ -157,21 +167,27 @@ macro_rules! dir_setters {
             self
         }
 
-        /// Follows symbolic links in the local directory (default: skipped). A link that
-        /// leads back to a directory on the way is refused.
+        /// Follows symbolic links in the local directory (default: skipped, and counted in
+        /// the output's `skipped_links`). A link that leads back to a directory on its own
+        /// way down is a loop and refuses the walk; two links to one directory are both
+        /// walked (its files are sent once for each); a dangling link is skipped and counted.
+        /// Syncing up with [`DirSync::delete`](crate::DirSync::delete), a skipped link is
+        /// no local file: objects under its path are extras and are deleted.
         pub fn follow_symlinks(mut self, follow: bool) -> Self {
             self.follow = follow;
             self
         }
 
         /// How many requests are in flight at once across all files (default 16): small
-        /// files take one each, a large file as many parts as it sends at once.
+        /// files take one each, a large file as many parts as it sends at once. Values
+        /// beyond what a budget can count (over `u32::MAX`) are clamped.
         pub fn concurrency(mut self, n: usize) -> Self {
-            self.settings.concurrency = n.max(1);
+            self.settings.concurrency = n.clamp(1, $crate::transfer::sync::batch::MAX_BUDGET);
             self
         }
 
-        /// The part size of large files (default 8 MiB; 5 MiB ..= 5 GiB for uploads).
+        /// The part size of large files (default 8 MiB; 5 MiB ..= 5 GiB for uploads, checked
+        /// before anything is sent).
         pub fn part_size(mut self, bytes: u64) -> Self {
             self.settings.part_size = bytes.max(1);
             self
@@ -274,14 +290,20 @@ impl DirSync {
 
     async fn run(&self, dir: &Path, way: Direction) -> Result<SyncOutput> {
         let prefix = local::normalize_prefix(&self.prefix)?;
-        let remote = remote::list(&self.bucket, &prefix, &self.filters).await?;
+        if way == Direction::Up {
+            batch::check_upload_part_size(self.settings.part_size)?;
+        }
+        let remote = remote::list(&self.bucket, &prefix, &self.filters, way).await?;
+        let mut skipped_links = 0;
         let local = match tokio::fs::metadata(dir).await {
             Err(e) if way == Direction::Down && e.kind() == std::io::ErrorKind::NotFound => {
                 BTreeMap::new()
             }
             _ => {
                 let walk = local::walk(dir.to_path_buf(), self.filters.clone(), self.follow);
-                let files = walk.await?.files;
+                let walk = walk.await?;
+                skipped_links = walk.skipped_links;
+                let files = walk.files;
                 let stat = |f: local::LocalFile| {
                     let s = Stat {
                         size: f.size,
@@ -297,20 +319,37 @@ impl DirSync {
             Direction::Down => (&remote, &local),
         };
         let mut draft = plan::draft(way, source, dest, self.compare, self.delete);
-        for rel in std::mem::take(&mut draft.check) {
+        // The content checks run at once under the sync's concurrency; one that fails is
+        // that file's failure (which, like any, blocks deletions), not the sync's.
+        let checks = std::mem::take(&mut draft.check).into_iter().map(|rel| {
             let key = format!("{prefix}{rel}");
             let path = local::local_path(dir, &rel);
-            if remote::same_content(&self.bucket, &key, path, self.settings.part_size).await? {
-                draft.unchanged += 1;
-            } else {
-                let size = source[&rel].size;
-                let reason = SyncReason::Content;
-                draft.actions.push(match way {
-                    Direction::Up => SyncAction::Upload { rel, size, reason },
-                    Direction::Down => SyncAction::Download { rel, size, reason },
-                });
+            async move {
+                let (bucket, part_size) = (&self.bucket, self.settings.part_size);
+                let r = remote::same_content(bucket, &key, path.clone(), part_size).await;
+                (rel, key, path, r)
+            }
+        });
+        let mut checks = futures_util::stream::iter(checks)
+            .buffer_unordered(self.settings.concurrency.clamp(1, MAX_CHECKS));
+        let mut check_failed = Vec::new();
+        while let Some((rel, key, path, same)) = checks.next().await {
+            match same {
+                Ok(true) => draft.unchanged += 1,
+                Ok(false) => {
+                    let size = source[&rel].size;
+                    let reason = SyncReason::Content;
+                    draft.actions.push(match way {
+                        Direction::Up => SyncAction::Upload { rel, size, reason },
+                        Direction::Down => SyncAction::Download { rel, size, reason },
+                    });
+                }
+                Err(e) if self.settings.fail_fast => return Err(e),
+                Err(error) => check_failed.push(FailedFile { key, path, error }),
             }
         }
+        drop(checks);
+        check_failed.sort_by(|a, b| a.key.cmp(&b.key));
         draft
             .actions
             .sort_by(|a, b| (a.is_delete(), a.rel()).cmp(&(b.is_delete(), b.rel())));
@@ -326,8 +365,9 @@ impl DirSync {
             transferred: 0,
             bytes: 0,
             deleted: 0,
-            failed: Vec::new(),
+            failed: check_failed,
             deletes_skipped: 0,
+            skipped_links,
             dry_run: self.dry_run,
         };
         if self.dry_run {
@@ -348,7 +388,7 @@ impl DirSync {
         let done = batch::run(&self.bucket, jobs.collect(), &self.settings).await?;
         out.transferred = done.files;
         out.bytes = done.bytes;
-        out.failed = done.failed;
+        out.failed.extend(done.failed);
         let deletes: Vec<&str> = out
             .plan
             .iter()
@@ -377,9 +417,24 @@ impl DirSync {
     ) -> Result<(usize, Vec<FailedFile>)> {
         let (mut deleted, mut failed) = (0, Vec::new());
         for chunk in rels.chunks(MAX_DELETE_KEYS) {
-            let keys = chunk.iter().map(|r| format!("{prefix}{r}"));
-            let res = self.bucket.delete_objects(keys).await?;
-            deleted += chunk.len() - res.errors.len();
+            let keys: Vec<String> = chunk.iter().map(|r| format!("{prefix}{r}")).collect();
+            let res = match self.bucket.delete_objects(keys.clone()).await {
+                Ok(res) => res,
+                Err(e) if self.settings.fail_fast => return Err(e),
+                // The request failed as a whole: every key of it is a failed deletion, and
+                // the other chunks go on.
+                Err(e) => {
+                    for (key, rel) in keys.into_iter().zip(chunk) {
+                        failed.push(FailedFile {
+                            path: local::local_path(dir, rel),
+                            key,
+                            error: same_error(&e),
+                        });
+                    }
+                    continue;
+                }
+            };
+            deleted += chunk.len().saturating_sub(res.errors.len());
             for e in res.errors {
                 let rel = e.key.strip_prefix(prefix).unwrap_or(&e.key).to_owned();
                 let body = S3ErrorBody {
@@ -396,6 +451,22 @@ impl DirSync {
             }
         }
         Ok((deleted, failed))
+    }
+}
+
+/// An error like `e` (same kind, status and S3 code) for each key of a failed request.
+fn same_error(e: &Error) -> Error {
+    match e.status() {
+        Some(status) => {
+            let body = S3ErrorBody {
+                code: e.s3_code().map(str::to_owned),
+                message: e.s3_message().map(str::to_owned),
+                ..S3ErrorBody::default()
+            };
+            Error::from_response(status, Some(body))
+                .with_message(format!("the DeleteObjects request failed: {e}"))
+        }
+        None => Error::new(e.kind()).with_message(format!("the DeleteObjects request failed: {e}")),
     }
 }
 

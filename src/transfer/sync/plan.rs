@@ -21,11 +21,15 @@ pub enum Compare {
     /// nothing beyond the listing and the directory walk.
     #[default]
     SizeAndTime,
-    /// Same size and same content: the file's full-object CRC64NVME against the checksum the
-    /// store reports (HEAD with checksum mode), or, where none is stored, its MD5 against the
-    /// ETag (of a single upload, or of a multipart upload with the sync's part size). Reads
-    /// every file of equal size and sends one HEAD for each. Uploads made by a content sync
-    /// carry a CRC64NVME, so the next comparison has one to check.
+    /// Same size and same content: the file's checksum against the full-object checksum the
+    /// store reports (HEAD with checksum mode; CRC32, CRC32C, CRC64NVME, SHA-1 or SHA-256,
+    /// computed locally with the same algorithm), or, where none is stored (or only a
+    /// composite one), its MD5 against the ETag (of a single upload, or of a multipart upload
+    /// with the sync's part size). Reads every file of equal size and sends one HEAD for
+    /// each. Where neither can tell, the file is copied: SSE-KMS and SSE-C objects without a
+    /// stored checksum (their ETag is not an MD5) and multipart uploads made with another part
+    /// size. Uploads made by a content sync carry a CRC64NVME, so the next comparison has one
+    /// to check.
     Content,
 }
 

@@ -4,7 +4,7 @@
 
 use super::super::dir::key_to_relative_path;
 use super::super::glob::Filters;
-use super::plan::Stat;
+use super::plan::{Direction, Stat};
 use crate::checksum::{ChecksumAlgorithm, ChecksumType, Hasher};
 use crate::client::Bucket;
 use crate::error::{Error, Result};
@@ -16,14 +16,20 @@ use tokio::io::AsyncReadExt;
 
 /// Lists `prefix` (ending in `/` or empty) into relative paths that pass `filters`.
 ///
+/// Downloading, every key must map to a path under the directory (a hostile key refuses the
+/// sync). Uploading, no path is ever made from a key: the prefix is removed and only folder
+/// markers are skipped, so a local name with a backslash (legal on Unix) finds its object and
+/// a key with `//` is merely an object no file matches.
+///
 /// # Errors
 ///
 /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) naming the first key that
-/// cannot be a file under the directory; listing errors.
+/// cannot be a file under the directory (downloads only); listing errors.
 pub(crate) async fn list(
     bucket: &Bucket,
     prefix: &str,
     filters: &Filters,
+    way: Direction,
 ) -> Result<BTreeMap<String, Stat>> {
     let mut out = BTreeMap::new();
     let mut entries = bucket.list_objects().prefix(prefix).into_stream();
@@ -31,11 +37,16 @@ pub(crate) async fn list(
         let ListEntry::Object(o) = entry else {
             continue;
         };
-        // Checked for every key, filtered or not: a hostile key is refused, not skipped.
-        if key_to_relative_path(prefix, &o.key)?.is_none() {
+        let Some(rest) = o.key.strip_prefix(prefix) else {
             continue;
+        };
+        match way {
+            // Checked for every key, filtered or not: a hostile key is refused, not skipped.
+            Direction::Down if key_to_relative_path(prefix, &o.key)?.is_none() => continue,
+            Direction::Up if rest.is_empty() || rest.ends_with('/') => continue,
+            _ => {}
         }
-        let rel = o.key[prefix.len()..].to_owned();
+        let rel = rest.to_owned();
         if filters.accepts(&rel) {
             out.insert(
                 rel,
@@ -51,10 +62,13 @@ pub(crate) async fn list(
 
 /// Whether the object `key` holds the same bytes as the file at `path` (same size known).
 ///
-/// Asks for the stored checksum (HEAD with checksum mode). A full-object CRC64NVME is
-/// compared with the file's; otherwise the ETag: a single upload's is the MD5 of the bytes, a
-/// multipart upload's (`…-N`) the MD5 of the parts' MD5s, compared when the file cut into
-/// `part_size` parts makes `N` parts. Anything else counts as different.
+/// Asks for the stored checksum (HEAD with checksum mode). A full-object checksum of any
+/// algorithm (CRC32, CRC32C, CRC64NVME, SHA-1, SHA-256) is compared with the file's, computed
+/// with that algorithm; a composite one (of the parts) is not used. Otherwise the ETag: a
+/// single upload's is the MD5 of the bytes, a multipart upload's (`…-N`) the MD5 of the
+/// parts' MD5s, compared when the file cut into `part_size` parts makes `N` parts. Anything
+/// else (an SSE-KMS or SSE-C object's ETag, which is not an MD5; a multipart ETag of another
+/// part size) counts as different, so the file is copied.
 pub(crate) async fn same_content(
     bucket: &Bucket,
     key: &str,
@@ -62,11 +76,12 @@ pub(crate) async fn same_content(
     part_size: u64,
 ) -> Result<bool> {
     let meta = bucket.head_object(key).include_checksum().await?;
-    if let Some((ChecksumAlgorithm::Crc64Nvme, stored)) = &meta.checksum
+    if let Some((alg, stored)) = &meta.checksum
+        && *alg != ChecksumAlgorithm::ContentMd5
         && meta.checksum_type != Some(ChecksumType::Composite)
         && !stored.contains('-')
     {
-        let local = hash_file(path, ChecksumAlgorithm::Crc64Nvme, None).await?;
+        let local = hash_file(path, *alg, None).await?;
         return Ok(&local.0 == stored);
     }
     let Some(etag) = meta
