@@ -317,7 +317,13 @@ mod tests {
         );
         let key = |b: &ClientBuilder| {
             let p = b.env_credentials.clone().unwrap();
-            async move { p.provide_credentials().await.unwrap().access_key_id().to_owned() }
+            async move {
+                p.provide_credentials()
+                    .await
+                    .unwrap()
+                    .access_key_id()
+                    .to_owned()
+            }
         };
         // Without a name, AWS_PROFILE.
         let b = ClientBuilder::new().load_from(env.clone()).await.unwrap();
