@@ -371,6 +371,9 @@ async fn bad_usage_exits_2_with_one_line() {
         &["ls", "not-a-url"],
         &["cp", "a", "b"],
         &["--part-size", "8X", "ls"],
+        &["--max-bandwidth", "fast", "ls"],
+        &["--max-bandwidth", "10MB/min", "ls"],
+        &["--max-bandwidth", "0", "ls"],
     ] {
         let o = s3(&e, dir.path(), args).await;
         let err = stderr(&o);
@@ -382,6 +385,33 @@ async fn bad_usage_exits_2_with_one_line() {
         );
         assert_eq!(stdout(&o), "", "{args:?}");
     }
+}
+
+/// `--max-bandwidth 256KB/s` (the AWS CLI's form, KB = 1024 bytes) caps the client: 512 KiB
+/// cannot go up in less than (512 - 64) / 256 s (the cap allows one 64 KiB piece ahead).
+#[tokio::test]
+async fn max_bandwidth_caps_the_transfer() {
+    let e = support::env("cli-bandwidth").await;
+    let dir = tempfile::tempdir().unwrap();
+    let body = data(512 << 10, 7);
+    let file = dir.path().join("capped.bin");
+    std::fs::write(&file, &body).unwrap();
+    let started = std::time::Instant::now();
+    ok(&s3(
+        &e,
+        dir.path(),
+        &[
+            "--max-bandwidth",
+            "256KB/s",
+            "cp",
+            p(&file),
+            "s3://cli-bandwidth/capped.bin",
+        ],
+    )
+    .await);
+    let took = started.elapsed();
+    assert!(took >= std::time::Duration::from_millis(1700), "{took:?}");
+    assert_eq!(get(&e, "capped.bin").await, body);
 }
 
 #[tokio::test]
@@ -517,8 +547,10 @@ async fn profile_reads_the_shared_files() {
     e.bucket.put_object("k", "v").await.unwrap();
     let run = |profile: Option<&'static str>| {
         let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_s3"));
+        // AWS_PROFILE names a profile that does not exist: --profile wins over it.
         c.env_clear()
             .env("HOME", home.path())
+            .env("AWS_PROFILE", "nosuch")
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .arg("--endpoint-url")
             .arg(e.server.endpoint());
@@ -628,8 +660,9 @@ async fn ctrl_c_aborts_the_multipart_upload_and_exits_130() {
     ctrl_c_aborts(false).await;
 }
 
-/// With --profile the tool runs itself again; Ctrl-C, sent to the whole process group as a
-/// terminal does, must still end in the abort and 130, the first process waiting for it.
+/// With --profile (once done by the tool running itself again, now by the library's
+/// `ClientBuilder::profile`), Ctrl-C sent to the whole process group as a terminal does must
+/// still end in the abort and 130.
 #[tokio::test]
 async fn ctrl_c_with_profile_waits_for_the_abort() {
     ctrl_c_aborts(true).await;

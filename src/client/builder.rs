@@ -69,6 +69,8 @@ pub struct ClientBuilder {
     // issue 13: the client-wide bandwidth cap, the transfers' target throughput
     pub(super) max_bandwidth: Option<u64>,
     pub(super) target_throughput: Option<u64>,
+    /// The profile `load_env` reads instead of `AWS_PROFILE`.
+    pub(super) profile: Option<String>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -111,6 +113,7 @@ impl Default for ClientBuilder {
             request_checksum: None,
             max_bandwidth: None,
             target_throughput: None,
+            profile: None,
         }
     }
 }
@@ -242,6 +245,28 @@ impl ClientBuilder {
     /// ```
     pub fn max_bandwidth(mut self, bytes_per_sec: u64) -> Self {
         self.max_bandwidth = Some(bytes_per_sec);
+        self
+    }
+
+    /// The profile of the shared AWS files (`~/.aws/config`, `~/.aws/credentials`) that
+    /// [`load_env`](Self::load_env) reads, instead of `AWS_PROFILE` (else `default`): for the
+    /// region, endpoint and other settings, and for the default chain's
+    /// [profile provider](crate::credentials::ProfileProvider). It is the AWS CLI's
+    /// `--profile`. Call it before `load_env`; on its own it changes nothing.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), async_s3::Error> {
+    /// let client = async_s3::Client::builder()
+    ///     .profile("dev")
+    ///     .load_env()
+    ///     .await?
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn profile(mut self, name: impl Into<String>) -> Self {
+        self.profile = Some(name.into());
         self
     }
 

@@ -55,7 +55,8 @@ impl ClientBuilder {
     ///   [`request_checksum`](Self::request_checksum));
     /// - credentials: the [default chain](crate::credentials::DefaultChain), cached.
     ///
-    /// The profile is `AWS_PROFILE`, else `default`.
+    /// The profile is the one named with [`profile`](Self::profile), else `AWS_PROFILE`, else
+    /// `default`.
     ///
     /// # Errors
     ///
@@ -72,7 +73,7 @@ impl ClientBuilder {
     }
 
     pub(crate) async fn load_from(mut self, env: Env) -> Result<Self> {
-        let profile = load_profile_config(&env, None).await?;
+        let profile = load_profile_config(&env, self.profile.as_deref()).await?;
         if self.region.is_none() {
             self.region = env
                 .var("AWS_REGION")
@@ -139,7 +140,7 @@ impl ClientBuilder {
             }
         }
         if self.env_credentials.is_none() {
-            let chain = DefaultChain::with_env(&env);
+            let chain = DefaultChain::with_env_profile(&env, self.profile.as_deref());
             self.env_credentials = Some(Arc::new(CachedProvider::new(chain)));
         }
         Ok(self)
@@ -288,6 +289,55 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(algorithm(b), None);
+    }
+
+    /// `profile(name)` picks the profile for the settings and for the chain's profile
+    /// provider, over `AWS_PROFILE`.
+    #[tokio::test]
+    async fn the_named_profile_wins_over_aws_profile() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("config");
+        std::fs::write(
+            &cfg,
+            "[profile other]\nregion = eu-west-3\n[profile dev]\nregion = us-west-2\nmax_attempts = 5\n",
+        )
+        .unwrap();
+        let creds = dir.path().join("credentials");
+        std::fs::write(
+            &creds,
+            "[other]\naws_access_key_id = AKIDOTHER\naws_secret_access_key = s1\n\
+             [dev]\naws_access_key_id = AKIDDEV\naws_secret_access_key = s2\n",
+        )
+        .unwrap();
+        let env: Env = Arc::new(
+            MapEnv::default()
+                .with("AWS_CONFIG_FILE", cfg.to_string_lossy())
+                .with("AWS_SHARED_CREDENTIALS_FILE", creds.to_string_lossy())
+                .with("AWS_PROFILE", "other"),
+        );
+        let key = |b: &ClientBuilder| {
+            let p = b.env_credentials.clone().unwrap();
+            async move {
+                p.provide_credentials()
+                    .await
+                    .unwrap()
+                    .access_key_id()
+                    .to_owned()
+            }
+        };
+        // Without a name, AWS_PROFILE.
+        let b = ClientBuilder::new().load_from(env.clone()).await.unwrap();
+        assert_eq!(b.region.as_deref(), Some("eu-west-3"));
+        assert_eq!(key(&b).await, "AKIDOTHER");
+        // With one, that profile: its settings and its keys.
+        let b = ClientBuilder::new()
+            .profile("dev")
+            .load_from(env)
+            .await
+            .unwrap();
+        assert_eq!(b.region.as_deref(), Some("us-west-2"));
+        assert_eq!(b.retry.map(|r| r.max_attempts), Some(5));
+        assert_eq!(key(&b).await, "AKIDDEV");
     }
 
     #[tokio::test]

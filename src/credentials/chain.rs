@@ -102,8 +102,13 @@ impl DefaultChain {
     }
 
     pub(crate) fn with_env(env: &Env) -> Self {
+        Self::with_env_profile(env, None)
+    }
+
+    /// The chain over `env`, its profile provider reading `profile` (else `AWS_PROFILE`).
+    pub(crate) fn with_env_profile(env: &Env, profile: Option<&str>) -> Self {
         Self {
-            providers: chain_providers(env),
+            providers: chain_providers(env, profile),
         }
     }
 
@@ -180,13 +185,20 @@ impl ProvideCredentials for DefaultChain {
 }
 
 /// The providers of the default chain, in order, over `env`.
-fn chain_providers(env: &Env) -> Vec<(&'static str, Arc<dyn ProvideCredentials>)> {
+fn chain_providers(
+    env: &Env,
+    profile: Option<&str>,
+) -> Vec<(&'static str, Arc<dyn ProvideCredentials>)> {
+    let mut profile_provider = ProfileProvider::with_env(env.clone());
+    if let Some(name) = profile {
+        profile_provider = profile_provider.profile(name);
+    }
     vec![
         (
             "environment",
             Arc::new(EnvironmentProvider::with_env(env.clone())),
         ),
-        ("profile", Arc::new(ProfileProvider::with_env(env.clone()))),
+        ("profile", Arc::new(profile_provider)),
         (
             "web identity",
             Arc::new(WebIdentityProvider::with_env(env.clone())),

@@ -35,6 +35,11 @@ pub(crate) struct Global {
     /// (powers of 1024) are accepted: 8M, 64M.
     #[arg(long, global = true, value_name = "SIZE", value_parser = parse_size)]
     pub(crate) part_size: Option<u64>,
+    /// Caps the bytes per second this run sends and receives, all transfers together (the
+    /// AWS CLI's form: 10MB/s, 512KB/s, or plain bytes per second; K, M and G are powers of
+    /// 1024).
+    #[arg(long, global = true, value_name = "RATE", value_parser = parse_bandwidth)]
+    pub(crate) max_bandwidth: Option<u64>,
     /// No progress bars and no line per object; errors are still printed.
     #[arg(long, short, global = true)]
     pub(crate) quiet: bool,
@@ -201,6 +206,25 @@ fn parse_size(s: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("{s:?} is too large"))
 }
 
+/// `10MB/s`, `512KB/s`, `1048576`: a rate in bytes per second, a size as [`parse_size`]
+/// reads it with an optional `/s`; at least 1.
+fn parse_bandwidth(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let size = t
+        .strip_suffix("/s")
+        .or_else(|| t.strip_suffix("/S"))
+        .unwrap_or(t);
+    match parse_size(size) {
+        Ok(0) => Err(format!(
+            "{s:?}: the rate must be at least 1 byte per second"
+        )),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!(
+            "{s:?} is not a rate (bytes per second, or with a unit: 512KB/s, 10MB/s)"
+        )),
+    }
+}
+
 /// Prints a clap error and returns its exit code: help and version go to stdout with 0, a
 /// usage error is one line on stderr with 2.
 pub(crate) fn usage_exit(e: &clap::Error) -> ExitCode {
@@ -249,6 +273,28 @@ mod tests {
         assert_eq!(parse_size("5242880"), Ok(5_242_880));
         assert!(parse_size("8X").is_err());
         assert!(parse_size("M").is_err());
+    }
+
+    #[test]
+    fn bandwidths() {
+        assert_eq!(parse_bandwidth("10MB/s"), Ok(10 << 20));
+        assert_eq!(parse_bandwidth("512KB/s"), Ok(512 << 10));
+        assert_eq!(parse_bandwidth("1gb/S"), Ok(1 << 30));
+        assert_eq!(parse_bandwidth("250000"), Ok(250_000));
+        assert_eq!(parse_bandwidth("64K"), Ok(64 << 10));
+        for bad in [
+            "0",
+            "0MB/s",
+            "fast",
+            "10MB/min",
+            "/s",
+            "-5",
+            "99999999999G/s",
+        ] {
+            assert!(parse_bandwidth(bad).is_err(), "{bad}");
+        }
+        let cli = Cli::try_parse_from(["s3", "--max-bandwidth", "512KB/s", "ls"]).unwrap();
+        assert_eq!(cli.global.max_bandwidth, Some(512 << 10));
     }
 
     #[test]

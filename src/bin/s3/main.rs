@@ -26,9 +26,6 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return args::usage_exit(&e),
     };
-    if let Some(code) = client::rerun_with_profile(&cli.global) {
-        return code;
-    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
