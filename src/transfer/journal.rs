@@ -36,6 +36,9 @@ pub(super) enum Progress {
         /// The source file's modification time (ns since the epoch), when it is a file.
         modified: Option<u128>,
         parts: BTreeMap<u32, PartInfo>,
+        /// Each finished part's CRC64NVME computed from the local source when it was sent,
+        /// to check on resume that the source still holds the same bytes.
+        local: BTreeMap<u32, u64>,
     },
 }
 
@@ -94,6 +97,7 @@ impl Journal {
                 checksum,
                 modified,
                 parts,
+                local,
             } => {
                 let _ = writeln!(s, "upload {}", escape(upload_id));
                 if let Some((alg, ty)) = checksum {
@@ -108,13 +112,19 @@ impl Journal {
                         .checksum
                         .as_ref()
                         .map_or("-".to_owned(), |(_, v)| escape(v));
-                    let _ = writeln!(
+                    let _ = write!(
                         s,
                         "part {} {} {} {sum}",
                         p.part_number,
                         escape(&p.etag),
                         p.size
                     );
+                    match local.get(&p.part_number) {
+                        Some(crc) => {
+                            let _ = writeln!(s, " {crc:016x}");
+                        }
+                        None => s.push('\n'),
+                    }
                 }
             }
         }
@@ -178,6 +188,7 @@ impl Journal {
                 None => None,
             };
             let mut parts = BTreeMap::new();
+            let mut local = BTreeMap::new();
             for line in rest {
                 let mut w = line.strip_prefix("part ")?.split(' ');
                 let number: u32 = w.next()?.parse().ok()?;
@@ -188,6 +199,14 @@ impl Journal {
                     (v, Some((alg, _))) => Some((alg, unescape(v)?)),
                     (_, None) => return None,
                 };
+                // The local CRC64NVME (absent in journals of older versions: such a part
+                // cannot be checked and is sent again).
+                if let Some(crc) = w.next() {
+                    if crc.len() != 16 {
+                        return None;
+                    }
+                    local.insert(number, u64::from_str_radix(crc, 16).ok()?);
+                }
                 if w.next().is_some() {
                     return None;
                 }
@@ -200,6 +219,7 @@ impl Journal {
                 checksum,
                 modified,
                 parts,
+                local,
             }
         };
         Some(Journal {
@@ -375,6 +395,7 @@ mod tests {
                 checksum: Some((ChecksumAlgorithm::Crc32, Some(ChecksumType::FullObject))),
                 modified: Some(17),
                 parts,
+                local: [(2, 0x0123_4567_89ab_cdef)].into_iter().collect(),
             },
         }
     }
