@@ -102,12 +102,81 @@ async fn broken_download(dir: &Path) -> FaultServer {
         .await
         .unwrap_err();
     assert_ne!(err.kind(), ErrorKind::InvalidInput, "{err:?}");
-    assert_eq!(
-        names(dir),
-        [".out.bin.async-s3.resume", "out.journal"],
-        "the partial file and the journal stay"
+    let left = names(dir);
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert!(
+        left[0].starts_with(".out.bin.") && left[0].ends_with(".async-s3.resume"),
+        "the partial file stays: {left:?}"
     );
+    assert_eq!(left[1], "out.journal", "the journal stays");
     server
+}
+
+/// The partial file a broken download left in `dir`.
+fn partial_file(dir: &Path) -> std::path::PathBuf {
+    dir.join(&names(dir)[0])
+}
+
+/// A finished range whose bytes changed in the partial file is fetched again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumed_download_refetches_a_kept_range_whose_bytes_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    broken_download(dir.path()).await;
+    let journaled = journal_ranges(&dir.path().join("out.journal"));
+    assert!(journaled.contains(&(PART as u64)));
+    let partial = partial_file(dir.path());
+    let mut bytes = std::fs::read(&partial).unwrap();
+    bytes[PART + 5] ^= 0xff;
+    std::fs::write(&partial, &bytes).unwrap();
+
+    let server = FaultServer::with_handler(ranged(
+        object(0),
+        "\"v1\"",
+        Arc::new(AtomicBool::new(false)),
+    ))
+    .await;
+    client(&server)
+        .bucket("bkt")
+        .download("k")
+        .concurrency(1)
+        .resume(dir.path().join("out.journal"))
+        .to_path(dir.path().join("out.bin"))
+        .await
+        .unwrap();
+    let asked: Vec<String> = ranges_asked(&server).into_iter().map(|(r, _)| r).collect();
+    let mut missing = vec![range(1, PART)];
+    missing.extend(
+        [(3, PART), (4, PART), (5, 1000)]
+            .into_iter()
+            .filter(|(i, _)| !journaled.contains(&((i * PART) as u64)))
+            .map(|(i, len)| range(i, len)),
+    );
+    assert_eq!(asked, missing);
+    let got = std::fs::read(dir.path().join("out.bin")).unwrap();
+    assert_eq!(sha(&got), sha(&object(0)));
+}
+
+/// A download journal names its partial file: used for another destination, it is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_download_journal_for_another_destination_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    broken_download(dir.path()).await;
+    let server = FaultServer::with_handler(ranged(
+        object(0),
+        "\"v1\"",
+        Arc::new(AtomicBool::new(false)),
+    ))
+    .await;
+    let err = client(&server)
+        .bucket("bkt")
+        .download("k")
+        .resume(dir.path().join("out.journal"))
+        .to_path(dir.path().join("other.bin"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err:?}");
+    assert!(server.requests().is_empty());
+    assert!(!dir.path().join("other.bin").exists());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

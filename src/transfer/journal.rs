@@ -28,6 +28,10 @@ pub(super) enum Progress {
     Download {
         etag: String,
         ranges: BTreeMap<u64, u64>,
+        /// Each finished range's CRC64NVME as written to the partial file (offset → CRC).
+        crcs: BTreeMap<u64, u64>,
+        /// The partial file's name (absent in journals of older versions).
+        partial: Option<String>,
     },
     /// An upload: the multipart upload id, the parts' checksum, the finished parts.
     Upload {
@@ -86,10 +90,25 @@ impl Journal {
         let _ = writeln!(s, "size {}", self.size);
         let _ = writeln!(s, "part_size {}", self.part_size);
         match &self.progress {
-            Progress::Download { etag, ranges } => {
+            Progress::Download {
+                etag,
+                ranges,
+                crcs,
+                partial,
+            } => {
                 let _ = writeln!(s, "download {}", escape(etag));
+                if let Some(name) = partial {
+                    let _ = writeln!(s, "partial {}", escape(name));
+                }
                 for (offset, len) in ranges {
-                    let _ = writeln!(s, "range {offset} {len}");
+                    match crcs.get(offset) {
+                        Some(crc) => {
+                            let _ = writeln!(s, "range {offset} {len} {crc:016x}");
+                        }
+                        None => {
+                            let _ = writeln!(s, "range {offset} {len}");
+                        }
+                    }
                 }
             }
             Progress::Upload {
@@ -157,11 +176,24 @@ impl Journal {
         let mut rest = lines.peekable();
         let first = rest.next()?;
         let progress = if let Some(etag) = first.strip_prefix("download ") {
+            let partial = match rest.next_if(|l| l.starts_with("partial ")) {
+                Some(line) => Some(unescape(&line["partial ".len()..])?),
+                None => None,
+            };
             let mut ranges = BTreeMap::new();
+            let mut crcs = BTreeMap::new();
             for line in rest {
                 let mut w = line.strip_prefix("range ")?.split(' ');
                 let offset: u64 = w.next()?.parse().ok()?;
                 let len: u64 = w.next()?.parse().ok()?;
+                // The CRC64NVME (absent in journals of older versions: such a range cannot
+                // be checked and is fetched again).
+                if let Some(crc) = w.next() {
+                    if crc.len() != 16 {
+                        return None;
+                    }
+                    crcs.insert(offset, u64::from_str_radix(crc, 16).ok()?);
+                }
                 if w.next().is_some() || offset.checked_add(len)? > size {
                     return None;
                 }
@@ -170,6 +202,8 @@ impl Journal {
             Progress::Download {
                 etag: unescape(etag)?,
                 ranges,
+                crcs,
+                partial,
             }
         } else {
             let upload_id = unescape(first.strip_prefix("upload ")?)?;
@@ -412,6 +446,8 @@ mod tests {
             progress: Progress::Download {
                 etag: "\"x\"".into(),
                 ranges: [(0, 4), (8, 2)].into_iter().collect(),
+                crcs: [(8, 7)].into_iter().collect(),
+                partial: Some(".x ü.async-s3.resume".into()),
             },
         };
         assert_eq!(Journal::decode(&d.encode()), Some(d));

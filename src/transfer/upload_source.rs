@@ -88,23 +88,7 @@ impl PartSource {
                     .min(b.len());
                 h.update(&b[start..end]);
             }
-            PartSource::File(path, _) => {
-                use tokio::io::{AsyncReadExt, AsyncSeekExt};
-                let err = |e| Error::io(format!("cannot read {}", path.display()), e);
-                let mut f = tokio::fs::File::open(path).await.map_err(err)?;
-                f.seek(std::io::SeekFrom::Start(offset))
-                    .await
-                    .map_err(err)?;
-                let mut f = f.take(len);
-                let mut buf = vec![0u8; 256 << 10];
-                loop {
-                    let n = f.read(&mut buf).await.map_err(err)?;
-                    if n == 0 {
-                        break;
-                    }
-                    h.update(&buf[..n]);
-                }
-            }
+            PartSource::File(path, _) => return file_crc(path, offset, len).await,
         }
         Ok(h.crc_piece().map_or(0, |(crc, _)| crc))
     }
@@ -125,4 +109,26 @@ impl PartSource {
         }
         Ok(())
     }
+}
+
+/// The CRC64NVME of the bytes `offset..offset + len` of the file at `path` (a file cut short
+/// hashes fewer bytes, so its value differs).
+pub(super) async fn file_crc(path: &std::path::Path, offset: u64, len: u64) -> Result<u64> {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
+    let mut h = Hasher::new(ChecksumAlgorithm::Crc64Nvme);
+    let err = |e| Error::io(format!("cannot read {}", path.display()), e);
+    let mut f = tokio::fs::File::open(path).await.map_err(err)?;
+    f.seek(std::io::SeekFrom::Start(offset))
+        .await
+        .map_err(err)?;
+    let mut f = f.take(len);
+    let mut buf = vec![0u8; 256 << 10];
+    loop {
+        let n = f.read(&mut buf).await.map_err(err)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.crc_piece().map_or(0, |(crc, _)| crc))
 }
