@@ -343,12 +343,18 @@ async fn save(path: &Path, journal: &Journal) -> Result<()> {
     tokio::fs::rename(&tmp.0, path).await.map_err(err)?;
     tmp.1 = true;
     #[cfg(unix)]
-    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty())
-        && let Ok(d) = tokio::fs::File::open(dir).await
-    {
+    if let Ok(d) = tokio::fs::File::open(directory_of(path)).await {
         let _ = d.sync_all().await;
     }
     Ok(())
+}
+
+/// The directory holding `path`, to sync after the rename: `.` for a bare file name.
+fn directory_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
 }
 
 /// A temporary journal, removed on drop unless it was renamed into place (`.1`).
@@ -451,6 +457,13 @@ mod tests {
             },
         };
         assert_eq!(Journal::decode(&d.encode()), Some(d));
+    }
+
+    #[test]
+    fn the_directory_synced_is_the_journals() {
+        assert_eq!(directory_of(Path::new("j.journal")), Path::new("."));
+        assert_eq!(directory_of(Path::new("d/j.journal")), Path::new("d"));
+        assert_eq!(directory_of(Path::new("/j.journal")), Path::new("/"));
     }
 
     #[test]
