@@ -28,6 +28,10 @@ pub(super) enum Progress {
     Download {
         etag: String,
         ranges: BTreeMap<u64, u64>,
+        /// Each finished range's CRC64NVME as written to the partial file (offset → CRC).
+        crcs: BTreeMap<u64, u64>,
+        /// The partial file's name (absent in journals of older versions).
+        partial: Option<String>,
     },
     /// An upload: the multipart upload id, the parts' checksum, the finished parts.
     Upload {
@@ -36,6 +40,9 @@ pub(super) enum Progress {
         /// The source file's modification time (ns since the epoch), when it is a file.
         modified: Option<u128>,
         parts: BTreeMap<u32, PartInfo>,
+        /// Each finished part's CRC64NVME computed from the local source when it was sent,
+        /// to check on resume that the source still holds the same bytes.
+        local: BTreeMap<u32, u64>,
     },
 }
 
@@ -83,10 +90,25 @@ impl Journal {
         let _ = writeln!(s, "size {}", self.size);
         let _ = writeln!(s, "part_size {}", self.part_size);
         match &self.progress {
-            Progress::Download { etag, ranges } => {
+            Progress::Download {
+                etag,
+                ranges,
+                crcs,
+                partial,
+            } => {
                 let _ = writeln!(s, "download {}", escape(etag));
+                if let Some(name) = partial {
+                    let _ = writeln!(s, "partial {}", escape(name));
+                }
                 for (offset, len) in ranges {
-                    let _ = writeln!(s, "range {offset} {len}");
+                    match crcs.get(offset) {
+                        Some(crc) => {
+                            let _ = writeln!(s, "range {offset} {len} {crc:016x}");
+                        }
+                        None => {
+                            let _ = writeln!(s, "range {offset} {len}");
+                        }
+                    }
                 }
             }
             Progress::Upload {
@@ -94,6 +116,7 @@ impl Journal {
                 checksum,
                 modified,
                 parts,
+                local,
             } => {
                 let _ = writeln!(s, "upload {}", escape(upload_id));
                 if let Some((alg, ty)) = checksum {
@@ -108,13 +131,19 @@ impl Journal {
                         .checksum
                         .as_ref()
                         .map_or("-".to_owned(), |(_, v)| escape(v));
-                    let _ = writeln!(
+                    let _ = write!(
                         s,
                         "part {} {} {} {sum}",
                         p.part_number,
                         escape(&p.etag),
                         p.size
                     );
+                    match local.get(&p.part_number) {
+                        Some(crc) => {
+                            let _ = writeln!(s, " {crc:016x}");
+                        }
+                        None => s.push('\n'),
+                    }
                 }
             }
         }
@@ -147,11 +176,24 @@ impl Journal {
         let mut rest = lines.peekable();
         let first = rest.next()?;
         let progress = if let Some(etag) = first.strip_prefix("download ") {
+            let partial = match rest.next_if(|l| l.starts_with("partial ")) {
+                Some(line) => Some(unescape(&line["partial ".len()..])?),
+                None => None,
+            };
             let mut ranges = BTreeMap::new();
+            let mut crcs = BTreeMap::new();
             for line in rest {
                 let mut w = line.strip_prefix("range ")?.split(' ');
                 let offset: u64 = w.next()?.parse().ok()?;
                 let len: u64 = w.next()?.parse().ok()?;
+                // The CRC64NVME (absent in journals of older versions: such a range cannot
+                // be checked and is fetched again).
+                if let Some(crc) = w.next() {
+                    if crc.len() != 16 {
+                        return None;
+                    }
+                    crcs.insert(offset, u64::from_str_radix(crc, 16).ok()?);
+                }
                 if w.next().is_some() || offset.checked_add(len)? > size {
                     return None;
                 }
@@ -160,6 +202,8 @@ impl Journal {
             Progress::Download {
                 etag: unescape(etag)?,
                 ranges,
+                crcs,
+                partial,
             }
         } else {
             let upload_id = unescape(first.strip_prefix("upload ")?)?;
@@ -178,6 +222,7 @@ impl Journal {
                 None => None,
             };
             let mut parts = BTreeMap::new();
+            let mut local = BTreeMap::new();
             for line in rest {
                 let mut w = line.strip_prefix("part ")?.split(' ');
                 let number: u32 = w.next()?.parse().ok()?;
@@ -188,6 +233,14 @@ impl Journal {
                     (v, Some((alg, _))) => Some((alg, unescape(v)?)),
                     (_, None) => return None,
                 };
+                // The local CRC64NVME (absent in journals of older versions: such a part
+                // cannot be checked and is sent again).
+                if let Some(crc) = w.next() {
+                    if crc.len() != 16 {
+                        return None;
+                    }
+                    local.insert(number, u64::from_str_radix(crc, 16).ok()?);
+                }
                 if w.next().is_some() {
                     return None;
                 }
@@ -200,6 +253,7 @@ impl Journal {
                 checksum,
                 modified,
                 parts,
+                local,
             }
         };
         Some(Journal {
@@ -289,12 +343,18 @@ async fn save(path: &Path, journal: &Journal) -> Result<()> {
     tokio::fs::rename(&tmp.0, path).await.map_err(err)?;
     tmp.1 = true;
     #[cfg(unix)]
-    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty())
-        && let Ok(d) = tokio::fs::File::open(dir).await
-    {
+    if let Ok(d) = tokio::fs::File::open(directory_of(path)).await {
         let _ = d.sync_all().await;
     }
     Ok(())
+}
+
+/// The directory holding `path`, to sync after the rename: `.` for a bare file name.
+fn directory_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
 }
 
 /// A temporary journal, removed on drop unless it was renamed into place (`.1`).
@@ -375,6 +435,7 @@ mod tests {
                 checksum: Some((ChecksumAlgorithm::Crc32, Some(ChecksumType::FullObject))),
                 modified: Some(17),
                 parts,
+                local: [(2, 0x0123_4567_89ab_cdef)].into_iter().collect(),
             },
         }
     }
@@ -391,9 +452,18 @@ mod tests {
             progress: Progress::Download {
                 etag: "\"x\"".into(),
                 ranges: [(0, 4), (8, 2)].into_iter().collect(),
+                crcs: [(8, 7)].into_iter().collect(),
+                partial: Some(".x ü.async-s3.resume".into()),
             },
         };
         assert_eq!(Journal::decode(&d.encode()), Some(d));
+    }
+
+    #[test]
+    fn the_directory_synced_is_the_journals() {
+        assert_eq!(directory_of(Path::new("j.journal")), Path::new("."));
+        assert_eq!(directory_of(Path::new("d/j.journal")), Path::new("d"));
+        assert_eq!(directory_of(Path::new("/j.journal")), Path::new("/"));
     }
 
     #[test]

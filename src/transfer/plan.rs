@@ -116,6 +116,33 @@ impl StreamSchedule {
         let base = self.preferred.max(STREAM_GROWTH_BASE);
         base.saturating_mul(1 << group).min(MAX_PART_SIZE)
     }
+
+    /// How many of a pool's `concurrency` slots part `number` takes: one per started
+    /// first part size, at least 1 and at most all of them. So parts in flight together
+    /// never hold more than `concurrency × the first part size` bytes, or one part alone
+    /// when it is larger: as parts grow, fewer of them are in flight.
+    pub(crate) fn units(&self, number: u32, concurrency: usize) -> usize {
+        let units = self.part_size(number).div_ceil(self.preferred);
+        usize::try_from(units)
+            .unwrap_or(usize::MAX)
+            .clamp(1, concurrency.max(1))
+    }
+}
+
+/// The largest object S3 stores: 5 TiB.
+pub(crate) const MAX_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * MIB;
+
+/// Refuses a stream once `total` bytes of it were read and that is more than S3 stores in
+/// one object (checked before each part is sent, so a stream that is too long fails at
+/// the part that crosses 5 TiB, not at the completion).
+pub(crate) fn check_stream_size(total: u64) -> Result<()> {
+    if total > MAX_OBJECT_SIZE {
+        return Err(Error::invalid_input(format!(
+            "the stream holds more than 5 TiB ({total} bytes read so far): more than S3 \
+             stores in one object"
+        )));
+    }
+    Ok(())
 }
 
 /// The ranges `[offset, offset + len)` that cover `size` bytes from `start`, `part_size` each.
@@ -190,9 +217,6 @@ mod tests {
         assert_eq!(concurrency_for(u64::MAX, MAX_PART_SIZE), 1);
     }
 
-    /// The largest object S3 stores: 5 TiB.
-    const MAX_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * MIB;
-
     #[test]
     fn the_stream_schedule_reaches_5_tib_in_10000_parts() {
         let total = |p: u64| -> u64 {
@@ -203,6 +227,10 @@ mod tests {
         let s = StreamSchedule::new(DEFAULT_PART_SIZE).unwrap();
         let sizes = [1, 1000, 1001, 2001, 9001, 10_000].map(|n| s.part_size(n) / MIB);
         assert_eq!(sizes, [8, 8, 16, 32, 4096, 4096]);
+        // The stream fails as soon as it passes 5 TiB, not at the completion.
+        assert!(check_stream_size(MAX_OBJECT_SIZE).is_ok());
+        let e = check_stream_size(MAX_OBJECT_SIZE + 1).unwrap_err();
+        assert_eq!(e.kind(), crate::error::ErrorKind::InvalidInput);
         assert!(StreamSchedule::new(MIB).is_err());
         assert!(StreamSchedule::new(MAX_PART_SIZE + 1).is_err());
     }
@@ -226,6 +254,31 @@ mod tests {
                 total += size;
             }
             prop_assert!(total >= MAX_OBJECT_SIZE);
+        }
+
+        /// Parts in flight each hold `units` slots of a pool of `concurrency`: whatever
+        /// parts are in flight together, their bytes stay within `concurrency × the first
+        /// part size`, or one part alone when a single part is larger than that.
+        #[test]
+        fn stream_bytes_in_flight_stay_within_the_budget(
+            pref in MIN_PART_SIZE..=MAX_PART_SIZE,
+            concurrency in 1usize..=64,
+            numbers in proptest::collection::vec(1u32..=10_000, 1..64),
+        ) {
+            let s = StreamSchedule::new(pref).unwrap();
+            let budget = concurrency as u64 * pref;
+            let (mut units, mut bytes, mut largest) = (0usize, 0u64, 0u64);
+            for n in numbers {
+                let u = s.units(n, concurrency);
+                prop_assert!((1..=concurrency).contains(&u));
+                if units + u > concurrency {
+                    break;
+                }
+                units += u;
+                bytes += s.part_size(n);
+                largest = largest.max(s.part_size(n));
+            }
+            prop_assert!(bytes <= budget.max(largest), "{bytes} > {budget}");
         }
 
         #[test]

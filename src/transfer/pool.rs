@@ -18,6 +18,8 @@ use tokio::task::{JoinError, JoinSet};
 /// Tasks that each produce a `T`, at most `concurrency` at once.
 pub(crate) struct TaskPool<T> {
     slots: Arc<Semaphore>,
+    /// How many places `slots` has.
+    size: usize,
     tasks: JoinSet<Result<T>>,
     /// The outputs of the tasks that finished, in the order they finished.
     done: Vec<T>,
@@ -40,6 +42,7 @@ impl<T: Send + 'static> TaskPool<T> {
     pub(crate) fn new(concurrency: usize, cancel: &CancelHandle, stopped: &'static str) -> Self {
         Self {
             slots: Arc::new(Semaphore::new(concurrency.max(1))),
+            size: concurrency.max(1),
             tasks: JoinSet::new(),
             done: Vec::new(),
             cancel: cancel.clone(),
@@ -62,6 +65,18 @@ impl<T: Send + 'static> TaskPool<T> {
     /// a task panicked. The other tasks keep running until the pool is dropped or
     /// [`shut down`](Self::shutdown).
     pub(crate) async fn slot(&mut self) -> Result<Slot> {
+        self.slot_of(1).await
+    }
+
+    /// A slot that takes `units` of the pool's places (clamped to 1 ..= the pool's size),
+    /// for a task that holds that many times the memory of one (a grown stream part).
+    ///
+    /// # Errors
+    ///
+    /// As [`slot`](Self::slot).
+    pub(crate) async fn slot_of(&mut self, units: usize) -> Result<Slot> {
+        let size = u32::try_from(self.size).unwrap_or(u32::MAX);
+        let units = u32::try_from(units).unwrap_or(u32::MAX).clamp(1, size);
         loop {
             while let Some(res) = self.tasks.try_join_next() {
                 self.keep(res)?;
@@ -70,7 +85,7 @@ impl<T: Send + 'static> TaskPool<T> {
                 biased;
                 () = self.cancel.cancelled() => return Err(cancelled()),
                 Some(res) = self.tasks.join_next() => res,
-                p = self.slots.clone().acquire_owned() => {
+                p = self.slots.clone().acquire_many_owned(units) => {
                     let _permit = p.map_err(|_| cancelled())?;
                     let _congestion = self.adaptive_place().await?;
                     return Ok(Slot { _permit, _congestion });

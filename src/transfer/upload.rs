@@ -2,7 +2,7 @@
 //! bounded concurrency that is aborted on any failure, on cancellation and on drop.
 
 use super::plan::{DEFAULT_CONCURRENCY, DEFAULT_MULTIPART_THRESHOLD, DEFAULT_PART_SIZE};
-use super::plan::{MAX_PARTS, StreamSchedule, UploadPlan, concurrency_for};
+use super::plan::{MAX_PARTS, StreamSchedule, UploadPlan, check_stream_size, concurrency_for};
 use super::pool::{Slot, TaskPool};
 use super::progress::{CancelHandle, Progress, Tracker, callback, cancelled};
 use super::upload_source::{ChunkStream, PartReader, PartSource};
@@ -316,10 +316,12 @@ impl Upload {
     /// stores in one object: parts 1-1,000 have the configured [`part_size`](Self::part_size),
     /// then the size doubles every 1,000 parts from at least 6 MiB, never over 5 GiB (with
     /// the default 8 MiB: 16 MiB from part 1,001, 32 MiB from 2,001, …, 4 GiB from 9,001;
-    /// 10,000 parts hold 7.8 TiB). At most `concurrency` parts are in memory, so memory
-    /// stays under `concurrency × the current part size` (plus the multipart threshold,
-    /// read first): 64 MiB with the defaults for the first 8 GB, 32 GiB near 5 TiB; lower
-    /// the concurrency for very long streams.
+    /// 10,000 parts hold 7.8 TiB). A grown part takes as many of the `concurrency` slots as
+    /// parts of the first size it holds, so fewer parts are in flight as they grow and the
+    /// parts in memory stay under `concurrency × part_size` (64 MiB with the defaults), or
+    /// one part alone once a part is larger than that (up to 4 GiB near 5 TiB), plus the
+    /// multipart threshold, read first. A stream longer than 5 TiB fails with
+    /// [`ErrorKind::InvalidInput`] at the part that crosses it (the upload is aborted).
     pub fn from_stream<S>(
         self,
         stream: S,
@@ -574,7 +576,11 @@ impl Upload {
         let mut number = 0u32;
         let mut total = 0u64;
         while !(pending.is_empty() && ended) {
-            let slot = parts.slot().await?;
+            // A grown part takes as many slots as first-size parts it holds, so the bytes in
+            // flight stay within `concurrency × part_size` (see `StreamSchedule::units`).
+            let slot = parts
+                .slot_of(schedule.units(number + 1, self.slots()))
+                .await?;
             let part_len = usize::try_from(schedule.part_size(number + 1)).unwrap_or(usize::MAX);
             if pending.len() < part_len && !ended {
                 let (more, end) = tokio::select! {
@@ -605,6 +611,7 @@ impl Upload {
             }
             let len = chunk.len() as u64;
             total += len;
+            check_stream_size(total)?;
             self.spawn_part(parts, slot, upload, number, Body::from(chunk), len, None);
         }
         parts.join_all().await?;

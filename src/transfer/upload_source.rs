@@ -2,6 +2,7 @@
 //! source of known size read at each part's offset (`PartSource`).
 
 use crate::body::Body;
+use crate::checksum::{ChecksumAlgorithm, Hasher};
 use crate::error::{Error, ErrorKind, Result};
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
@@ -60,6 +61,7 @@ impl PartReader {
 }
 
 /// Where part bodies come from, for sources of known size.
+#[derive(Clone)]
 pub(super) enum PartSource {
     Bytes(Bytes),
     /// The file, and its size and modification time when the upload started.
@@ -72,6 +74,23 @@ impl PartSource {
             PartSource::Bytes(b) => Body::from(b.slice(offset as usize..(offset + len) as usize)),
             PartSource::File(p, _) => Body::from_file_range(p.clone(), offset, len),
         }
+    }
+
+    /// The CRC64NVME of the source's bytes `offset..offset + len`, read again from the
+    /// source (a file cut short hashes fewer bytes, so its value differs).
+    pub(super) async fn local_crc(&self, offset: u64, len: u64) -> Result<u64> {
+        let mut h = Hasher::new(ChecksumAlgorithm::Crc64Nvme);
+        match self {
+            PartSource::Bytes(b) => {
+                let start = usize::try_from(offset).unwrap_or(usize::MAX).min(b.len());
+                let end = usize::try_from(offset.saturating_add(len))
+                    .unwrap_or(usize::MAX)
+                    .min(b.len());
+                h.update(&b[start..end]);
+            }
+            PartSource::File(path, _) => return file_crc(path, offset, len).await,
+        }
+        Ok(h.crc_piece().map_or(0, |(crc, _)| crc))
     }
 
     /// Fails when the file changed while it was being uploaded (TEST-PLAN U9).
@@ -90,4 +109,26 @@ impl PartSource {
         }
         Ok(())
     }
+}
+
+/// The CRC64NVME of the bytes `offset..offset + len` of the file at `path` (a file cut short
+/// hashes fewer bytes, so its value differs).
+pub(super) async fn file_crc(path: &std::path::Path, offset: u64, len: u64) -> Result<u64> {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
+    let mut h = Hasher::new(ChecksumAlgorithm::Crc64Nvme);
+    let err = |e| Error::io(format!("cannot read {}", path.display()), e);
+    let mut f = tokio::fs::File::open(path).await.map_err(err)?;
+    f.seek(std::io::SeekFrom::Start(offset))
+        .await
+        .map_err(err)?;
+    let mut f = f.take(len);
+    let mut buf = vec![0u8; 256 << 10];
+    loop {
+        let n = f.read(&mut buf).await.map_err(err)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.crc_piece().map_or(0, |(crc, _)| crc))
 }

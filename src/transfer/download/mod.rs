@@ -499,11 +499,14 @@ impl Download {
     /// Makes a download to a path resumable after a crash, with a journal at `journal`
     /// (for instance beside the destination). For [`to_path`](Self::to_path) only.
     ///
-    /// The bytes go into a partial file beside the destination (`.<name>.async-s3.resume`),
-    /// and the journal records the object's ETag and size and every range that is on disk
-    /// (synced before it is listed; the journal itself is replaced atomically). The same call
-    /// with the same journal after a crash, a cancel or a failure fetches only the ranges
-    /// the journal does not list, pinned with `If-Match` to the recorded ETag; if the object
+    /// The bytes go into a partial file beside the destination
+    /// (`.<name>.<hash>.async-s3.resume`: the name cut to 100 bytes and a hash of the whole
+    /// name), and the journal records the object's ETag and size, the partial file's name and
+    /// every range that is on disk with its CRC64NVME (synced before it is listed; the journal
+    /// itself is replaced atomically). The same call with the same journal after a crash, a
+    /// cancel or a failure re-reads the listed ranges from the partial file, fetches those
+    /// whose bytes changed and those the journal does not list, pinned with `If-Match` to the
+    /// recorded ETag; if the object
     /// changed meanwhile, the download starts over. On success the partial file is renamed
     /// onto the destination and the journal removed; on failure or cancel both stay, for
     /// the next attempt. The part size of a resumed download is the journal's.
@@ -511,8 +514,8 @@ impl Download {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidInput`] before anything is sent or written when the journal is
-    /// corrupt (cut short or edited) or belongs to another download (another bucket, key or
-    /// an upload), and when combined with [`validate_checksum`](Self::validate_checksum)
+    /// corrupt (cut short or edited) or belongs to another download (another bucket, key,
+    /// destination or an upload), and when combined with [`validate_checksum`](Self::validate_checksum)
     /// (not supported yet); otherwise as [`to_path`](Self::to_path).
     ///
     /// # Example

@@ -1,7 +1,8 @@
 //! A multipart upload that survives a crash ([`Upload::resume`]): a journal records the
 //! upload id and every finished part (number, ETag, size, checksum). Run again with the same
 //! journal, the upload asks the store which parts it holds (ListParts), keeps those whose
-//! ETag and size match the journal, sends only the others and completes.
+//! ETag and size match the journal and whose local bytes still hash to the recorded
+//! CRC64NVME, sends only the others and completes.
 
 use super::{PartSource, Upload, UploadOutput};
 use crate::error::{Error, ErrorKind, Result};
@@ -18,13 +19,15 @@ impl Upload {
     /// Makes a multipart upload of a file or of bytes resumable after a crash, with a
     /// journal at `journal`.
     ///
-    /// The journal records the upload id and each finished part's number, ETag, size and
-    /// checksum; it is replaced atomically after every part. The same call with the same
-    /// journal after a crash, a cancel or a failure verifies the recorded parts with
-    /// ListParts (a part the store does not hold with the same ETag and size is sent again; a
-    /// store that lists no ETags is trusted on the size, since the completion names every
-    /// part's ETag),
-    /// sends only the missing parts and completes; when the store no longer knows the upload,
+    /// The journal records the upload id and each finished part's number, ETag, size,
+    /// checksum and a CRC64NVME of the local bytes it was made of; it is replaced atomically
+    /// after every part. The same call with the same journal after a crash, a cancel or a
+    /// failure verifies the recorded parts with ListParts (a part the store does not hold with
+    /// the same ETag and size is sent again; a store that lists no ETags is trusted on the
+    /// size, since the completion names every part's ETag), reads every kept part again from
+    /// the source and sends again those whose bytes changed (so a source of the same length
+    /// and modification time but other bytes never completes a mixed object), sends the
+    /// missing parts and completes; when the store no longer knows the upload,
     /// it starts a new one. On success the journal is removed.
     ///
     /// With a journal, a failure, a cancel or dropping the future does **not** abort the
@@ -71,7 +74,8 @@ impl Upload {
                 .map(|d| d.as_nanos()),
             PartSource::Bytes(_) => None,
         };
-        let (upload, journal) = match self.continue_from(path, &plan, modified).await? {
+        let found = self.continue_from(path, &plan, &source, modified).await?;
+        let (upload, journal) = match found {
             Some(found) => found,
             None => {
                 let upload = self.create().await?;
@@ -86,6 +90,7 @@ impl Upload {
                         checksum,
                         modified,
                         parts: BTreeMap::new(),
+                        local: BTreeMap::new(),
                     },
                 };
                 (upload, j)
@@ -130,6 +135,7 @@ impl Upload {
         &self,
         path: &Path,
         plan: &UploadPlan,
+        source: &PartSource,
         modified: Option<u128>,
     ) -> Result<Option<(MultipartUpload, Journal)>> {
         let Some(mut j) = JournalFile::load(path).await? else {
@@ -141,6 +147,7 @@ impl Upload {
             checksum,
             modified: recorded,
             parts,
+            local,
         } = &mut j.progress
         else {
             return Err(Error::invalid_input("not an upload journal"));
@@ -165,6 +172,7 @@ impl Upload {
             Err(e) => return Err(e.with_upload_id(upload_id.clone())),
         };
         let mut kept = BTreeMap::new();
+        let mut kept_local = BTreeMap::new();
         for p in listed {
             let index = p.part_number.wrapping_sub(1);
             let Some(ours) = parts.get(&p.part_number) else {
@@ -174,12 +182,25 @@ impl Upload {
             // A store that lists parts without their ETags (s3s-fs) is trusted on the size:
             // the completion names every part's ETag, and S3 refuses one that differs.
             let same_etag = ours.etag == p.etag || p.etag.is_empty();
-            if planned && same_etag && (p.size == 0 || p.size == ours.size) {
-                upload.record_part(ours.clone());
-                kept.insert(p.part_number, ours.clone());
+            if !(planned && same_etag && (p.size == 0 || p.size == ours.size)) {
+                continue;
             }
+            // The source must still hold the bytes the part was made of: a source of the
+            // same length and modification time may hold others (bytes have no modification
+            // time; `cp -p` keeps it). A part without a recorded local hash is sent again.
+            let Some(&crc) = local.get(&p.part_number) else {
+                continue;
+            };
+            let (offset, len) = plan.part(index);
+            if source.local_crc(offset, len).await? != crc {
+                continue;
+            }
+            upload.record_part(ours.clone());
+            kept.insert(p.part_number, ours.clone());
+            kept_local.insert(p.part_number, crc);
         }
         *parts = kept;
+        *local = kept_local;
         Ok(Some((upload, j)))
     }
 
@@ -208,18 +229,26 @@ impl Upload {
                 let slot = parts.slot().await?;
                 let (offset, len) = plan.part(index);
                 let body = source.body(offset, len).limited(self.limit.clone());
-                let (upload, journal, tracker) =
-                    (upload.clone(), journal.clone(), self.tracker.clone());
+                let (upload, journal, tracker, source) = (
+                    upload.clone(),
+                    journal.clone(),
+                    self.tracker.clone(),
+                    source.clone(),
+                );
                 let total = plan.size;
                 parts.spawn(slot, async move {
+                    // Hashed before the part is sent, so a later change of the source is
+                    // caught on resume (and by the modification time check at the end).
+                    let crc = source.local_crc(offset, len).await?;
                     let mut part: PartInfo = upload.upload_part(number, body).await?;
                     if part.size == 0 {
                         part.size = len;
                     }
                     journal
                         .update(|p| {
-                            if let Progress::Upload { parts, .. } = p {
+                            if let Progress::Upload { parts, local, .. } = p {
                                 parts.insert(number, part);
+                                local.insert(number, crc);
                             }
                         })
                         .await?;
