@@ -173,7 +173,9 @@ async fn a_newer_token_in_the_file_is_not_overwritten() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancelled_caller_does_not_lose_the_refresh() {
     let (server, home) = refresh_setup(&session_token(-60), |_| {
-        std::thread::sleep(Duration::from_millis(300));
+        // Long enough that a loaded machine still cancels the caller first (it does so
+        // about 50 ms after the request arrives).
+        std::thread::sleep(Duration::from_millis(2000));
         ok(format!(
             r#"{{"accessToken":"{NEW_ACCESS}","expiresIn":28800,"refreshToken":"{NEW_REFRESH}"}}"#
         ))
@@ -192,7 +194,7 @@ async fn a_cancelled_caller_does_not_lose_the_refresh() {
     }
     // The caller is gone; the refresh finishes and is written back.
     let mut doc = Value::Null;
-    for _ in 0..100 {
+    for _ in 0..400 {
         tokio::time::sleep(Duration::from_millis(20)).await;
         doc = home.cached_doc();
         if doc["refreshToken"] == NEW_REFRESH {
