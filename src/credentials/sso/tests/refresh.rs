@@ -174,8 +174,10 @@ async fn a_newer_token_in_the_file_is_not_overwritten() {
 async fn a_cancelled_caller_does_not_lose_the_refresh() {
     let (server, home) = refresh_setup(&session_token(-60), |_| {
         // Long enough that a loaded machine still cancels the caller first (it does so
-        // about 50 ms after the request arrives).
-        std::thread::sleep(Duration::from_millis(2000));
+        // about 50 ms after the request arrives). `block_in_place` hands this worker's duties
+        // (the timer among them) to another thread: a plain sleep here would stall the timers
+        // the test itself waits on, and the answer would race the cancellation.
+        tokio::task::block_in_place(|| std::thread::sleep(Duration::from_millis(2000)));
         ok(format!(
             r#"{{"accessToken":"{NEW_ACCESS}","expiresIn":28800,"refreshToken":"{NEW_REFRESH}"}}"#
         ))
