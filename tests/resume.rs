@@ -426,7 +426,11 @@ async fn a_resumed_upload_sends_only_the_missing_parts() {
         expected.push("PUT 4".into());
     }
     expected.push("COMPLETE".into());
-    assert_eq!(calls(&server.requests()[before..]), expected);
+    // A part request of the first run that was already on the wire when it failed may land
+    // after `before`: the second run starts at its ListParts.
+    let second = calls(&server.requests()[before..]);
+    let from_list = second.iter().position(|c| c == "LIST").unwrap_or(0);
+    assert_eq!(second[from_list..], expected);
     // The completion lists every part with the ETag the store gave it.
     let complete = server.requests().last().unwrap().clone();
     let xml = String::from_utf8(complete.body).unwrap();
