@@ -1,14 +1,11 @@
 //! ListMultipartUploads: the multipart uploads in progress, as one page or a stream.
 
-use super::MAX_XML_BODY;
 use super::paging::{self, MarkerListing, Markers, public_stream};
-use super::sse::{ExtraHeaders, scope};
+use super::sse::ExtraHeaders;
 use crate::client::Bucket;
-use crate::error::{Error, Result};
-use crate::request::OpRequest;
+use crate::error::Result;
 use crate::types::{MultipartUploadInfo, UploadsPage};
 use crate::xml;
-use http::Method;
 
 /// Lists multipart uploads in progress (ListMultipartUploads). Built by
 /// [`Bucket::list_multipart_uploads`].
@@ -142,27 +139,23 @@ impl MarkerListing for ListMultipartUploads {
         &self.bucket.name
     }
 
-    async fn fetch(&self, (key_marker, id_marker): Markers) -> Result<UploadsPage> {
-        let ctx = |e: Error| e.with_context(Self::OPERATION, Some(&self.bucket.name), None);
-        let max = self.max_uploads.map(|n| n.to_string());
-        let params = [
-            Some(("uploads", "")),
-            self.url_encoding.then_some(("encoding-type", "url")),
-            self.prefix.as_deref().map(|v| ("prefix", v)),
-            self.delimiter.as_deref().map(|v| ("delimiter", v)),
-            key_marker.as_deref().map(|v| ("key-marker", v)),
-            id_marker.as_deref().map(|v| ("upload-id-marker", v)),
-            max.as_deref().map(|v| ("max-uploads", v)),
-        ];
-        let req = OpRequest::new(Self::OPERATION, Method::GET)
-            .bucket(&self.bucket.name)
-            .query(params.into_iter().flatten());
-        let req = self.extra.apply(req, scope::ALL);
-        let resp = self.bucket.client.execute(req).await?;
-        let body = resp.bytes_limited(MAX_XML_BODY).await.map_err(ctx)?;
-        xml::parse_list_uploads(&body).map_err(|e| {
-            ctx(Error::invalid_response("malformed ListMultipartUploadsResult").with_source(e))
-        })
+    async fn fetch(&self, markers: Markers) -> Result<UploadsPage> {
+        let query = paging::PageQuery {
+            bucket: &self.bucket,
+            subresource: "uploads",
+            prefix: self.prefix.as_deref(),
+            delimiter: self.delimiter.as_deref(),
+            max: ("max-uploads", self.max_uploads),
+            url_encoding: self.url_encoding,
+            extra: &self.extra,
+        };
+        paging::fetch_page::<Self, _>(
+            query,
+            markers,
+            xml::parse_list_uploads,
+            "ListMultipartUploadsResult",
+        )
+        .await
     }
 
     fn next(page: &UploadsPage) -> (bool, Markers) {

@@ -3,8 +3,14 @@
 //! fetched one after the other as the stream is polled, and a server that repeats its markers
 //! or truncates a page without them is an error instead of an endless loop.
 
+use super::MAX_XML_BODY;
+use super::sse::{ExtraHeaders, scope};
+use crate::client::Bucket;
 use crate::error::{Error, Result};
+use crate::request::OpRequest;
+use crate::xml::XmlError;
 use futures_core::Stream;
+use http::Method;
 use std::collections::HashSet;
 use std::future::Future;
 use std::pin::Pin;
@@ -32,6 +38,48 @@ pub(crate) trait MarkerListing: Send + Sync + 'static {
     fn fetch(&self, markers: Markers) -> impl Future<Output = Result<Self::Page>> + Send;
     /// Whether the page is truncated, and the markers of the next page.
     fn next(page: &Self::Page) -> (bool, Markers);
+}
+
+/// What a two-marker listing asks for beyond its markers; both listings send the same query.
+pub(crate) struct PageQuery<'a> {
+    pub(crate) bucket: &'a Bucket,
+    /// The subresource that names the listing (`versions`, `uploads`).
+    pub(crate) subresource: &'static str,
+    pub(crate) prefix: Option<&'a str>,
+    pub(crate) delimiter: Option<&'a str>,
+    /// The page size and its query name (`max-keys`, `max-uploads`).
+    pub(crate) max: (&'static str, Option<u32>),
+    pub(crate) url_encoding: bool,
+    pub(crate) extra: &'a ExtraHeaders,
+}
+
+/// Fetches the page of listing `L` that starts at `markers` and parses it with `parse`; a
+/// page that does not parse is `InvalidResponse` naming `result` (the XML root expected).
+pub(crate) async fn fetch_page<L: MarkerListing, P>(
+    q: PageQuery<'_>,
+    (key_marker, id_marker): Markers,
+    parse: fn(&[u8]) -> std::result::Result<P, XmlError>,
+    result: &'static str,
+) -> Result<P> {
+    let ctx = |e: Error| e.with_context(L::OPERATION, Some(&q.bucket.name), None);
+    let max = q.max.1.map(|n| n.to_string());
+    let params = [
+        Some((q.subresource, "")),
+        q.url_encoding.then_some(("encoding-type", "url")),
+        q.prefix.map(|v| ("prefix", v)),
+        q.delimiter.map(|v| ("delimiter", v)),
+        key_marker.as_deref().map(|v| ("key-marker", v)),
+        id_marker.as_deref().map(|v| (L::SECOND_MARKER, v)),
+        max.as_deref().map(|v| (q.max.0, v)),
+    ];
+    let req = OpRequest::new(L::OPERATION, Method::GET)
+        .bucket(&q.bucket.name)
+        .query(params.into_iter().flatten());
+    let req = q.extra.apply(req, scope::ALL);
+    let resp = q.bucket.client.execute(req).await?;
+    let body = resp.bytes_limited(MAX_XML_BODY).await.map_err(ctx)?;
+    parse(&body)
+        .map_err(|e| ctx(Error::invalid_response(format!("malformed {result}")).with_source(e)))
 }
 
 struct State<L> {

@@ -3,7 +3,7 @@
 
 use super::MAX_XML_BODY;
 use super::paging::{self, MarkerListing, Markers, public_stream};
-use super::sse::{ExtraHeaders, scope};
+use super::sse::ExtraHeaders;
 use crate::client::Bucket;
 use crate::error::{Error, Result};
 use crate::request::OpRequest;
@@ -305,27 +305,23 @@ impl MarkerListing for ListObjectVersions {
         &self.bucket.name
     }
 
-    async fn fetch(&self, (key_marker, id_marker): Markers) -> Result<VersionsPage> {
-        let ctx = |e: Error| e.with_context(Self::OPERATION, Some(&self.bucket.name), None);
-        let max_keys = self.max_keys.map(|n| n.to_string());
-        let params = [
-            Some(("versions", "")),
-            self.url_encoding.then_some(("encoding-type", "url")),
-            self.prefix.as_deref().map(|v| ("prefix", v)),
-            self.delimiter.as_deref().map(|v| ("delimiter", v)),
-            key_marker.as_deref().map(|v| ("key-marker", v)),
-            id_marker.as_deref().map(|v| ("version-id-marker", v)),
-            max_keys.as_deref().map(|v| ("max-keys", v)),
-        ];
-        let req = OpRequest::new(Self::OPERATION, Method::GET)
-            .bucket(&self.bucket.name)
-            .query(params.into_iter().flatten());
-        let req = self.extra.apply(req, scope::ALL);
-        let resp = self.bucket.client.execute(req).await?;
-        let body = resp.bytes_limited(MAX_XML_BODY).await.map_err(ctx)?;
-        xml::parse_list_versions(&body).map_err(|e| {
-            ctx(Error::invalid_response("malformed ListVersionsResult").with_source(e))
-        })
+    async fn fetch(&self, markers: Markers) -> Result<VersionsPage> {
+        let query = paging::PageQuery {
+            bucket: &self.bucket,
+            subresource: "versions",
+            prefix: self.prefix.as_deref(),
+            delimiter: self.delimiter.as_deref(),
+            max: ("max-keys", self.max_keys),
+            url_encoding: self.url_encoding,
+            extra: &self.extra,
+        };
+        paging::fetch_page::<Self, _>(
+            query,
+            markers,
+            xml::parse_list_versions,
+            "ListVersionsResult",
+        )
+        .await
     }
 
     fn next(page: &VersionsPage) -> (bool, Markers) {
