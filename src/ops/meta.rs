@@ -552,10 +552,17 @@ mod tests {
         let twice: Vec<(usize, usize)> = (0..NAMES.len()).flat_map(|n| [(n, 14), (n, 5)]).collect();
         let h = map(&twice);
         same(&h);
-        assert_eq!(Scanned::new(&h).unwrap().meta.etag, None, "first value not text");
+        assert_eq!(
+            Scanned::new(&h).unwrap().meta.etag,
+            None,
+            "first value not text"
+        );
         let h = map(&[(1, 11), (1, 3), (23, 3), (23, 5), (16, 13)]);
         let s = Scanned::new(&h).unwrap();
-        assert_eq!(s.meta.etag.as_deref(), Some(VALUES[11]).map(|v| std::str::from_utf8(v).unwrap()));
+        assert_eq!(
+            s.meta.etag.as_deref(),
+            Some(VALUES[11]).map(|v| std::str::from_utf8(v).unwrap())
+        );
         assert_eq!(s.meta.metadata.get("a").map(String::as_str), Some("true"));
         assert_eq!(s.content_range, Some("bytes 0-9/10"));
         same(&map(&[(0, 3)]));

@@ -604,14 +604,25 @@ mod tests {
             let t = transport_at(ep, Arc::new(Counting::default()));
             check(&t, None, None, "");
             check(&t, Some("bkt"), None, "list-type=2&prefix=a%2Fb");
-            check(&t, Some("b.k-t_1"), Some("a b/c+d/%/?#/\\/é/..x/~"), "uploads=");
+            check(
+                &t,
+                Some("b.k-t_1"),
+                Some("a b/c+d/%/?#/\\/é/..x/~"),
+                "uploads=",
+            );
         }
-        let aws = transport_at("https://s3.eu-west-1.amazonaws.com", Arc::new(Counting::default()));
+        let aws = transport_at(
+            "https://s3.eu-west-1.amazonaws.com",
+            Arc::new(Counting::default()),
+        );
         let mut t = aws;
         t.settings.endpoint = Endpoint::aws("eu-west-1");
         t.authority = authority(&t.settings.endpoint);
         let target = t.target(Some("photos"), Some("k"));
-        assert!(t.request_url(&target, "").is_none(), "virtual-hosted: parsed whole");
+        assert!(
+            t.request_url(&target, "").is_none(),
+            "virtual-hosted: parsed whole"
+        );
 
         let t = transport_at("http://127.0.0.1:9000", Arc::new(Counting::default()));
         proptest!(ProptestConfig::with_cases(2000), |(

@@ -152,7 +152,11 @@ pub(super) fn prepare(
     } = signed;
     let moved = [
         (header::AUTHORIZATION, "authorization", Some(authorization)),
-        (HeaderName::from_static("x-amz-date"), "x-amz-date", Some(amz_date)),
+        (
+            HeaderName::from_static("x-amz-date"),
+            "x-amz-date",
+            Some(amz_date),
+        ),
         (
             HeaderName::from_static("x-amz-content-sha256"),
             "x-amz-content-sha256",
