@@ -170,24 +170,40 @@ fn dns_compatible(bucket: &str, https: bool) -> bool {
         && (!https || !bucket.contains('.'))
 }
 
+/// `host[:port]` of an endpoint: the `Host` header of path-style requests.
+pub(crate) fn authority(endpoint: &Endpoint) -> String {
+    match endpoint.port {
+        Some(p) => format!("{}:{p}", endpoint.host),
+        None => endpoint.host.clone(),
+    }
+}
+
 /// Resolves the host and encoded path of a request.
+#[cfg(test)]
 pub(crate) fn target(
     endpoint: &Endpoint,
     style: AddressingStyle,
     bucket: Option<&str>,
     key: Option<&str>,
 ) -> Target {
-    let authority = match endpoint.port {
-        Some(p) => format!("{}:{p}", endpoint.host),
-        None => endpoint.host.clone(),
-    };
+    target_at(endpoint, &authority(endpoint), style, bucket, key)
+}
+
+/// [`target`] with the endpoint's [`authority`] worked out once (the transport keeps it).
+pub(crate) fn target_at(
+    endpoint: &Endpoint,
+    authority: &str,
+    style: AddressingStyle,
+    bucket: Option<&str>,
+    key: Option<&str>,
+) -> Target {
     let https = endpoint.scheme == Scheme::Https;
     let mut path =
         String::with_capacity(1 + bucket.map_or(0, str::len) + key.map_or(0, |k| k.len() * 3));
     let Some(bucket) = bucket else {
         path.push('/');
         return Target {
-            host: authority,
+            host: authority.to_owned(),
             path,
         };
     };
@@ -206,7 +222,7 @@ pub(crate) fn target(
         if key.is_some() {
             path.push('/');
         }
-        authority
+        authority.to_owned()
     };
     if let Some(k) = key {
         encode_path(&mut path, k);

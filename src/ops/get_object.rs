@@ -1,11 +1,10 @@
 //! GetObject: download an object or a byte range of it, whole or as a stream.
 
 use super::conditions::{Conditions, conditional_setters};
-use super::meta::ObjectMeta;
+use super::meta::{ObjectMeta, Scanned};
 use crate::checksum::{ChecksumAlgorithm, Hasher};
 use crate::client::Bucket;
 use crate::error::{Error, Result};
-use crate::headers::header;
 use crate::request::OpRequest;
 use crate::transport::{ByteStream, RetryState};
 use bytes::{Bytes, BytesMut};
@@ -302,22 +301,24 @@ impl GetObject {
             Some(ByteRange::From { start: 0 }) => resp.status == 200,
             Some(_) => false,
         };
-        let composite = header(&resp.headers, "x-amz-checksum-type")
+        // The headers are read in one pass.
+        let scanned = Scanned::new(&resp.headers).map_err(ctx)?;
+        let composite = scanned
+            .checksum_type
             .is_some_and(|t| t.eq_ignore_ascii_case("COMPOSITE"));
         let verify = (self.validate_checksum && whole && !composite)
             .then(|| {
                 ChecksumAlgorithm::RESPONSE_ORDER
                     .into_iter()
-                    .find_map(|alg| {
-                        header(&resp.headers, alg.header_name())
-                            .filter(|v| !v.contains('-'))
+                    .zip(scanned.checksums)
+                    .find_map(|(alg, v)| {
+                        v.filter(|v| !v.contains('-'))
                             .map(|v| (Hasher::new(alg), v.trim().to_owned()))
                     })
             })
             .flatten();
         let checksum_verified = verify.is_some();
-        let meta = ObjectMeta::from_headers(&resp.headers).map_err(ctx)?;
-        let content_range = match header(&resp.headers, "content-range") {
+        let content_range = match scanned.content_range {
             Some(v) => Some(ContentRange::parse(v).ok_or_else(|| {
                 ctx(Error::invalid_response(format!(
                     "malformed Content-Range {v:?}"
@@ -325,6 +326,8 @@ impl GetObject {
             })?),
             None => None,
         };
+        let has_length = scanned.has_length;
+        let meta = scanned.meta;
         if let Some(range) = &self.range {
             match (&content_range, resp.status) {
                 (Some(cr), 206) if range.accepts(cr) && cr.len() == meta.size => {}
@@ -338,7 +341,7 @@ impl GetObject {
                 }
             }
         }
-        let expected = header(&resp.headers, "content-length").map(|_| meta.size);
+        let expected = has_length.then_some(meta.size);
         Ok(GetObjectOutput {
             meta,
             content_range,
@@ -348,7 +351,7 @@ impl GetObject {
                 expected,
                 received: 0,
                 verify,
-                op: ("GetObject", self.bucket.name.to_string(), self.key),
+                op: ("GetObject", self.bucket.name.clone(), self.key),
             }),
         })
     }
@@ -423,7 +426,7 @@ struct CheckedStream {
     received: u64,
     /// The running checksum and the value the service sent.
     verify: Option<(Hasher, String)>,
-    op: (&'static str, String, String),
+    op: (&'static str, std::sync::Arc<str>, String),
 }
 
 impl Stream for CheckedStream {
@@ -432,7 +435,7 @@ impl Stream for CheckedStream {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
         let item = ready!(this.inner.as_mut().poll_next(cx));
-        let ctx = |e: Error, op: &(&'static str, String, String)| {
+        let ctx = |e: Error, op: &(&'static str, std::sync::Arc<str>, String)| {
             e.with_context(op.0, Some(&op.1), Some(&op.2))
         };
         match item {

@@ -1,7 +1,7 @@
 //! Object metadata from response headers, and the user-settable headers of uploads.
 
 use crate::error::{Error, Result};
-use crate::headers::{header, header_string, http_date, request_id};
+use crate::headers::http_date;
 use crate::request::validate_header_value;
 use http::HeaderMap;
 use std::borrow::Cow;
@@ -62,41 +62,150 @@ pub struct ObjectMeta {
 
 impl ObjectMeta {
     pub(crate) fn from_headers(h: &HeaderMap) -> Result<Self> {
-        let size = match header(h, "content-length") {
+        Ok(Scanned::new(h)?.meta)
+    }
+}
+
+/// The response headers [`ObjectMeta`] and GetObject read, each named once here: the slot a
+/// header's first value goes to.
+#[derive(Clone, Copy)]
+enum Slot {
+    ContentLength,
+    Etag,
+    LastModified,
+    ContentType,
+    CacheControl,
+    ContentDisposition,
+    ContentEncoding,
+    ContentLanguage,
+    Expires,
+    WebsiteRedirect,
+    StorageClass,
+    VersionId,
+    Sse,
+    ChecksumType,
+    RequestId,
+    DeleteMarker,
+    ContentRange,
+    /// The first of the checksum headers, in [`ChecksumAlgorithm::RESPONSE_ORDER`]; the others
+    /// follow it.
+    Checksum,
+}
+
+/// The checksum algorithms a response can report, in order of preference.
+const CHECKSUMS: [crate::ChecksumAlgorithm; 5] = crate::ChecksumAlgorithm::RESPONSE_ORDER;
+const SLOTS: usize = Slot::Checksum as usize + CHECKSUMS.len();
+// One bit per slot in `Scanned::new`.
+const _: () = assert!(SLOTS <= 32);
+
+fn slot(name: &str) -> Option<usize> {
+    let s = match name {
+        "content-length" => Slot::ContentLength,
+        "etag" => Slot::Etag,
+        "last-modified" => Slot::LastModified,
+        "content-type" => Slot::ContentType,
+        "cache-control" => Slot::CacheControl,
+        "content-disposition" => Slot::ContentDisposition,
+        "content-encoding" => Slot::ContentEncoding,
+        "content-language" => Slot::ContentLanguage,
+        "expires" => Slot::Expires,
+        "x-amz-website-redirect-location" => Slot::WebsiteRedirect,
+        "x-amz-storage-class" => Slot::StorageClass,
+        "x-amz-version-id" => Slot::VersionId,
+        "x-amz-server-side-encryption" => Slot::Sse,
+        "x-amz-checksum-type" => Slot::ChecksumType,
+        "x-amz-request-id" => Slot::RequestId,
+        "x-amz-delete-marker" => Slot::DeleteMarker,
+        "content-range" => Slot::ContentRange,
+        _ if name.starts_with("x-amz-checksum-") => {
+            let i = CHECKSUMS.iter().position(|a| a.header_name() == name)?;
+            return Some(Slot::Checksum as usize + i);
+        }
+        _ => return None,
+    };
+    Some(s as usize)
+}
+
+/// The headers of a HEAD or GET answer read in one pass (instead of one map lookup per
+/// field): the metadata, and what GetObject checks besides.
+pub(crate) struct Scanned<'a> {
+    pub(crate) meta: ObjectMeta,
+    /// Whether `Content-Length` was there (as text).
+    pub(crate) has_length: bool,
+    /// `Content-Range`, as sent.
+    pub(crate) content_range: Option<&'a str>,
+    /// `x-amz-checksum-type`, as sent.
+    pub(crate) checksum_type: Option<&'a str>,
+    /// The value of each checksum header, in [`ChecksumAlgorithm::RESPONSE_ORDER`](crate::ChecksumAlgorithm).
+    pub(crate) checksums: [Option<&'a str>; 5],
+}
+
+impl<'a> Scanned<'a> {
+    /// Reads `h` once. A header counts by its first value, as with a lookup (`HeaderMap::get`):
+    /// a first value that is not visible ASCII leaves its field empty. User metadata takes
+    /// every `x-amz-meta-*` value that is text, a later one replacing an earlier one.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidResponse` when `Content-Length` is not a number.
+    pub(crate) fn new(h: &'a HeaderMap) -> Result<Self> {
+        let mut first: [Option<&'a str>; SLOTS] = [None; SLOTS];
+        let mut seen = 0u32;
+        let mut metadata = BTreeMap::new();
+        for (name, value) in h {
+            let name = name.as_str();
+            if let Some(k) = name.strip_prefix("x-amz-meta-") {
+                if let Ok(v) = value.to_str() {
+                    metadata.insert(k.to_owned(), v.to_owned());
+                }
+                continue;
+            }
+            let Some(i) = slot(name) else { continue };
+            // The map yields a name's first value before its others.
+            if seen & (1 << i) == 0 {
+                seen |= 1 << i;
+                first[i] = value.to_str().ok();
+            }
+        }
+        let get = |s: Slot| first[s as usize];
+        let owned = |s: Slot| get(s).map(str::to_owned);
+        let size = match get(Slot::ContentLength) {
             Some(v) => v.trim().parse::<u64>().map_err(|_| {
                 Error::invalid_response(format!("Content-Length {v:?} is not a number"))
             })?,
             None => 0,
         };
-        let mut metadata = BTreeMap::new();
-        for (name, value) in h {
-            if let Some(k) = name.as_str().strip_prefix("x-amz-meta-")
-                && let Ok(v) = value.to_str()
-            {
-                metadata.insert(k.to_owned(), v.to_owned());
-            }
-        }
-        Ok(ObjectMeta {
+        let mut checksums = [None; CHECKSUMS.len()];
+        checksums.copy_from_slice(&first[Slot::Checksum as usize..]);
+        let meta = ObjectMeta {
             size,
-            etag: header_string(h, "etag"),
-            last_modified: header(h, "last-modified").and_then(http_date),
-            content_type: header_string(h, "content-type"),
-            cache_control: header_string(h, "cache-control"),
-            content_disposition: header_string(h, "content-disposition"),
-            content_encoding: header_string(h, "content-encoding"),
-            content_language: header_string(h, "content-language"),
-            expires: header_string(h, "expires"),
-            website_redirect_location: header_string(h, "x-amz-website-redirect-location"),
-            storage_class: header_string(h, "x-amz-storage-class"),
-            version_id: header_string(h, "x-amz-version-id"),
-            server_side_encryption: header_string(h, "x-amz-server-side-encryption"),
+            etag: owned(Slot::Etag),
+            last_modified: get(Slot::LastModified).and_then(http_date),
+            content_type: owned(Slot::ContentType),
+            cache_control: owned(Slot::CacheControl),
+            content_disposition: owned(Slot::ContentDisposition),
+            content_encoding: owned(Slot::ContentEncoding),
+            content_language: owned(Slot::ContentLanguage),
+            expires: owned(Slot::Expires),
+            website_redirect_location: owned(Slot::WebsiteRedirect),
+            storage_class: owned(Slot::StorageClass),
+            version_id: owned(Slot::VersionId),
+            server_side_encryption: owned(Slot::Sse),
             metadata,
-            checksum: crate::ChecksumAlgorithm::RESPONSE_ORDER
+            checksum: CHECKSUMS
                 .into_iter()
-                .find_map(|alg| header_string(h, alg.header_name()).map(|v| (alg, v))),
-            checksum_type: header(h, "x-amz-checksum-type").and_then(crate::ChecksumType::parse),
-            request_id: request_id(h),
-            delete_marker: header(h, "x-amz-delete-marker").is_some_and(|v| v.trim() == "true"),
+                .zip(checksums)
+                .find_map(|(alg, v)| v.map(|v| (alg, v.to_owned()))),
+            checksum_type: get(Slot::ChecksumType).and_then(crate::ChecksumType::parse),
+            request_id: owned(Slot::RequestId),
+            delete_marker: get(Slot::DeleteMarker).is_some_and(|v| v.trim() == "true"),
+        };
+        Ok(Scanned {
+            meta,
+            has_length: get(Slot::ContentLength).is_some(),
+            content_range: get(Slot::ContentRange),
+            checksum_type: get(Slot::ChecksumType),
+            checksums,
         })
     }
 }
@@ -310,3 +419,161 @@ macro_rules! object_header_setters {
     };
 }
 pub(crate) use object_header_setters;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::headers::{header, header_string, request_id};
+    use http::{HeaderName, HeaderValue};
+    use proptest::prelude::*;
+
+    /// The metadata as it was read before the one-pass scan: one lookup per field.
+    fn by_lookup(h: &HeaderMap) -> Result<ObjectMeta> {
+        let size = match header(h, "content-length") {
+            Some(v) => v.trim().parse::<u64>().map_err(|_| {
+                Error::invalid_response(format!("Content-Length {v:?} is not a number"))
+            })?,
+            None => 0,
+        };
+        let mut metadata = BTreeMap::new();
+        for (name, value) in h {
+            if let Some(k) = name.as_str().strip_prefix("x-amz-meta-")
+                && let Ok(v) = value.to_str()
+            {
+                metadata.insert(k.to_owned(), v.to_owned());
+            }
+        }
+        Ok(ObjectMeta {
+            size,
+            etag: header_string(h, "etag"),
+            last_modified: header(h, "last-modified").and_then(http_date),
+            content_type: header_string(h, "content-type"),
+            cache_control: header_string(h, "cache-control"),
+            content_disposition: header_string(h, "content-disposition"),
+            content_encoding: header_string(h, "content-encoding"),
+            content_language: header_string(h, "content-language"),
+            expires: header_string(h, "expires"),
+            website_redirect_location: header_string(h, "x-amz-website-redirect-location"),
+            storage_class: header_string(h, "x-amz-storage-class"),
+            version_id: header_string(h, "x-amz-version-id"),
+            server_side_encryption: header_string(h, "x-amz-server-side-encryption"),
+            metadata,
+            checksum: crate::ChecksumAlgorithm::RESPONSE_ORDER
+                .into_iter()
+                .find_map(|alg| header_string(h, alg.header_name()).map(|v| (alg, v))),
+            checksum_type: header(h, "x-amz-checksum-type").and_then(crate::ChecksumType::parse),
+            request_id: request_id(h),
+            delete_marker: header(h, "x-amz-delete-marker").is_some_and(|v| v.trim() == "true"),
+        })
+    }
+
+    const NAMES: &[&str] = &[
+        "content-length",
+        "etag",
+        "last-modified",
+        "content-type",
+        "cache-control",
+        "content-disposition",
+        "content-encoding",
+        "content-language",
+        "expires",
+        "x-amz-website-redirect-location",
+        "x-amz-storage-class",
+        "x-amz-version-id",
+        "x-amz-server-side-encryption",
+        "x-amz-checksum-type",
+        "x-amz-request-id",
+        "x-amz-delete-marker",
+        "content-range",
+        "x-amz-checksum-crc64nvme",
+        "x-amz-checksum-crc32c",
+        "x-amz-checksum-crc32",
+        "x-amz-checksum-sha256",
+        "x-amz-checksum-sha1",
+        "x-amz-checksum-md5",
+        "x-amz-meta-a",
+        "x-amz-meta-b",
+        "x-amz-meta-",
+        "x-amz-id-2",
+        "date",
+    ];
+
+    const VALUES: &[&[u8]] = &[
+        b"4096",
+        b" 12 ",
+        b"-1",
+        b"abc",
+        b"",
+        b"true",
+        b" true ",
+        b"false",
+        b"COMPOSITE",
+        b"full_object",
+        b"Sun, 06 Nov 1994 08:49:37 GMT",
+        b"\"9b2cf535f27731c974343645a3985328\"",
+        b"AAAA-3",
+        b"bytes 0-9/10",
+        b"caf\xc3\xa9",
+        b"\xff",
+    ];
+
+    fn map(pairs: &[(usize, usize)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for &(n, v) in pairs {
+            let name = HeaderName::from_static(NAMES[n % NAMES.len()]);
+            let value = HeaderValue::from_bytes(VALUES[v % VALUES.len()]).unwrap();
+            h.append(name, value);
+        }
+        h
+    }
+
+    fn same(h: &HeaderMap) {
+        match (Scanned::new(h), by_lookup(h)) {
+            (Ok(a), Ok(b)) => {
+                assert_eq!(a.meta, b, "{h:?}");
+                assert_eq!(a.has_length, header(h, "content-length").is_some());
+                assert_eq!(a.content_range, header(h, "content-range"));
+                assert_eq!(a.checksum_type, header(h, "x-amz-checksum-type"));
+                for (alg, v) in CHECKSUMS.into_iter().zip(a.checksums) {
+                    assert_eq!(v, header(h, alg.header_name()), "{alg:?} {h:?}");
+                }
+            }
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+            (a, b) => panic!("{h:?}: {:?} vs {:?}", a.map(|s| s.meta), b),
+        }
+    }
+
+    /// Every field, each header given twice (the first value counts, a later `x-amz-meta-*`
+    /// value replaces an earlier one), non-text values (which leave a field empty).
+    #[test]
+    fn one_pass_reads_what_lookups_read() {
+        let all: Vec<(usize, usize)> = (0..NAMES.len()).map(|n| (n, n)).collect();
+        same(&map(&all));
+        let twice: Vec<(usize, usize)> = (0..NAMES.len()).flat_map(|n| [(n, 14), (n, 5)]).collect();
+        let h = map(&twice);
+        same(&h);
+        assert_eq!(
+            Scanned::new(&h).unwrap().meta.etag,
+            None,
+            "first value not text"
+        );
+        let h = map(&[(1, 11), (1, 3), (23, 3), (23, 5), (16, 13)]);
+        let s = Scanned::new(&h).unwrap();
+        assert_eq!(
+            s.meta.etag.as_deref(),
+            Some(VALUES[11]).map(|v| std::str::from_utf8(v).unwrap())
+        );
+        assert_eq!(s.meta.metadata.get("a").map(String::as_str), Some("true"));
+        assert_eq!(s.content_range, Some("bytes 0-9/10"));
+        same(&map(&[(0, 3)]));
+        same(&HeaderMap::new());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        #[test]
+        fn one_pass_matches_lookups(pairs in proptest::collection::vec((0..NAMES.len(), 0..VALUES.len()), 0..24)) {
+            same(&map(&pairs));
+        }
+    }
+}

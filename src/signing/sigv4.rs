@@ -60,7 +60,11 @@ impl PayloadHash {
             PayloadHash::StreamingUnsignedTrailer => {
                 "STREAMING-UNSIGNED-PAYLOAD-TRAILER".to_owned()
             }
-            PayloadHash::Sha256(d) => hex::encode(d),
+            PayloadHash::Sha256(d) => {
+                let mut hex = String::with_capacity(64);
+                push_hex(&mut hex, d);
+                hex
+            }
         }
     }
 }

@@ -24,7 +24,7 @@ use crate::config::{PayloadSigning, ProxyConfig, RetryConfig};
 use crate::credentials::ProvideCredentials;
 use crate::endpoint::{AddressingStyle, Endpoint, Scheme};
 use crate::error::{Error, ErrorKind, Result};
-use crate::request::{OpRequest, Target, target};
+use crate::request::{OpRequest, Target, authority, target_at};
 use crate::runtime::{AsyncSleep, Clock, JitterSource};
 use crate::signing::{CanonicalQuery, SignableRequest, Signer};
 use crate::xml;
@@ -83,6 +83,11 @@ pub(crate) struct Transport {
     /// How far the server's clock is ahead of ours, in milliseconds, learned from the `Date`
     /// of a `RequestTimeTooSkewed` answer; added to the clock for every signature.
     skew_ms: AtomicI64,
+    /// The endpoint's `host[:port]`, worked out once.
+    authority: String,
+    /// `scheme://host[:port]/`, parsed once: the URL of every path-style request is this
+    /// one with its path and query set, so the host is not parsed again per request.
+    base_url: Option<reqwest::Url>,
 }
 
 impl Transport {
@@ -100,6 +105,13 @@ impl Transport {
             .no_deflate()
             .no_zstd()
             .user_agent(concat!("async-s3/", env!("CARGO_PKG_VERSION")));
+        if settings.endpoint.scheme == Scheme::Http {
+            // reqwest's own retries are for HTTP/2 refusals (GOAWAY, REFUSED_STREAM), and plain
+            // http is always HTTP/1.1 here (no prior knowledge): off, so that reqwest does not
+            // copy every request in case it has to send it again. Over https, where ALPN may
+            // pick HTTP/2, they stay on. Our own retry policy is unchanged either way.
+            builder = builder.retry(reqwest::retry::never().max_retries_per_request(0));
+        }
         for pem in &settings.root_certificates {
             let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
                 Error::invalid_input("a root certificate is not valid PEM")
@@ -138,6 +150,13 @@ impl Transport {
                 settings.sleep.clone(),
                 settings.jitter.clone(),
             ),
+            base_url: reqwest::Url::parse(&format!(
+                "{}://{}/",
+                settings.endpoint.scheme.as_str(),
+                authority(&settings.endpoint)
+            ))
+            .ok(),
+            authority: authority(&settings.endpoint),
             settings,
             skew_ms: AtomicI64::new(0),
         })
@@ -159,7 +178,10 @@ impl Transport {
         let ctx =
             |e: Error| e.with_context(req.operation, req.bucket.as_deref(), req.key.as_deref());
         let target = self.target(req.bucket.as_deref(), req.key.as_deref());
-        let url = self.url(&target, req.query.as_str());
+        let url = match self.request_url(&target, req.query.as_str()) {
+            Some(parsed) => Url::Parsed(parsed),
+            None => Url::Text(self.url(&target, req.query.as_str())),
+        };
         let payload = payload_mode(
             self.settings.endpoint.scheme == Scheme::Https,
             self.settings.payload_signing,
@@ -272,8 +294,9 @@ impl Transport {
     }
 
     fn target(&self, bucket: Option<&str>, key: Option<&str>) -> Target {
-        target(
+        target_at(
             &self.settings.endpoint,
+            &self.authority,
             self.settings.addressing,
             bucket,
             key,
@@ -295,12 +318,28 @@ impl Transport {
         u
     }
 
+    /// The URL of a request to the endpoint's own host (path-style) built from the parsed
+    /// endpoint URL: the same URL as [`url`](Self::url)'s text parsed, without parsing the
+    /// scheme and host again. `None` for another host (virtual-hosted style).
+    fn request_url(&self, target: &Target, query: &str) -> Option<reqwest::Url> {
+        let base = self.base_url.as_ref()?;
+        if target.host != self.authority {
+            return None;
+        }
+        let mut u = base.clone();
+        u.set_path(&target.path);
+        if !query.is_empty() {
+            u.set_query(Some(query));
+        }
+        Some(u)
+    }
+
     /// One attempt: fresh credentials and body, prepared and signed now, sent, classified.
     async fn attempt(
         &self,
         req: &OpRequest,
         target: &Target,
-        url: &str,
+        url: &Url,
         payload: &Payload,
     ) -> Result<Response> {
         let creds = self.settings.credentials.provide_credentials().await?;
@@ -333,17 +372,23 @@ impl Transport {
     async fn send(
         &self,
         req: &OpRequest,
-        url: &str,
+        url: &Url,
         headers: HeaderMap,
         body: reqwest::Body,
         activity: &Activity,
     ) -> Result<reqwest::Response> {
-        let send = self
-            .http
-            .request(req.method.clone(), url)
-            .headers(headers)
+        // The signed headers are moved in whole (`RequestBuilder::headers` would insert them
+        // one by one into an empty map).
+        let builder = match url {
+            Url::Parsed(u) => self.http.request(req.method.clone(), u.clone()),
+            Url::Text(u) => self.http.request(req.method.clone(), u.as_str()),
+        };
+        let mut request = builder
             .body(body)
-            .send();
+            .build()
+            .map_err(|e| transport_error(&e, req.idempotent))?;
+        *request.headers_mut() = headers;
+        let send = self.http.execute(request);
         let sent = tokio::select! {
             r = send => r,
             () = activity.idle_for(self.settings.read_timeout) => {
@@ -360,13 +405,14 @@ impl Transport {
     async fn classify(
         &self,
         req: &OpRequest,
-        resp: reqwest::Response,
+        mut resp: reqwest::Response,
         trailer_checksum: Option<String>,
     ) -> Result<Response> {
         let read_timeout = self.settings.read_timeout;
         let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let request_id = crate::headers::request_id(&headers);
+        // Moved out, not copied: the body is read without them.
+        let headers = std::mem::take(resp.headers_mut());
+        let request_id = || crate::headers::request_id(&headers);
 
         if (200..300).contains(&status) {
             self.settings.congestion.healthy();
@@ -375,7 +421,7 @@ impl Transport {
                 if xml::is_error_document(&body) {
                     let mut e = Error::from_response(status, xml::parse_error(&body))
                         .with_message("the 200 response carried an error document");
-                    e.set_request_id_if_missing(request_id.as_deref());
+                    e.set_request_id_if_missing(request_id().as_deref());
                     return Err(e);
                 }
                 ResponseBody::Buffered(body)
@@ -403,7 +449,7 @@ impl Transport {
             let snippet = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
             e = e.with_message(format!("unexpected error body: {}", snippet.trim()));
         }
-        e.set_request_id_if_missing(request_id.as_deref());
+        e.set_request_id_if_missing(request_id().as_deref());
         if crate::headers::header(&headers, "x-amz-delete-marker")
             .is_some_and(|v| v.trim() == "true")
         {
@@ -437,6 +483,12 @@ impl Transport {
             "the server's clock differs from ours: signing with the corrected time"
         );
     }
+}
+
+/// A request's URL: parsed already, or text for reqwest to parse.
+enum Url {
+    Parsed(reqwest::Url),
+    Text(String),
 }
 
 /// One debug event per attempt: what was sent, and how it ended. Never headers, query or
@@ -515,6 +567,73 @@ mod tests {
             target_throughput: None,
         })
         .unwrap()
+    }
+
+    fn transport_at(endpoint: &str, credentials: Arc<Counting>) -> Transport {
+        let mut t = transport(credentials);
+        t.settings.endpoint = Endpoint::parse(endpoint).unwrap();
+        t.authority = authority(&t.settings.endpoint);
+        t.base_url = reqwest::Url::parse(&format!(
+            "{}://{}/",
+            t.settings.endpoint.scheme.as_str(),
+            t.authority
+        ))
+        .ok();
+        t
+    }
+
+    /// The URL set from the parsed endpoint URL is the URL its text parses to, for any key
+    /// and query; another host's (virtual-hosted style) is parsed whole.
+    #[test]
+    fn urls_from_the_parsed_endpoint_equal_parsed_text() {
+        use proptest::prelude::*;
+        let endpoints = [
+            "http://127.0.0.1:9000",
+            "https://s3.example.com",
+            "http://[::1]:8080",
+            "https://minio.local:9443",
+        ];
+        let check = |t: &Transport, bucket: Option<&str>, key: Option<&str>, q: &str| {
+            let target = t.target(bucket, key);
+            let text = t.url(&target, q);
+            let parsed = t.request_url(&target, q).expect("path style");
+            assert_eq!(parsed, reqwest::Url::parse(&text).unwrap(), "{text}");
+            assert_eq!(parsed.as_str(), text, "{text}");
+        };
+        for ep in endpoints {
+            let t = transport_at(ep, Arc::new(Counting::default()));
+            check(&t, None, None, "");
+            check(&t, Some("bkt"), None, "list-type=2&prefix=a%2Fb");
+            check(
+                &t,
+                Some("b.k-t_1"),
+                Some("a b/c+d/%/?#/\\/é/..x/~"),
+                "uploads=",
+            );
+        }
+        let aws = transport_at(
+            "https://s3.eu-west-1.amazonaws.com",
+            Arc::new(Counting::default()),
+        );
+        let mut t = aws;
+        t.settings.endpoint = Endpoint::aws("eu-west-1");
+        t.authority = authority(&t.settings.endpoint);
+        let target = t.target(Some("photos"), Some("k"));
+        assert!(
+            t.request_url(&target, "").is_none(),
+            "virtual-hosted: parsed whole"
+        );
+
+        let t = transport_at("http://127.0.0.1:9000", Arc::new(Counting::default()));
+        proptest!(ProptestConfig::with_cases(2000), |(
+            key in r#"[a-zA-Z0-9 /%?#&=+.~_\\\-\t\x7f\u{e9}\u{1F600}\[\]{}|^`"'<>;:,@!$*()]{1,40}"#,
+            params in proptest::collection::vec((r"[a-zA-Z%&= +/?#\u{e9}\-]{1,8}", r"[a-zA-Z0-9%&= +/?#\u{e9}\-]{0,8}"), 0..4),
+        )| {
+            // Keys with `.` or `..` segments never get here (`validate_key`).
+            prop_assume!(crate::request::validate_key(&key).is_ok());
+            let query = CanonicalQuery::new(params.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            check(&t, Some("bkt"), Some(&key), query.as_str());
+        });
     }
 
     /// A failure met after the response (a download body) follows the same verdict as a

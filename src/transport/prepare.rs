@@ -8,9 +8,9 @@ use crate::config::PayloadSigning;
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
 use crate::request::{OpRequest, Target};
-use crate::signing::{PayloadHash, SignableRequest, Signer};
+use crate::signing::{PayloadHash, SignableRequest, SignedHeaders, Signer};
 use bytes::Bytes;
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName, HeaderValue, header};
 use std::pin::Pin;
 use std::time::SystemTime;
 use tokio::sync::oneshot;
@@ -139,18 +139,62 @@ pub(super) fn prepare(
     };
 
     let mut headers = HeaderMap::with_capacity(sign_headers.len() + 4);
-    for (n, v) in sign_headers.iter().copied().chain(signed.iter()) {
-        let name = http::HeaderName::from_bytes(n.as_bytes())
-            .map_err(|_| Error::invalid_input(format!("bad header name {n:?}")))?;
-        let value = http::HeaderValue::from_str(v)
-            .map_err(|_| Error::invalid_input(format!("bad value for header {n}")))?;
-        headers.append(name, value);
+    for &(n, v) in &sign_headers {
+        let value = HeaderValue::from_str(v).map_err(|_| bad_value(n))?;
+        headers.append(header_name(n)?, value);
+    }
+    // The signature's headers: names known, the owned values moved in (not copied).
+    let SignedHeaders {
+        authorization,
+        amz_date,
+        content_sha256,
+        security_token,
+    } = signed;
+    let moved = [
+        (header::AUTHORIZATION, "authorization", Some(authorization)),
+        (
+            HeaderName::from_static("x-amz-date"),
+            "x-amz-date",
+            Some(amz_date),
+        ),
+        (
+            HeaderName::from_static("x-amz-content-sha256"),
+            "x-amz-content-sha256",
+            Some(content_sha256),
+        ),
+        (
+            HeaderName::from_static("x-amz-security-token"),
+            "x-amz-security-token",
+            security_token,
+        ),
+    ];
+    for (name, n, value) in moved {
+        if let Some(v) = value {
+            headers.append(name, HeaderValue::try_from(v).map_err(|_| bad_value(n))?);
+        }
     }
     Ok(WireRequest {
         headers,
         body,
         trailer,
     })
+}
+
+/// The name of a header to send: those of every signed request without a parse or a copy,
+/// others parsed.
+fn header_name(n: &str) -> Result<HeaderName> {
+    Ok(match n {
+        "host" => header::HOST,
+        "content-length" => header::CONTENT_LENGTH,
+        "x-amz-decoded-content-length" => HeaderName::from_static("x-amz-decoded-content-length"),
+        "content-encoding" => header::CONTENT_ENCODING,
+        _ => HeaderName::from_bytes(n.as_bytes())
+            .map_err(|_| Error::invalid_input(format!("bad header name {n:?}")))?,
+    })
+}
+
+fn bad_value(name: &str) -> Error {
+    Error::invalid_input(format!("bad value for header {name}"))
 }
 
 /// In-memory bodies larger than this are sent in slices of this size, so that the idle

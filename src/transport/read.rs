@@ -11,10 +11,19 @@ pub(crate) async fn next_chunk(
     r: &mut reqwest::Response,
     limit: Duration,
 ) -> Result<Option<Bytes>> {
-    match tokio::time::timeout(limit, r.chunk()).await {
-        Ok(c) => c.map_err(|e| transport_error(&e, true)),
-        Err(_) => Err(idle_timeout("the response body stalled")),
-    }
+    let mut chunk = std::pin::pin!(r.chunk());
+    // A chunk already received needs no timer: the timeout is set up only to wait.
+    let first = std::future::poll_fn(|cx| {
+        std::task::Poll::Ready(std::future::Future::poll(chunk.as_mut(), cx))
+    });
+    let got = match first.await {
+        std::task::Poll::Ready(c) => c,
+        std::task::Poll::Pending => match tokio::time::timeout(limit, chunk).await {
+            Ok(c) => c,
+            Err(_) => return Err(idle_timeout("the response body stalled")),
+        },
+    };
+    got.map_err(|e| transport_error(&e, true))
 }
 
 /// Reads the whole body, refusing more than `limit` bytes.
