@@ -30,6 +30,8 @@ mod list;
 mod multipart;
 mod reader;
 mod results;
+// the fast path for ListObjectsV2 and ListObjectVersions pages (issue 15)
+mod scan;
 mod sts;
 mod write;
 // versioning, tagging, uploads in progress (issue 11)
@@ -41,6 +43,9 @@ mod versioning;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "tests fail loudly")]
 mod tests;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests fail loudly")]
+mod scan_tests;
 
 pub(crate) use assume_role::parse_assume_role;
 // issue 11 part B
@@ -51,6 +56,9 @@ pub(crate) use list::{parse_list_buckets, parse_list_objects_v2};
 pub(crate) use multipart::{
     CompleteResult, PartsPage, parse_complete_multipart, parse_initiate_multipart, parse_list_parts,
 };
+pub(crate) use scan::{scan_list_objects_v2, scan_list_versions};
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) use scan::check_scan;
 pub(crate) use results::{
     CopyResult, parse_copy_object_result, parse_delete_result, parse_location_constraint,
 };

@@ -1,0 +1,745 @@
+//! A fast path for the two big listings, ListObjectsV2 and ListObjectVersions: a scanner that
+//! walks the page's bytes once and hands out keys, entity tags and storage classes as slices
+//! of the page ([`Text`] over the page's `Bytes`), so a 1000-key page costs no allocation per
+//! key.
+//!
+//! It understands a strict subset of XML, the shape S3 and its clones send: an optional
+//! `<?xml …?>` declaration, a root with plain attributes, and below it elements without
+//! attributes or namespace prefixes, text with the five predefined entities and character
+//! references, and empty elements `<a/>`. Values with a reference are unescaped into one
+//! shared buffer per page (again no allocation per key); `encoding-type=url` keys are decoded
+//! the same way. Sizes and `YYYY-MM-DDTHH:MM:SS[.fff]Z` dates are parsed by hand, other date
+//! shapes by the shared parser.
+//!
+//! Anything else — CDATA, comments, processing instructions, a DOCTYPE, attributes below the
+//! root, a carriage return in a value, an unknown reference, nesting deeper than
+//! [`MAX_SCAN_DEPTH`], a value that does not parse, a missing element, any malformation — makes
+//! the scanner give up, and the whole page goes to the reference parser (`list.rs`,
+//! `versioning.rs`), so the result is the reference's on every page the scanner does not
+//! accept, errors and limits included. On the pages it accepts it returns what the reference
+//! returns; `scan_tests.rs` holds it to that on generated and mutated pages, as does the
+//! `xml` fuzz target.
+
+use std::ops::Range;
+use std::time::{Duration, SystemTime};
+
+use bytes::{Bytes, BytesMut};
+
+use super::error::{MAX_TEXT, XmlError};
+use super::reader::{parse_bool, parse_date, parse_u64, percent_decode};
+use crate::types::{
+    DeleteMarkerEntry, ListPage, ObjectInfo, ObjectVersion, Text, VersionEntry, VersionsPage,
+};
+
+/// The deepest nesting (the root is depth 1) the scanner follows; a deeper page goes to the
+/// reference parser (whose limit, 64, is therefore never reached on the fast path).
+const MAX_SCAN_DEPTH: usize = 16;
+
+/// The longest entity or character reference name the scanner expands (`#x10FFFF` is 8).
+const MAX_REF_NAME: usize = 10;
+
+/// Parses a ListObjectsV2 `<ListBucketResult>` page: the scanner, else the reference parser.
+///
+/// # Errors
+///
+/// As [`parse_list_objects_v2`](super::list::parse_list_objects_v2), which decides every page
+/// the scanner does not accept.
+pub(crate) fn scan_list_objects_v2(body: &Bytes) -> Result<ListPage, XmlError> {
+    match list_objects_v2(body) {
+        Some(page) => Ok(page),
+        None => super::list::parse_list_objects_v2(body),
+    }
+}
+
+/// Parses a ListObjectVersions `<ListVersionsResult>` page: the scanner, else the reference
+/// parser.
+///
+/// # Errors
+///
+/// As [`parse_list_versions`](super::versioning::parse_list_versions), which decides every
+/// page the scanner does not accept.
+pub(crate) fn scan_list_versions(body: &Bytes) -> Result<VersionsPage, XmlError> {
+    match list_versions(body) {
+        Some(page) => Ok(page),
+        None => super::versioning::parse_list_versions(body),
+    }
+}
+
+/// The scanner's ListObjectsV2 page, or `None` to hand the page to the reference parser.
+pub(super) fn list_objects_v2(body: &Bytes) -> Option<ListPage> {
+    const ROOT: &[u8] = b"ListBucketResult";
+    let mut s = Scanner::open(body, ROOT)?;
+    let mut page = ListPage::default();
+    let mut url = false;
+    loop {
+        s.between()?;
+        match s.tag()? {
+            Tag::Close(name) if name == ROOT => break,
+            Tag::Close(_) => return None,
+            Tag::Empty(name) => match name {
+                b"NextContinuationToken" => page.next_continuation_token = None,
+                b"EncodingType" => url = false,
+                b"Contents" | b"IsTruncated" | b"KeyCount" => return None,
+                _ => {}
+            },
+            Tag::Open(name) => match name {
+                b"Contents" => {
+                    let e = s.entry(name, false)?;
+                    page.objects.push(ObjectInfo {
+                        key: e.key?,
+                        size: e.size?,
+                        last_modified: e.last_modified,
+                        etag: e.etag,
+                        storage_class: e.storage_class,
+                    });
+                }
+                b"CommonPrefixes" => s.prefixes(name, &mut page.common_prefixes)?,
+                b"IsTruncated" => {
+                    let raw = s.leaf(name)?;
+                    page.is_truncated = parse_bool(s.plain(&raw)?, "IsTruncated").ok()?;
+                }
+                b"NextContinuationToken" => {
+                    let raw = s.leaf(name)?;
+                    page.next_continuation_token = non_empty(s.string(&raw)?);
+                }
+                b"KeyCount" => {
+                    let raw = s.leaf(name)?;
+                    let count = parse_u64(s.plain(&raw)?, "KeyCount").ok()?;
+                    page.key_count = Some(count);
+                    let room = usize::try_from(count.min(1000)).unwrap_or(0);
+                    page.objects
+                        .reserve(room.saturating_sub(page.objects.len()));
+                }
+                b"EncodingType" => {
+                    let raw = s.leaf(name)?;
+                    url = s.string(&raw)?.trim().eq_ignore_ascii_case("url");
+                }
+                _ => s.skip(name, 2)?,
+            },
+        }
+    }
+    s.finish()?;
+    if url {
+        for object in &mut page.objects {
+            object.key = s.url_decode(&object.key)?;
+        }
+        for prefix in &mut page.common_prefixes {
+            *prefix = percent_decode(std::mem::take(prefix), "Prefix").ok()?;
+        }
+    }
+    Some(page)
+}
+
+/// The scanner's ListObjectVersions page, or `None` to hand the page to the reference parser.
+pub(super) fn list_versions(body: &Bytes) -> Option<VersionsPage> {
+    const ROOT: &[u8] = b"ListVersionsResult";
+    let mut s = Scanner::open(body, ROOT)?;
+    let mut page = VersionsPage::default();
+    let mut url = false;
+    loop {
+        s.between()?;
+        match s.tag()? {
+            Tag::Close(name) if name == ROOT => break,
+            Tag::Close(_) => return None,
+            Tag::Empty(name) => match name {
+                b"NextKeyMarker" => page.next_key_marker = None,
+                b"NextVersionIdMarker" => page.next_version_id_marker = None,
+                b"EncodingType" => url = false,
+                b"Version" | b"DeleteMarker" | b"IsTruncated" => return None,
+                _ => {}
+            },
+            Tag::Open(name) => match name {
+                b"Version" => {
+                    let e = s.entry(name, true)?;
+                    // The reference reads a missing Size as u64::MAX, then refuses that.
+                    let size = e.size.filter(|n| *n != u64::MAX)?;
+                    page.entries.push(VersionEntry::Version(ObjectVersion {
+                        key: e.key?,
+                        version_id: e.version_id?,
+                        is_latest: e.is_latest,
+                        size,
+                        last_modified: e.last_modified,
+                        etag: e.etag,
+                        storage_class: e.storage_class,
+                    }));
+                }
+                b"DeleteMarker" => {
+                    let e = s.entry(name, true)?;
+                    page.entries
+                        .push(VersionEntry::DeleteMarker(DeleteMarkerEntry {
+                            key: e.key?,
+                            version_id: e.version_id?,
+                            is_latest: e.is_latest,
+                            last_modified: e.last_modified,
+                        }));
+                }
+                b"CommonPrefixes" => s.prefixes(name, &mut page.common_prefixes)?,
+                b"IsTruncated" => {
+                    let raw = s.leaf(name)?;
+                    page.is_truncated = parse_bool(s.plain(&raw)?, "IsTruncated").ok()?;
+                }
+                b"NextKeyMarker" => {
+                    let raw = s.leaf(name)?;
+                    page.next_key_marker = non_empty(s.string(&raw)?);
+                }
+                b"NextVersionIdMarker" => {
+                    let raw = s.leaf(name)?;
+                    page.next_version_id_marker = non_empty(s.string(&raw)?);
+                }
+                b"EncodingType" => {
+                    let raw = s.leaf(name)?;
+                    url = s.string(&raw)?.trim().eq_ignore_ascii_case("url");
+                }
+                _ => s.skip(name, 2)?,
+            },
+        }
+    }
+    s.finish()?;
+    if url {
+        for e in &mut page.entries {
+            let key = match e {
+                VersionEntry::Version(v) => &mut v.key,
+                VersionEntry::DeleteMarker(d) => &mut d.key,
+                VersionEntry::Prefix(_) => continue,
+            };
+            *key = s.url_decode(key)?;
+        }
+        for prefix in &mut page.common_prefixes {
+            *prefix = percent_decode(std::mem::take(prefix), "Key").ok()?;
+        }
+        if let Some(m) = page.next_key_marker.take() {
+            page.next_key_marker = Some(percent_decode(m, "NextKeyMarker").ok()?);
+        }
+    }
+    Some(page)
+}
+
+/// Text that is `None` when empty (as the reference's `non_empty`).
+fn non_empty(s: String) -> Option<String> {
+    (!s.is_empty()).then_some(s)
+}
+
+/// A tag the scanner read.
+enum Tag<'a> {
+    /// `<name>`.
+    Open(&'a [u8]),
+    /// `<name/>`.
+    Empty(&'a [u8]),
+    /// `</name>`.
+    Close(&'a [u8]),
+}
+
+/// The raw text of a leaf element: where it is in the page, and whether it holds a reference
+/// or a carriage return (which take the slow path).
+struct Raw {
+    range: Range<usize>,
+    special: bool,
+}
+
+/// The fields of a `<Contents>`, `<Version>` or `<DeleteMarker>`.
+#[derive(Default)]
+struct Entry {
+    key: Option<Text>,
+    version_id: Option<String>,
+    is_latest: bool,
+    size: Option<u64>,
+    last_modified: Option<SystemTime>,
+    etag: Option<Text>,
+    storage_class: Option<Text>,
+}
+
+/// A cursor over one page, validated as UTF-8 once.
+struct Scanner<'a> {
+    /// The page, for zero-copy slices.
+    page: &'a Bytes,
+    /// The page as text.
+    text: &'a str,
+    /// The page's bytes (`text.as_bytes()`).
+    src: &'a [u8],
+    /// Where the scanner is.
+    pos: usize,
+    /// Unescaped and decoded values, split off as each is finished: one allocation for many
+    /// values.
+    side: BytesMut,
+    /// Reused for unescaping and decoding.
+    scratch: Vec<u8>,
+}
+
+impl<'a> Scanner<'a> {
+    /// Validates the page, passes the declaration and enters the root, which must be named
+    /// `root` and have only plain attributes.
+    fn open(page: &'a Bytes, root: &[u8]) -> Option<Self> {
+        let text = std::str::from_utf8(page).ok()?;
+        let src = text.as_bytes();
+        let mut pos = skip_blank(src, 0);
+        if src[pos..].starts_with(b"<?xml") && src.get(pos + 5).is_some_and(|b| is_blank(*b)) {
+            let len = src[pos..].windows(2).position(|w| w == b"?>")?;
+            if src[pos + 2..pos + len]
+                .iter()
+                .any(|b| matches!(b, b'<' | b'>' | b'&'))
+            {
+                return None;
+            }
+            pos = skip_blank(src, pos + len + 2);
+        }
+        let name_end = pos + 1 + root.len();
+        if src.get(pos) != Some(&b'<') || src.get(pos + 1..name_end) != Some(root) {
+            return None;
+        }
+        pos = match src.get(name_end)? {
+            b'>' => name_end + 1,
+            b if is_blank(*b) => {
+                // Attributes (`xmlns`): quotes must close before the first `>`, with no markup
+                // and no self-closing slash.
+                let len = src[name_end..].iter().position(|b| *b == b'>')?;
+                let attrs = &src[name_end..name_end + len];
+                let mut quote = None;
+                for &b in attrs {
+                    match (quote, b) {
+                        (None, b'"' | b'\'') => quote = Some(b),
+                        (Some(q), _) if b == q => quote = None,
+                        (_, b'<' | b'&') => return None,
+                        _ => {}
+                    }
+                }
+                if quote.is_some() || attrs.iter().rev().find(|b| !is_blank(**b)) == Some(&b'/') {
+                    return None;
+                }
+                name_end + len + 1
+            }
+            _ => return None,
+        };
+        Some(Self {
+            page,
+            text,
+            src,
+            pos,
+            side: BytesMut::new(),
+            scratch: Vec::new(),
+        })
+    }
+
+    /// Passes the text before the next tag (ignored, as the reference ignores it, but its
+    /// references must be ones the reference accepts).
+    fn between(&mut self) -> Option<()> {
+        let rest = &self.src[self.pos..];
+        let len = rest.iter().position(|b| *b == b'<')?;
+        let text = &rest[..len];
+        if text.contains(&b'&') {
+            unescape(text, None)?;
+        }
+        self.pos += len;
+        Some(())
+    }
+
+    /// Reads the tag at `<`: only `<name>`, `<name/>` and `</name>` with plain names.
+    fn tag(&mut self) -> Option<Tag<'a>> {
+        let src = self.src;
+        let close = src.get(self.pos + 1) == Some(&b'/');
+        let start = self.pos + 1 + usize::from(close);
+        let len = src[start..].iter().position(|b| !is_name_byte(*b))?;
+        if len == 0 {
+            return None;
+        }
+        let name = &src[start..start + len];
+        let end = start + len;
+        match (src[end], close) {
+            (b'>', false) => {
+                self.pos = end + 1;
+                Some(Tag::Open(name))
+            }
+            (b'>', true) => {
+                self.pos = end + 1;
+                Some(Tag::Close(name))
+            }
+            (b'/', false) if src.get(end + 1) == Some(&b'>') => {
+                self.pos = end + 2;
+                Some(Tag::Empty(name))
+            }
+            _ => None,
+        }
+    }
+
+    /// Reads the text of the leaf element `name` just opened, through its end tag, which must
+    /// follow the text directly.
+    fn leaf(&mut self, name: &[u8]) -> Option<Raw> {
+        let src = self.src;
+        let start = self.pos;
+        let mut special = false;
+        let mut end = start;
+        loop {
+            match *src.get(end)? {
+                b'<' => break,
+                b'&' | b'\r' => special = true,
+                _ => {}
+            }
+            end += 1;
+        }
+        let after = end + 2 + name.len();
+        if end - start > MAX_TEXT
+            || src.get(end + 1) != Some(&b'/')
+            || src.get(end + 2..after) != Some(name)
+            || src.get(after) != Some(&b'>')
+        {
+            return None;
+        }
+        self.pos = after + 1;
+        Some(Raw {
+            range: start..end,
+            special,
+        })
+    }
+
+    /// A value that needs no unescaping, as text (a number, a boolean, a date).
+    fn plain(&self, raw: &Raw) -> Option<&'a str> {
+        if raw.special {
+            return None;
+        }
+        self.text.get(raw.range.clone())
+    }
+
+    /// A value as an owned string, unescaped.
+    fn string(&mut self, raw: &Raw) -> Option<String> {
+        if !raw.special {
+            return self.text.get(raw.range.clone()).map(str::to_owned);
+        }
+        self.unescape(raw)?;
+        std::str::from_utf8(&self.scratch).ok().map(str::to_owned)
+    }
+
+    /// A value as [`Text`]: a slice of the page, or of the shared buffer when it had to be
+    /// unescaped.
+    fn shared(&mut self, raw: &Raw) -> Option<Text> {
+        if !raw.special {
+            return Some(Text::from_utf8_bytes(self.page.slice(raw.range.clone())));
+        }
+        self.unescape(raw)?;
+        std::str::from_utf8(&self.scratch).ok()?;
+        Some(self.share_scratch())
+    }
+
+    /// Unescapes `raw` into the scratch buffer (a carriage return, which the reference
+    /// normalizes, is left to it).
+    fn unescape(&mut self, raw: &Raw) -> Option<()> {
+        let text = &self.src[raw.range.clone()];
+        if text.contains(&b'\r') {
+            return None;
+        }
+        self.scratch.clear();
+        unescape(text, Some(&mut self.scratch))
+    }
+
+    /// Moves the scratch buffer (valid UTF-8) into the shared buffer, as a `Text`.
+    fn share_scratch(&mut self) -> Text {
+        let len = self.scratch.len();
+        if self.side.capacity() - self.side.len() < len {
+            // Room for many values at once: a fraction of the page, at least this one.
+            self.side.reserve(len.max((self.src.len() / 6).clamp(1024, 256 * 1024)));
+        }
+        self.side.extend_from_slice(&self.scratch);
+        Text::from_utf8_bytes(self.side.split().freeze())
+    }
+
+    /// The `encoding-type=url` decoding of a key, as the reference's `percent_decode`.
+    fn url_decode(&mut self, key: &Text) -> Option<Text> {
+        let bytes = key.as_bytes();
+        if !bytes.iter().any(|b| matches!(b, b'%' | b'+')) {
+            return Some(key.clone());
+        }
+        self.scratch.clear();
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'%' => {
+                    let hi = bytes.get(i + 1).and_then(|b| hex_digit(*b))?;
+                    let lo = bytes.get(i + 2).and_then(|b| hex_digit(*b))?;
+                    self.scratch.push(hi << 4 | lo);
+                    i += 3;
+                }
+                b'+' => {
+                    self.scratch.push(b' ');
+                    i += 1;
+                }
+                b => {
+                    self.scratch.push(b);
+                    i += 1;
+                }
+            }
+        }
+        std::str::from_utf8(&self.scratch).ok()?;
+        Some(self.share_scratch())
+    }
+
+    /// Reads the children of the entry element `elem` just opened (depth 2), through its end
+    /// tag. `versions` reads `VersionId` and `IsLatest`, which a `<Contents>` does not have
+    /// (there they are skipped, as the reference skips them).
+    fn entry(&mut self, elem: &[u8], versions: bool) -> Option<Entry> {
+        let mut e = Entry::default();
+        loop {
+            self.between()?;
+            match self.tag()? {
+                Tag::Close(name) => return (name == elem).then_some(e),
+                Tag::Empty(name) => match name {
+                    b"Key" => e.key = Some(Text::default()),
+                    b"ETag" => e.etag = None,
+                    b"StorageClass" => e.storage_class = None,
+                    b"VersionId" if versions => e.version_id = None,
+                    b"Size" | b"LastModified" => return None,
+                    b"IsLatest" if versions => return None,
+                    _ => {}
+                },
+                Tag::Open(name) => match name {
+                    b"Key" => {
+                        let raw = self.leaf(name)?;
+                        e.key = Some(self.shared(&raw)?);
+                    }
+                    b"Size" => {
+                        let raw = self.leaf(name)?;
+                        e.size = Some(size(self.plain(&raw)?)?);
+                    }
+                    b"LastModified" => {
+                        let raw = self.leaf(name)?;
+                        e.last_modified = Some(date(self.plain(&raw)?)?);
+                    }
+                    b"ETag" => {
+                        let raw = self.leaf(name)?;
+                        e.etag = non_empty_text(self.shared(&raw)?);
+                    }
+                    b"StorageClass" => {
+                        let raw = self.leaf(name)?;
+                        e.storage_class = non_empty_text(self.shared(&raw)?);
+                    }
+                    b"VersionId" if versions => {
+                        let raw = self.leaf(name)?;
+                        e.version_id = non_empty(self.string(&raw)?);
+                    }
+                    b"IsLatest" if versions => {
+                        let raw = self.leaf(name)?;
+                        e.is_latest = parse_bool(self.plain(&raw)?, "IsLatest").ok()?;
+                    }
+                    _ => self.skip(name, 3)?,
+                },
+            }
+        }
+    }
+
+    /// Reads the `<Prefix>` children of the `<CommonPrefixes>` just opened.
+    fn prefixes(&mut self, elem: &[u8], out: &mut Vec<String>) -> Option<()> {
+        loop {
+            self.between()?;
+            match self.tag()? {
+                Tag::Close(name) => return (name == elem).then_some(()),
+                Tag::Empty(b"Prefix") => out.push(String::new()),
+                Tag::Empty(_) => {}
+                Tag::Open(b"Prefix") => {
+                    let raw = self.leaf(b"Prefix")?;
+                    out.push(self.string(&raw)?);
+                }
+                Tag::Open(name) => self.skip(name, 3)?,
+            }
+        }
+    }
+
+    /// Skips the content of the element `name` just opened at `depth`, through its end tag.
+    fn skip(&mut self, name: &[u8], depth: usize) -> Option<()> {
+        if depth > MAX_SCAN_DEPTH {
+            return None;
+        }
+        loop {
+            self.between()?;
+            match self.tag()? {
+                Tag::Close(n) => return (n == name).then_some(()),
+                Tag::Empty(_) => {}
+                Tag::Open(n) => self.skip(n, depth + 1)?,
+            }
+        }
+    }
+
+    /// Checks that only whitespace follows the root.
+    fn finish(&self) -> Option<()> {
+        (skip_blank(self.src, self.pos) == self.src.len()).then_some(())
+    }
+}
+
+/// A `Text` that is `None` when empty.
+fn non_empty_text(text: Text) -> Option<Text> {
+    (!text.is_empty()).then_some(text)
+}
+
+/// Checks (`out` `None`) or expands into `out` the references in `text`: the five predefined
+/// entities and character references, as the reference expands them; `None` for anything
+/// else (an unknown entity, a lone `&`, `&#0;`, a code point that is not a character).
+fn unescape(text: &[u8], mut out: Option<&mut Vec<u8>>) -> Option<()> {
+    let mut rest = text;
+    while let Some(amp) = rest.iter().position(|b| *b == b'&') {
+        let after = &rest[amp + 1..];
+        let len = after
+            .iter()
+            .take(MAX_REF_NAME + 1)
+            .position(|b| *b == b';')?;
+        let ch = match &after[..len] {
+            b"amp" => '&',
+            b"lt" => '<',
+            b"gt" => '>',
+            b"quot" => '"',
+            b"apos" => '\'',
+            [b'#', b'x', hex @ ..] => char_ref(hex, 16)?,
+            [b'#', dec @ ..] => char_ref(dec, 10)?,
+            _ => return None,
+        };
+        if let Some(out) = out.as_deref_mut() {
+            out.extend_from_slice(&rest[..amp]);
+            out.extend_from_slice(ch.encode_utf8(&mut [0; 4]).as_bytes());
+        }
+        rest = &after[len + 1..];
+    }
+    if let Some(out) = out {
+        out.extend_from_slice(rest);
+    }
+    Some(())
+}
+
+/// The character of a reference's digits (at most 8, so no overflow); not for 0 or a code
+/// point that is not a character, as the reference refuses those.
+fn char_ref(digits: &[u8], radix: u32) -> Option<char> {
+    if digits.is_empty() || digits.len() > 8 {
+        return None;
+    }
+    let code = digits.iter().try_fold(0u32, |acc, d| {
+        Some(acc * radix + char::from(*d).to_digit(radix)?)
+    })?;
+    if code == 0 {
+        return None;
+    }
+    char::from_u32(code)
+}
+
+/// A `Size`: plain digits by hand, anything else by the reference's parser.
+fn size(text: &str) -> Option<u64> {
+    let b = text.as_bytes();
+    if (1..=19).contains(&b.len()) && b.iter().all(u8::is_ascii_digit) {
+        return Some(
+            b.iter()
+                .fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0')),
+        );
+    }
+    parse_u64(text, "Size").ok()
+}
+
+/// A `LastModified`: `YYYY-MM-DDTHH:MM:SSZ` or `YYYY-MM-DDTHH:MM:SS.fffZ` from 1970 on by
+/// hand, anything else by the reference's parser.
+fn date(text: &str) -> Option<SystemTime> {
+    fast_date(text.as_bytes()).or_else(|| parse_date(text, "LastModified").ok())
+}
+
+/// The hand-written date parser of [`date`]; `None` for any other shape or an impossible date.
+pub(super) fn fast_date(b: &[u8]) -> Option<SystemTime> {
+    let millis = match b.len() {
+        20 if b[19] == b'Z' => 0,
+        24 if b[19] == b'.' && b[23] == b'Z' => digits(&b[20..23])?,
+        _ => return None,
+    };
+    if b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let year = digits(&b[0..4])?;
+    let month = digits(&b[5..7])?;
+    let day = digits(&b[8..10])?;
+    let (hour, minute, second) = (digits(&b[11..13])?, digits(&b[14..16])?, digits(&b[17..19])?);
+    if year < 1970
+        || !(1..=12).contains(&month)
+        || day == 0
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
+        return None;
+    }
+    let secs = days_since_epoch(year, month, day) * 86_400
+        + u64::from(hour * 3600 + minute * 60 + second);
+    SystemTime::UNIX_EPOCH.checked_add(Duration::new(secs, millis * 1_000_000))
+}
+
+/// The value of ASCII decimal digits (at most 4 here).
+fn digits(b: &[u8]) -> Option<u32> {
+    b.iter().try_fold(0u32, |acc, d| {
+        d.is_ascii_digit().then(|| acc * 10 + u32::from(d - b'0'))
+    })
+}
+
+/// Whether `year` is a leap year of the Gregorian calendar.
+fn is_leap(year: u32) -> bool {
+    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+}
+
+/// The number of days in `month` (1-12) of `year`.
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        2 if is_leap(year) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days from 1970-01-01 to the given date (year 1970 or later, a valid date).
+fn days_since_epoch(year: u32, month: u32, day: u32) -> u64 {
+    // Whole years (leap days of the years before `year`), then the months of this year.
+    let leaps = |y: u32| y / 4 - y / 100 + y / 400;
+    let y = year - 1;
+    let mut days = u64::from(year - 1970) * 365 + u64::from(leaps(y) - leaps(1969));
+    const BEFORE: [u32; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+    days += u64::from(BEFORE[(month - 1) as usize] + day - 1);
+    if month > 2 && is_leap(year) {
+        days += 1;
+    }
+    days
+}
+
+/// Whether `b` is XML whitespace.
+fn is_blank(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// The position of the first byte at or after `from` that is not XML whitespace.
+fn skip_blank(src: &[u8], from: usize) -> usize {
+    src[from..]
+        .iter()
+        .position(|b| !is_blank(*b))
+        .map_or(src.len(), |n| from + n)
+}
+
+/// The bytes of the element names the scanner accepts (no `:`, so a name is its local name).
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
+}
+
+/// The value of one ASCII hex digit.
+fn hex_digit(b: u8) -> Option<u8> {
+    char::from(b).to_digit(16).and_then(|d| u8::try_from(d).ok())
+}
+
+/// Runs the scanner and the reference parser on `body` for both listings: `Ok(true)` when the
+/// scanner accepted the page as one of them and gave exactly the reference's page, `Ok(false)`
+/// when it handed the page over (the reference's answer is then the answer by construction),
+/// `Err` with both results when they differ. For the tests and the `list_scan` fuzz target.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) fn check_scan(body: &Bytes) -> Result<bool, String> {
+    let mut scanned = false;
+    if let Some(page) = list_objects_v2(body) {
+        scanned = true;
+        match super::list::parse_list_objects_v2(body) {
+            Ok(reference) if reference == page => {}
+            other => return Err(format!("ListObjectsV2: scanner {page:?}, reference {other:?}")),
+        }
+    }
+    if let Some(page) = list_versions(body) {
+        scanned = true;
+        match super::versioning::parse_list_versions(body) {
+            Ok(reference) if reference == page => {}
+            other => return Err(format!("ListObjectVersions: scanner {page:?}, reference {other:?}")),
+        }
+    }
+    Ok(scanned)
+}
