@@ -32,6 +32,7 @@ mod reader;
 mod results;
 // the fast path for ListObjectsV2 and ListObjectVersions pages (issue 15)
 mod scan;
+mod scan_values;
 mod sts;
 mod write;
 // versioning, tagging, uploads in progress (issue 11)
@@ -70,4 +71,4 @@ pub(crate) use object_lock::{
 };
 pub(crate) use tagging::{parse_tagging, write_tagging};
 pub(crate) use uploads::parse_list_uploads;
-pub(crate) use versioning::{parse_list_versions, parse_versioning, write_versioning};
+pub(crate) use versioning::{parse_versioning, write_versioning};

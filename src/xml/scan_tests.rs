@@ -7,7 +7,8 @@
 use bytes::Bytes;
 use proptest::prelude::*;
 
-use super::scan::{fast_date, list_objects_v2, list_versions};
+use super::scan::{list_objects_v2, list_versions};
+use super::scan_values::fast_date;
 use super::*;
 
 /// A small deterministic generator for the many choices of a page (xorshift64*).
@@ -70,7 +71,7 @@ fn url_encode(rng: &mut Rng, s: &str) -> String {
     for b in s.bytes() {
         match b {
             b' ' if rng.chance(50) => out.push('+'),
-            b if b.is_ascii_alphanumeric() || b"/.-_~".contains(&b) && !rng.chance(10) => {
+            b if (b.is_ascii_alphanumeric() || b"/.-_~".contains(&b)) && !rng.chance(10) => {
                 out.push(char::from(b));
             }
             b if rng.chance(50) => out.push_str(&format!("%{b:02X}")),
@@ -279,7 +280,7 @@ fn page(seed: u64) -> Built {
     xml.push_str(if sep.is_empty() { "" } else { "\n" });
     xml.push_str(&format!("</{root}>"));
     if r.chance(30) {
-        xml.push_str("\n");
+        xml.push('\n');
     }
     Built { xml, scannable }
 }
