@@ -409,3 +409,38 @@ pub struct DeletePrefixOutput {
     /// counted).
     pub requests: u64,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::{BTreeSet, HashMap};
+
+    #[test]
+    fn text_reads_compares_and_hashes_as_str() {
+        let page = Bytes::from_static(b"<Key>photos/caf\xc3\xa9.jpg</Key>");
+        let key = Text::from_utf8_bytes(page.slice(5..21));
+        assert_eq!(key, "photos/café.jpg");
+        assert_eq!("photos/café.jpg", key);
+        assert_eq!(key, String::from("photos/café.jpg"));
+        assert_eq!(key, Text::from("photos/café.jpg"));
+        assert_eq!(key.len(), 16);
+        assert_eq!(format!("{key}|{key:?}"), "photos/café.jpg|\"photos/café.jpg\"");
+        // The slice shares the page's buffer; a clone shares it too.
+        assert_eq!(key.as_bytes().as_ptr(), page[5..].as_ptr());
+        assert_eq!(key.clone().as_bytes().as_ptr(), page[5..].as_ptr());
+
+        let mut sizes = HashMap::new();
+        sizes.insert(key.clone(), 7);
+        assert_eq!(sizes.get("photos/café.jpg"), Some(&7));
+
+        let sorted: BTreeSet<Text> = ["b", "a/", "a", "é", "Z"].map(Text::from).into();
+        let strs: Vec<&str> = sorted.iter().map(|t| t.as_str()).collect();
+        let mut want = vec!["b", "a/", "a", "é", "Z"];
+        want.sort_unstable();
+        assert_eq!(strs, want);
+
+        let owned: String = Text::from(String::from("x")).into();
+        assert_eq!(owned, "x");
+        assert_eq!(Text::default(), "");
+    }
+}
