@@ -27,7 +27,7 @@ use bytes::{Bytes, BytesMut};
 
 use super::error::{MAX_TEXT, XmlError};
 use super::reader::{parse_bool, parse_u64, percent_decode};
-use super::scan_values::{date, hex_digit, size, unescape};
+use super::scan_values::{date, hex_digit, size, text_end, unescape};
 use crate::types::{
     DeleteMarkerEntry, ListPage, ObjectInfo, ObjectVersion, Text, VersionEntry, VersionsPage,
 };
@@ -335,7 +335,10 @@ impl<'a> Scanner<'a> {
         let src = self.src;
         let close = src.get(self.pos + 1) == Some(&b'/');
         let start = self.pos + 1 + usize::from(close);
-        let len = src[start..].iter().position(|b| !is_name_byte(*b))?;
+        let len = match known_name(&src[start..]) {
+            Some(len) => len,
+            None => src[start..].iter().position(|b| !is_name_byte(*b))?,
+        };
         if len == 0 {
             return None;
         }
@@ -363,16 +366,7 @@ impl<'a> Scanner<'a> {
     fn leaf(&mut self, name: &[u8]) -> Option<Raw> {
         let src = self.src;
         let start = self.pos;
-        let mut special = false;
-        let mut end = start;
-        loop {
-            match *src.get(end)? {
-                b'<' => break,
-                b'&' | b'\r' => special = true,
-                _ => {}
-            }
-            end += 1;
-        }
+        let (end, special) = text_end(src, start)?;
         let after = end + 2 + name.len();
         if end - start > MAX_TEXT
             || src.get(end + 1) != Some(&b'/')
@@ -562,7 +556,7 @@ impl<'a> Scanner<'a> {
 
 /// A `Text` that is `None` when empty.
 fn non_empty_text(text: Text) -> Option<Text> {
-    (!text.is_empty()).then_some(text)
+    (!text.as_bytes().is_empty()).then_some(text)
 }
 
 /// Whether `b` is XML whitespace.
@@ -576,6 +570,28 @@ fn skip_blank(src: &[u8], from: usize) -> usize {
         .iter()
         .position(|b| !is_blank(*b))
         .map_or(src.len(), |n| from + n)
+}
+
+/// The length of the listing element name `rest` starts with, when one is followed by `>` or
+/// `/`: the common names found without testing each byte (any other goes byte by byte).
+fn known_name(rest: &[u8]) -> Option<usize> {
+    let name: &[u8] = match rest.first()? {
+        b'K' => b"Key",
+        b'E' => b"ETag",
+        b'L' => b"LastModified",
+        b'S' if rest.get(1) == Some(&b'i') => b"Size",
+        b'S' => b"StorageClass",
+        b'C' if rest.get(2) == Some(&b'n') => b"Contents",
+        b'C' => b"CommonPrefixes",
+        b'V' if rest.get(7) == Some(&b'I') => b"VersionId",
+        b'V' => b"Version",
+        b'I' => b"IsLatest",
+        b'D' => b"DeleteMarker",
+        b'P' => b"Prefix",
+        _ => return None,
+    };
+    let len = name.len();
+    (rest.get(..len) == Some(name) && matches!(rest.get(len), Some(b'>' | b'/'))).then_some(len)
 }
 
 /// The bytes of the element names the scanner accepts (no `:`, so a name is its local name).

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use proptest::prelude::*;
 
 use super::scan::{list_objects_v2, list_versions};
-use super::scan_values::fast_date;
+use super::scan_values::{fast_date, text_end};
 use super::*;
 
 /// A small deterministic generator for the many choices of a page (xorshift64*).
@@ -336,6 +336,18 @@ proptest! {
         let built = page(seed);
         let cut = cut % (built.xml.len() + 1);
         prop_assert!(!check(&built.xml.as_bytes()[..cut])? || cut + 1 >= built.xml.len());
+    }
+
+    #[test]
+    fn text_end_finds_the_first_markup_byte(
+        src in prop::collection::vec(prop::sample::select(b"ab<&\r\n>;x\x80\xff\x00".to_vec()), 0..40),
+        from in 0usize..40,
+    ) {
+        let from = from.min(src.len());
+        let naive = src[from..].iter().position(|b| *b == b'<').map(|n| {
+            (from + n, src[from..from + n].iter().any(|b| matches!(b, b'&' | b'\r')))
+        });
+        prop_assert_eq!(text_end(&src, from), naive);
     }
 
     #[test]

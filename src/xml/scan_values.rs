@@ -145,3 +145,42 @@ fn days_since_epoch(year: u32, month: u32, day: u32) -> u64 {
 pub(super) fn hex_digit(b: u8) -> Option<u8> {
     char::from(b).to_digit(16).and_then(|d| u8::try_from(d).ok())
 }
+
+/// Where the text that starts at `from` ends (its first `<`), and whether it holds a `&` or a
+/// `\r` (which need the slow path): eight bytes at a time, `None` when no `<` follows.
+pub(super) fn text_end(src: &[u8], from: usize) -> Option<(usize, bool)> {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGH: u64 = ONES << 7;
+    // The bytes of `w` equal to `b`, marked by their high bit. A borrow can only mark bytes
+    // after a true match, so the lowest mark is exact, and it is the only one used.
+    let marks = |w: u64, b: u8| {
+        let x = w ^ (ONES * u64::from(b));
+        x.wrapping_sub(ONES) & !x & HIGH
+    };
+    let mut special = false;
+    let mut i = from;
+    loop {
+        let found = match src.get(i..i + 8) {
+            Some(chunk) => {
+                let w = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).ok()?);
+                let m = marks(w, b'<') | marks(w, b'&') | marks(w, b'\r');
+                if m == 0 {
+                    i += 8;
+                    continue;
+                }
+                i + (m.trailing_zeros() / 8) as usize
+            }
+            None => {
+                i + src
+                    .get(i..)?
+                    .iter()
+                    .position(|b| matches!(b, b'<' | b'&' | b'\r'))?
+            }
+        };
+        if src[found] == b'<' {
+            return Some((found, special));
+        }
+        special = true;
+        i = found + 1;
+    }
+}
