@@ -27,7 +27,7 @@ use bytes::{Bytes, BytesMut};
 
 use super::error::{MAX_TEXT, XmlError};
 use super::reader::{parse_bool, parse_u64, percent_decode};
-use super::scan_values::{date, hex_digit, size, text_end, unescape};
+use super::scan_values::{date, find_special, hex_digit, size, text_end, unescape};
 use crate::types::{
     DeleteMarkerEntry, ListPage, ObjectInfo, ObjectVersion, Text, VersionEntry, VersionsPage,
 };
@@ -405,6 +405,14 @@ impl<'a> Scanner<'a> {
         if !raw.special {
             return Some(Text::from_utf8_bytes(self.page.slice(raw.range.clone())));
         }
+        if let Some(inner) = quoted(self.src, &raw.range) {
+            // `&quot;…&quot;`, as every ETag of an S3 listing: no general unescaping.
+            self.scratch.clear();
+            self.scratch.push(b'"');
+            self.scratch.extend_from_slice(&self.src[inner]);
+            self.scratch.push(b'"');
+            return Some(self.share_scratch());
+        }
         self.unescape(raw)?;
         std::str::from_utf8(&self.scratch).ok()?;
         Some(self.share_scratch())
@@ -552,6 +560,18 @@ impl<'a> Scanner<'a> {
     fn finish(&self) -> Option<()> {
         (skip_blank(self.src, self.pos) == self.src.len()).then_some(())
     }
+}
+
+/// The inside of a value `&quot;…&quot;` with no other reference and no carriage return in
+/// it (slices of the validated page at ASCII bytes, so UTF-8).
+fn quoted(src: &[u8], range: &Range<usize>) -> Option<Range<usize>> {
+    const QUOT: &[u8] = b"&quot;";
+    let inner = range.start + QUOT.len()..range.end.checked_sub(QUOT.len())?;
+    (inner.start <= inner.end
+        && src[range.clone()].starts_with(QUOT)
+        && src[range.clone()].ends_with(QUOT)
+        && find_special(src, inner.start) == Some(inner.end))
+    .then_some(inner)
 }
 
 /// A `Text` that is `None` when empty.

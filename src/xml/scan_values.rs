@@ -147,8 +147,22 @@ pub(super) fn hex_digit(b: u8) -> Option<u8> {
 }
 
 /// Where the text that starts at `from` ends (its first `<`), and whether it holds a `&` or a
-/// `\r` (which need the slow path): eight bytes at a time, `None` when no `<` follows.
+/// `\r` (which need the slow path); `None` when no `<` follows.
 pub(super) fn text_end(src: &[u8], from: usize) -> Option<(usize, bool)> {
+    let mut special = false;
+    let mut i = from;
+    loop {
+        let found = find_special(src, i)?;
+        if src[found] == b'<' {
+            return Some((found, special));
+        }
+        special = true;
+        i = found + 1;
+    }
+}
+
+/// The first `<`, `&` or `\r` at or after `from`, eight bytes at a time.
+pub(super) fn find_special(src: &[u8], from: usize) -> Option<usize> {
     const ONES: u64 = u64::from_ne_bytes([1; 8]);
     const HIGH: u64 = ONES << 7;
     // The bytes of `w` equal to `b`, marked by their high bit. A borrow can only mark bytes
@@ -157,30 +171,15 @@ pub(super) fn text_end(src: &[u8], from: usize) -> Option<(usize, bool)> {
         let x = w ^ (ONES * u64::from(b));
         x.wrapping_sub(ONES) & !x & HIGH
     };
-    let mut special = false;
     let mut i = from;
-    loop {
-        let found = match src.get(i..i + 8) {
-            Some(chunk) => {
-                let w = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).ok()?);
-                let m = marks(w, b'<') | marks(w, b'&') | marks(w, b'\r');
-                if m == 0 {
-                    i += 8;
-                    continue;
-                }
-                i + (m.trailing_zeros() / 8) as usize
-            }
-            None => {
-                i + src
-                    .get(i..)?
-                    .iter()
-                    .position(|b| matches!(b, b'<' | b'&' | b'\r'))?
-            }
-        };
-        if src[found] == b'<' {
-            return Some((found, special));
+    while let Some(chunk) = src.get(i..i + 8) {
+        let w = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).ok()?);
+        let m = marks(w, b'<') | marks(w, b'&') | marks(w, b'\r');
+        if m != 0 {
+            return Some(i + (m.trailing_zeros() / 8) as usize);
         }
-        special = true;
-        i = found + 1;
+        i += 8;
     }
+    let n = src.get(i..)?.iter().position(|b| matches!(b, b'<' | b'&' | b'\r'))?;
+    Some(i + n)
 }
