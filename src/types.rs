@@ -39,7 +39,10 @@ pub struct Text(Bytes);
 impl Text {
     /// Wraps bytes the caller has already checked to be UTF-8 (a slice of a validated page).
     pub(crate) fn from_utf8_bytes(bytes: Bytes) -> Self {
-        debug_assert!(std::str::from_utf8(&bytes).is_ok(), "Text from non-UTF-8 bytes");
+        debug_assert!(
+            std::str::from_utf8(&bytes).is_ok(),
+            "Text from non-UTF-8 bytes"
+        );
         Self(bytes)
     }
 
@@ -424,14 +427,19 @@ mod tests {
         assert_eq!(key, String::from("photos/café.jpg"));
         assert_eq!(key, Text::from("photos/café.jpg"));
         assert_eq!(key.len(), 16);
-        assert_eq!(format!("{key}|{key:?}"), "photos/café.jpg|\"photos/café.jpg\"");
+        assert_eq!(
+            format!("{key}|{key:?}"),
+            "photos/café.jpg|\"photos/café.jpg\""
+        );
         // The slice shares the page's buffer; a clone shares it too.
         assert_eq!(key.as_bytes().as_ptr(), page[5..].as_ptr());
-        assert_eq!(key.clone().as_bytes().as_ptr(), page[5..].as_ptr());
+        let copy = key.clone();
+        assert_eq!(copy.as_bytes().as_ptr(), page[5..].as_ptr());
 
         let mut sizes = HashMap::new();
-        sizes.insert(key.clone(), 7);
+        sizes.insert(copy, 7);
         assert_eq!(sizes.get("photos/café.jpg"), Some(&7));
+        assert_eq!(sizes.keys().next(), Some(&key));
 
         let sorted: BTreeSet<Text> = ["b", "a/", "a", "é", "Z"].map(Text::from).into();
         let strs: Vec<&str> = sorted.iter().map(|t| t.as_str()).collect();

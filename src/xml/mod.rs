@@ -43,10 +43,10 @@ mod versioning;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "tests fail loudly")]
-mod tests;
+mod scan_tests;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "tests fail loudly")]
-mod scan_tests;
+mod tests;
 
 pub(crate) use assume_role::parse_assume_role;
 // issue 11 part B
@@ -57,12 +57,12 @@ pub(crate) use list::{parse_list_buckets, parse_list_objects_v2};
 pub(crate) use multipart::{
     CompleteResult, PartsPage, parse_complete_multipart, parse_initiate_multipart, parse_list_parts,
 };
-pub(crate) use scan::{scan_list_objects_v2, scan_list_versions};
-#[cfg(any(test, feature = "fuzzing"))]
-pub(crate) use scan::check_scan;
 pub(crate) use results::{
     CopyResult, parse_copy_object_result, parse_delete_result, parse_location_constraint,
 };
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) use scan::check_scan;
+pub(crate) use scan::{scan_list_objects_v2, scan_list_versions};
 pub(crate) use sts::{StsCredentials, parse_assume_role_with_web_identity, parse_sts_error};
 pub(crate) use write::{write_complete_multipart, write_create_bucket, write_delete_objects};
 // versioning, tagging, uploads in progress (issue 11)

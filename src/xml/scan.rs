@@ -435,7 +435,8 @@ impl<'a> Scanner<'a> {
         let len = self.scratch.len();
         if self.side.capacity() - self.side.len() < len {
             // Room for many values at once: a fraction of the page, at least this one.
-            self.side.reserve(len.max((self.src.len() / 6).clamp(1024, 256 * 1024)));
+            self.side
+                .reserve(len.max((self.src.len() / 6).clamp(1024, 256 * 1024)));
         }
         self.side.extend_from_slice(&self.scratch);
         Text::from_utf8_bytes(self.side.split().freeze())
@@ -630,14 +631,22 @@ pub(crate) fn check_scan(body: &Bytes) -> Result<bool, String> {
         scanned = true;
         match super::list::parse_list_objects_v2(body) {
             Ok(reference) if reference == page => {}
-            other => return Err(format!("ListObjectsV2: scanner {page:?}, reference {other:?}")),
+            other => {
+                return Err(format!(
+                    "ListObjectsV2: scanner {page:?}, reference {other:?}"
+                ));
+            }
         }
     }
     if let Some(page) = list_versions(body) {
         scanned = true;
         match super::versioning::parse_list_versions(body) {
             Ok(reference) if reference == page => {}
-            other => return Err(format!("ListObjectVersions: scanner {page:?}, reference {other:?}")),
+            other => {
+                return Err(format!(
+                    "ListObjectVersions: scanner {page:?}, reference {other:?}"
+                ));
+            }
         }
     }
     Ok(scanned)

@@ -38,8 +38,8 @@ impl Rng {
 /// Characters keys are made of: plain ASCII most often, then XML's special characters, URL
 /// encoding's, whitespace and non-ASCII.
 const KEY_CHARS: &[&str] = &[
-    "a", "b", "k", "z", "0", "7", "/", "/", ".", "-", "_", " ", "%", "+", "&", "<", ">", "\"",
-    "'", ";", "#", "é", "日", "😀", "\t", "\n", "\u{1}",
+    "a", "b", "k", "z", "0", "7", "/", "/", ".", "-", "_", " ", "%", "+", "&", "<", ">", "\"", "'",
+    ";", "#", "é", "日", "😀", "\t", "\n", "\u{1}",
 ];
 
 fn key(rng: &mut Rng) -> String {
@@ -94,7 +94,12 @@ const DATES: &[&str] = &[
 ];
 
 /// Values that make the reference fail (so the scanner must hand the page over).
-const BAD_DATES: &[&str] = &["2023-02-29T00:00:00Z", "2024-13-01T00:00:00Z", "yesterday", ""];
+const BAD_DATES: &[&str] = &[
+    "2023-02-29T00:00:00Z",
+    "2024-13-01T00:00:00Z",
+    "yesterday",
+    "",
+];
 
 /// The unknown elements S3 sends inside an entry.
 const UNKNOWN: &[&str] = &[
@@ -166,7 +171,13 @@ fn page(seed: u64) -> Built {
         let k = key(r);
         let k = if url { url_encode(r, &k) } else { k };
         top.push(format!("<NextKeyMarker>{}</NextKeyMarker>", escape(r, &k)));
-        top.push(r.pick(&["<NextVersionIdMarker>v+2/x</NextVersionIdMarker>", "<NextVersionIdMarker/>"]).to_string());
+        top.push(
+            r.pick(&[
+                "<NextVersionIdMarker>v+2/x</NextVersionIdMarker>",
+                "<NextVersionIdMarker/>",
+            ])
+            .to_string(),
+        );
     } else {
         top.push(format!("<KeyCount>{}</KeyCount>", r.below(2000)));
         if r.chance(50) {
@@ -183,7 +194,10 @@ fn page(seed: u64) -> Built {
             let p = if url { url_encode(r, &p) } else { p };
             top.insert(
                 i,
-                format!("<CommonPrefixes><Prefix>{}</Prefix></CommonPrefixes>", escape(r, &p)),
+                format!(
+                    "<CommonPrefixes><Prefix>{}</Prefix></CommonPrefixes>",
+                    escape(r, &p)
+                ),
             );
             continue;
         }
@@ -199,7 +213,15 @@ fn page(seed: u64) -> Built {
         if !delete_marker || r.chance(20) {
             fields.push(format!(
                 "<Size>{}</Size>",
-                r.pick(&["0", "1", "434234", "18446744073709551614", "+5", " 7 ", "0012"])
+                r.pick(&[
+                    "0",
+                    "1",
+                    "434234",
+                    "18446744073709551614",
+                    "+5",
+                    " 7 ",
+                    "0012"
+                ])
             ));
         }
         if r.chance(90) {
@@ -215,14 +237,28 @@ fn page(seed: u64) -> Built {
             });
         }
         if !delete_marker && r.chance(80) {
-            fields.push(r.pick(&["<StorageClass>STANDARD</StorageClass>", "<StorageClass>GLACIER</StorageClass>", "<StorageClass></StorageClass>"]).to_string());
+            fields.push(
+                r.pick(&[
+                    "<StorageClass>STANDARD</StorageClass>",
+                    "<StorageClass>GLACIER</StorageClass>",
+                    "<StorageClass></StorageClass>",
+                ])
+                .to_string(),
+            );
         }
         if versions {
             fields.push(
-                r.pick(&["<VersionId>3/L4kqtJl40Nr8X8gdRQBpUMLUo</VersionId>", "<VersionId>null</VersionId>", "<VersionId>a&amp;b</VersionId>"])
-                    .to_string(),
+                r.pick(&[
+                    "<VersionId>3/L4kqtJl40Nr8X8gdRQBpUMLUo</VersionId>",
+                    "<VersionId>null</VersionId>",
+                    "<VersionId>a&amp;b</VersionId>",
+                ])
+                .to_string(),
             );
-            fields.push(format!("<IsLatest>{}</IsLatest>", r.pick(&["true", "false"])));
+            fields.push(format!(
+                "<IsLatest>{}</IsLatest>",
+                r.pick(&["true", "false"])
+            ));
         }
         for _ in 0..r.below(3) {
             fields.push(r.pick(UNKNOWN).to_string());
@@ -238,7 +274,10 @@ fn page(seed: u64) -> Built {
                 0 => {
                     fields.remove(0);
                 }
-                1 => fields.push(format!("<LastModified>{}</LastModified>", r.pick(BAD_DATES))),
+                1 => fields.push(format!(
+                    "<LastModified>{}</LastModified>",
+                    r.pick(BAD_DATES)
+                )),
                 2 => fields.push("<Size>-1</Size>".into()),
                 _ => fields.push("<Size>1</Siz>".into()),
             }
@@ -445,7 +484,11 @@ fn odd_pages_go_to_the_reference() {
     ];
     for body in cases {
         let bytes = Bytes::from_static(body);
-        assert!(list_objects_v2(&bytes).is_none(), "{}", String::from_utf8_lossy(body));
+        assert!(
+            list_objects_v2(&bytes).is_none(),
+            "{}",
+            String::from_utf8_lossy(body)
+        );
         let fast = scan_list_objects_v2(&bytes).map_err(|e| e.to_string());
         let reference = parse_list_objects_v2(body).map_err(|e| e.to_string());
         assert_eq!(fast, reference);

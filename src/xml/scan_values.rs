@@ -61,10 +61,7 @@ fn char_ref(digits: &[u8], radix: u32) -> Option<char> {
 pub(super) fn size(text: &str) -> Option<u64> {
     let b = text.as_bytes();
     if (1..=19).contains(&b.len()) && b.iter().all(u8::is_ascii_digit) {
-        return Some(
-            b.iter()
-                .fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0')),
-        );
+        return Some(b.iter().fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0')));
     }
     parse_u64(text, "Size").ok()
 }
@@ -88,7 +85,11 @@ pub(super) fn fast_date(b: &[u8]) -> Option<SystemTime> {
     let year = digits(&b[0..4])?;
     let month = digits(&b[5..7])?;
     let day = digits(&b[8..10])?;
-    let (hour, minute, second) = (digits(&b[11..13])?, digits(&b[14..16])?, digits(&b[17..19])?);
+    let (hour, minute, second) = (
+        digits(&b[11..13])?,
+        digits(&b[14..16])?,
+        digits(&b[17..19])?,
+    );
     if year < 1970
         || !(1..=12).contains(&month)
         || day == 0
@@ -99,8 +100,8 @@ pub(super) fn fast_date(b: &[u8]) -> Option<SystemTime> {
     {
         return None;
     }
-    let secs = days_since_epoch(year, month, day) * 86_400
-        + u64::from(hour * 3600 + minute * 60 + second);
+    let secs =
+        days_since_epoch(year, month, day) * 86_400 + u64::from(hour * 3600 + minute * 60 + second);
     SystemTime::UNIX_EPOCH.checked_add(Duration::new(secs, millis * 1_000_000))
 }
 
@@ -113,7 +114,7 @@ fn digits(b: &[u8]) -> Option<u32> {
 
 /// Whether `year` is a leap year of the Gregorian calendar.
 fn is_leap(year: u32) -> bool {
-    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+    year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400))
 }
 
 /// The number of days in `month` (1-12) of `year`.
@@ -143,7 +144,9 @@ fn days_since_epoch(year: u32, month: u32, day: u32) -> u64 {
 
 /// The value of one ASCII hex digit.
 pub(super) fn hex_digit(b: u8) -> Option<u8> {
-    char::from(b).to_digit(16).and_then(|d| u8::try_from(d).ok())
+    char::from(b)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
 }
 
 /// Where the text that starts at `from` ends (its first `<`), and whether it holds a `&` or a
@@ -180,6 +183,9 @@ pub(super) fn find_special(src: &[u8], from: usize) -> Option<usize> {
         }
         i += 8;
     }
-    let n = src.get(i..)?.iter().position(|b| matches!(b, b'<' | b'&' | b'\r'))?;
+    let n = src
+        .get(i..)?
+        .iter()
+        .position(|b| matches!(b, b'<' | b'&' | b'\r'))?;
     Some(i + n)
 }
