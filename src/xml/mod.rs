@@ -12,6 +12,11 @@
 //! - names are matched on their local part (namespaces ignored), child order does not matter,
 //!   and unknown elements are skipped together with their subtrees;
 //! - leading whitespace, an XML declaration and comments before the root are accepted.
+//!
+//! ListObjectsV2 and ListObjectVersions pages first go through `scan.rs`, a one-pass scanner
+//! of the subset S3 sends that hands out keys, ETags and storage classes as slices of the page;
+//! it gives every page outside that subset to the parsers above, whose results are the
+//! reference (`scan_tests.rs` holds it to them).
 
 // Until ops/ calls every parser and writer, the non-test build sees them as unused. The
 // `unused_imports` expectation starts warning once they are all wired in: then delete this.
