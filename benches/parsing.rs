@@ -5,24 +5,44 @@
 //! ```text
 //! cargo bench --bench parsing
 //! ```
+//!
+//! For instruction counts, `PARSE_LIST_TIMES=<n>` parses the page n times with the path users
+//! get (`PARSE_LIST_WITH=reference`: the full quick-xml parser alone) and exits, without
+//! criterion, e.g.
+//!
+//! ```text
+//! cargo bench --bench parsing --no-run   # prints the binary's path
+//! PARSE_LIST_TIMES=20 valgrind --tool=callgrind \
+//!     --toggle-collect='async_s3::__bench::parse_list_objects_v2*' target/release/deps/parsing-…
+//! ```
+//!
+//! (collected instructions / 20 = instructions per 1000-key page).
 
 #![allow(missing_docs, dead_code)]
 
 #[path = "support/sink.rs"]
 mod sink;
 
-use async_s3::__bench::{parse_list_objects_v2, plan_ranges, plan_upload};
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use async_s3::__bench::{
+    parse_list_objects_v2, parse_list_objects_v2_reference, plan_ranges, plan_upload,
+};
+use criterion::{Criterion, Throughput, criterion_group};
 use std::hint::black_box;
 
 fn list(c: &mut Criterion) {
-    let page = sink::list_page().into_bytes();
+    let page = bytes::Bytes::from(sink::list_page());
     let parsed = parse_list_objects_v2(&page).expect("the sink's page parses");
     assert_eq!(parsed.objects.len(), 1000);
+    let reference = parse_list_objects_v2_reference(&page).expect("the full parser agrees");
+    assert_eq!(parsed, reference);
     let mut group = c.benchmark_group("xml");
     group.throughput(Throughput::Elements(1000));
     group.bench_function("list_objects_v2_1000_keys", |b| {
         b.iter(|| parse_list_objects_v2(black_box(&page)));
+    });
+    // The full quick-xml parser alone: what the scanner saves.
+    group.bench_function("list_objects_v2_1000_keys_reference", |b| {
+        b.iter(|| parse_list_objects_v2_reference(black_box(&page)));
     });
     group.finish();
 }
@@ -47,4 +67,24 @@ fn planning(c: &mut Criterion) {
 }
 
 criterion_group!(benches, list, planning);
-criterion_main!(benches);
+
+fn main() {
+    if let Some(times) = std::env::var("PARSE_LIST_TIMES")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        let page = bytes::Bytes::from(sink::list_page());
+        let reference = std::env::var("PARSE_LIST_WITH").is_ok_and(|w| w == "reference");
+        for _ in 0..times {
+            let parsed = if reference {
+                parse_list_objects_v2_reference(black_box(&page))
+            } else {
+                parse_list_objects_v2(black_box(&page))
+            };
+            assert_eq!(black_box(parsed).map(|p| p.objects.len()).ok(), Some(1000));
+        }
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -6,12 +6,24 @@ use crate::error::Result;
 use crate::types::ListPage;
 
 /// Parses a ListObjectsV2 response page, as [`Bucket::list_objects`](crate::Bucket::list_objects)
-/// does with each answer.
+/// does with each answer (the scanner, falling back to the full parser on pages it does not
+/// handle).
 ///
 /// # Errors
 ///
 /// `InvalidResponse` when the page is not a well-formed `ListBucketResult`.
-pub fn parse_list_objects_v2(body: &[u8]) -> Result<ListPage> {
+pub fn parse_list_objects_v2(body: &bytes::Bytes) -> Result<ListPage> {
+    crate::xml::scan_list_objects_v2(body)
+        .map_err(|e| crate::Error::invalid_response("malformed ListBucketResult").with_source(e))
+}
+
+/// Parses a ListObjectsV2 response page with the full (quick-xml) parser only, the scanner's
+/// reference and fallback: the cost the scanner saves.
+///
+/// # Errors
+///
+/// `InvalidResponse` when the page is not a well-formed `ListBucketResult`.
+pub fn parse_list_objects_v2_reference(body: &[u8]) -> Result<ListPage> {
     crate::xml::parse_list_objects_v2(body)
         .map_err(|e| crate::Error::invalid_response("malformed ListBucketResult").with_source(e))
 }

@@ -10,6 +10,9 @@ pub fn xml_documents(data: &[u8]) {
     let _ = xml::is_error_document(data);
     let _ = xml::parse_error(data);
     let _ = xml::parse_list_objects_v2(data);
+    let body = bytes::Bytes::copy_from_slice(data);
+    let _ = xml::scan_list_objects_v2(&body);
+    let _ = xml::scan_list_versions(&body);
     let _ = xml::parse_list_buckets(data);
     let _ = xml::parse_delete_result(data);
     let _ = xml::parse_copy_object_result(data);
@@ -19,6 +22,18 @@ pub fn xml_documents(data: &[u8]) {
     let _ = xml::parse_location_constraint(data);
     let _ = xml::parse_assume_role_with_web_identity(data);
     let _ = xml::parse_sts_error(data);
+}
+
+/// The listing scanner against the full parsers it stands in for: on every ListObjectsV2 or
+/// ListObjectVersions page the scanner accepts, it must give exactly the full parser's page.
+///
+/// # Panics
+///
+/// When they differ (the fuzzer's finding), with both results.
+pub fn list_scan(data: &[u8]) {
+    if let Err(difference) = xml::check_scan(&bytes::Bytes::copy_from_slice(data)) {
+        panic!("the listing scanner differs from the full parser: {difference}");
+    }
 }
 
 /// Response header parsers: `Content-Range`, HTTP dates, checksum and ETag handling.

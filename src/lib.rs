@@ -88,7 +88,7 @@ pub use ops::upload_part_copy::{UploadPartCopy, UploadPartCopyOutput};
 pub use transfer::{DEFAULT_COPY_PART_SIZE, DEFAULT_COPY_THRESHOLD, ObjectCopy, ObjectCopyOutput};
 pub use types::{
     BucketInfo, DeleteObjectError, DeletedObject, ListEntry, ListPage, ObjectInfo, PartInfo,
-    S3ErrorBody,
+    S3ErrorBody, Text,
 };
 // versioning, tagging, object lock, uploads in progress, presigned POST (issue 11)
 pub use ops::list_uploads::{ListMultipartUploads, UploadPages, Uploads};

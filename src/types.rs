@@ -3,22 +3,179 @@
 //! They are filled by the response parsers in `xml/` and by header parsing in `ops/`; users
 //! read them but never construct them, hence `#[non_exhaustive]`.
 
+use std::borrow::Borrow;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::ops::Deref;
 use std::time::SystemTime;
+
+use bytes::Bytes;
+
+/// An immutable UTF-8 string backed by [`Bytes`]: the keys, entity tags and storage classes
+/// of a listing are slices of the page the server sent, so listing allocates nothing per key.
+///
+/// It reads like a `&str` (`Deref<Target = str>`, `AsRef<str>`, `Borrow<str>`, so a
+/// `HashMap<Text, _>` answers `get("key")`), compares with `str`, `&str` and `String`, and is
+/// cheap to clone (a reference count, no copy). `String::from(text)` (or `text.to_string()`)
+/// makes an owned copy.
+///
+/// A `Text` sliced from a listing page keeps that page's buffer alive (a few hundred bytes per
+/// key): to keep a few keys of many pages for long, copy them into `String`s.
+///
+/// # Example
+///
+/// ```
+/// use async_s3::Text;
+///
+/// let key = Text::from("photos/cat.jpg");
+/// assert_eq!(key, "photos/cat.jpg");
+/// assert!(key.ends_with(".jpg"));
+/// let owned: String = key.clone().into();
+/// assert_eq!(owned, key);
+/// ```
+#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Text(Bytes);
+
+impl Text {
+    /// Wraps bytes the caller has already checked to be UTF-8 (a slice of a validated page).
+    pub(crate) fn from_utf8_bytes(bytes: Bytes) -> Self {
+        debug_assert!(
+            std::str::from_utf8(&bytes).is_ok(),
+            "Text from non-UTF-8 bytes"
+        );
+        Self(bytes)
+    }
+
+    /// The text as a string slice.
+    pub fn as_str(&self) -> &str {
+        // Checked when the value was made; `#![forbid(unsafe_code)]` leaves no unchecked way
+        // back to `&str`, so the check runs again (a short, allocation-free scan). The error
+        // arm is unreachable and keeps the valid prefix rather than panicking.
+        match std::str::from_utf8(&self.0) {
+            Ok(s) => s,
+            Err(e) => std::str::from_utf8(&self.0[..e.valid_up_to()]).unwrap_or_default(),
+        }
+    }
+
+    /// The text's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Deref for Text {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<[u8]> for Text {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Borrow<str> for Text {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl Hash for Text {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // As `str` hashes, so that `Borrow<str>` lookups find it.
+        self.as_str().hash(state);
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Self {
+        Self(Bytes::from(s))
+    }
+}
+
+impl From<&'static str> for Text {
+    fn from(s: &'static str) -> Self {
+        Self(Bytes::from_static(s.as_bytes()))
+    }
+}
+
+impl From<Text> for String {
+    fn from(t: Text) -> Self {
+        t.as_str().to_owned()
+    }
+}
+
+impl PartialEq<str> for Text {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other.as_bytes()
+    }
+}
+
+impl PartialEq<&str> for Text {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == other.as_bytes()
+    }
+}
+
+impl PartialEq<String> for Text {
+    fn eq(&self, other: &String) -> bool {
+        self.0 == other.as_bytes()
+    }
+}
+
+impl PartialEq<Text> for str {
+    fn eq(&self, other: &Text) -> bool {
+        other == self
+    }
+}
+
+impl PartialEq<Text> for &str {
+    fn eq(&self, other: &Text) -> bool {
+        other == self
+    }
+}
+
+impl PartialEq<Text> for String {
+    fn eq(&self, other: &Text) -> bool {
+        other == self
+    }
+}
 
 /// One object in a listing (ListObjectsV2 `<Contents>`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ObjectInfo {
     /// The object key, decoded when the listing used `encoding-type=url`.
-    pub key: String,
+    pub key: Text,
     /// Size in bytes.
     pub size: u64,
     /// When the object was last written, if the server said.
     pub last_modified: Option<SystemTime>,
     /// The entity tag as the server sent it, quotes included (some stores omit it in listings).
-    pub etag: Option<String>,
+    pub etag: Option<Text>,
     /// The storage class, e.g. `STANDARD`.
-    pub storage_class: Option<String>,
+    pub storage_class: Option<Text>,
 }
 
 /// One entry of a listing stream: an object, or a common prefix when a delimiter was given.
@@ -155,7 +312,7 @@ impl PartInfo {
 #[non_exhaustive]
 pub struct ObjectVersion {
     /// The object key, decoded when the listing used `encoding-type=url`.
-    pub key: String,
+    pub key: Text,
     /// The version id (`null` for an object written before versioning was enabled).
     pub version_id: String,
     /// Whether this is the current version of the key.
@@ -165,9 +322,9 @@ pub struct ObjectVersion {
     /// When this version was written.
     pub last_modified: Option<SystemTime>,
     /// The entity tag, quotes included.
-    pub etag: Option<String>,
+    pub etag: Option<Text>,
     /// The storage class, e.g. `STANDARD`.
-    pub storage_class: Option<String>,
+    pub storage_class: Option<Text>,
 }
 
 /// A delete marker, as ListObjectVersions reports it (`<DeleteMarker>`).
@@ -175,7 +332,7 @@ pub struct ObjectVersion {
 #[non_exhaustive]
 pub struct DeleteMarkerEntry {
     /// The key the marker hides.
-    pub key: String,
+    pub key: Text,
     /// The marker's own version id.
     pub version_id: String,
     /// Whether the marker is the current version of the key (the key then reads as deleted).
@@ -254,4 +411,44 @@ pub struct DeletePrefixOutput {
     /// How many DeleteObjects requests S3 answered (a request that failed as a whole is not
     /// counted).
     pub requests: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::{BTreeSet, HashMap};
+
+    #[test]
+    fn text_reads_compares_and_hashes_as_str() {
+        let page = Bytes::from_static(b"<Key>photos/caf\xc3\xa9.jpg</Key>");
+        let key = Text::from_utf8_bytes(page.slice(5..21));
+        assert_eq!(key, "photos/café.jpg");
+        assert_eq!("photos/café.jpg", key);
+        assert_eq!(key, String::from("photos/café.jpg"));
+        assert_eq!(key, Text::from("photos/café.jpg"));
+        assert_eq!(key.len(), 16);
+        assert_eq!(
+            format!("{key}|{key:?}"),
+            "photos/café.jpg|\"photos/café.jpg\""
+        );
+        // The slice shares the page's buffer; a clone shares it too.
+        assert_eq!(key.as_bytes().as_ptr(), page[5..].as_ptr());
+        let copy = key.clone();
+        assert_eq!(copy.as_bytes().as_ptr(), page[5..].as_ptr());
+
+        let mut sizes = HashMap::new();
+        sizes.insert(copy, 7);
+        assert_eq!(sizes.get("photos/café.jpg"), Some(&7));
+        assert_eq!(sizes.keys().next(), Some(&key));
+
+        let sorted: BTreeSet<Text> = ["b", "a/", "a", "é", "Z"].map(Text::from).into();
+        let strs: Vec<&str> = sorted.iter().map(|t| t.as_str()).collect();
+        let mut want = vec!["b", "a/", "a", "é", "Z"];
+        want.sort_unstable();
+        assert_eq!(strs, want);
+
+        let owned: String = Text::from(String::from("x")).into();
+        assert_eq!(owned, "x");
+        assert_eq!(Text::default(), "");
+    }
 }

@@ -36,7 +36,7 @@ async fn deletes_exactly_the_prefix_on_s3s_fs() {
         .without_url_encoding()
         .into_stream()
         .map_ok(|en| match en {
-            ListEntry::Object(o) => o.key,
+            ListEntry::Object(o) => String::from(o.key),
             other => panic!("{other:?}"),
         })
         .try_collect()

@@ -49,7 +49,7 @@ async fn objects(bucket: &Bucket, prefix: &str) -> BTreeMap<String, Vec<u8>> {
         .into_stream()
         .try_filter_map(|e| async move {
             Ok(match e {
-                async_s3::ListEntry::Object(o) => Some(o.key),
+                async_s3::ListEntry::Object(o) => Some(String::from(o.key)),
                 _ => None,
             })
         })

@@ -31,7 +31,7 @@ async fn stream_hides_pagination() {
     let keys: Vec<String> = entries
         .iter()
         .map(|en| match en {
-            ListEntry::Object(o) => o.key.clone(),
+            ListEntry::Object(o) => o.key.to_string(),
             other => panic!("unexpected {other:?}"),
         })
         .collect();

@@ -140,7 +140,7 @@ impl ListObjects {
         let req = self.extra.apply(req, super::sse::scope::ALL);
         let resp = self.bucket.client.execute(req).await?;
         let body = resp.bytes_limited(MAX_XML_BODY).await.map_err(ctx)?;
-        xml::parse_list_objects_v2(&body)
+        xml::scan_list_objects_v2(&body)
             .map_err(|e| ctx(Error::invalid_response("malformed ListBucketResult").with_source(e)))
     }
 

@@ -152,7 +152,7 @@ impl MarkerListing for ListMultipartUploads {
         paging::fetch_page::<Self, _>(
             query,
             markers,
-            xml::parse_list_uploads,
+            |body| xml::parse_list_uploads(body),
             "ListMultipartUploadsResult",
         )
         .await

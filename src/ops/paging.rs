@@ -9,6 +9,7 @@ use crate::client::Bucket;
 use crate::error::{Error, Result};
 use crate::request::OpRequest;
 use crate::xml::XmlError;
+use bytes::Bytes;
 use futures_core::Stream;
 use http::Method;
 use std::collections::HashSet;
@@ -58,7 +59,7 @@ pub(crate) struct PageQuery<'a> {
 pub(crate) async fn fetch_page<L: MarkerListing, P>(
     q: PageQuery<'_>,
     (key_marker, id_marker): Markers,
-    parse: fn(&[u8]) -> std::result::Result<P, XmlError>,
+    parse: fn(&Bytes) -> std::result::Result<P, XmlError>,
     result: &'static str,
 ) -> Result<P> {
     let ctx = |e: Error| e.with_context(L::OPERATION, Some(&q.bucket.name), None);

@@ -318,7 +318,7 @@ impl MarkerListing for ListObjectVersions {
         paging::fetch_page::<Self, _>(
             query,
             markers,
-            xml::parse_list_versions,
+            xml::scan_list_versions,
             "ListVersionsResult",
         )
         .await

@@ -127,7 +127,7 @@ impl DeletePrefix {
                             o.key, self.prefix
                         )));
                     }
-                    batch.push(o.key);
+                    batch.push(o.key.into());
                     if batch.len() < MAX_DELETE_KEYS {
                         continue;
                     }

@@ -199,7 +199,7 @@ impl DownloadPrefix {
             if let ListEntry::Object(o) = entry
                 && let Some(rel) = key_to_relative_path(&self.prefix, &o.key)?
             {
-                jobs.push((o.key, rel));
+                jobs.push((String::from(o.key), rel));
             }
         }
         tokio::fs::create_dir_all(dir)

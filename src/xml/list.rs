@@ -4,7 +4,7 @@ use super::error::XmlError;
 use super::reader::{
     Elem, XmlReader, non_empty, parse_bool, parse_date, parse_u64, percent_decode,
 };
-use crate::types::{BucketInfo, ListPage, ObjectInfo};
+use crate::types::{BucketInfo, ListPage, ObjectInfo, Text};
 
 /// Parses a ListObjectsV2 `<ListBucketResult>` page.
 ///
@@ -49,7 +49,7 @@ pub(crate) fn parse_list_objects_v2(body: &[u8]) -> Result<ListPage, XmlError> {
     r.finish()?;
     if url_encoded {
         for object in &mut page.objects {
-            object.key = percent_decode(std::mem::take(&mut object.key), "Key")?;
+            object.key = percent_decode(std::mem::take(&mut object.key).into(), "Key")?.into();
         }
         for prefix in &mut page.common_prefixes {
             *prefix = percent_decode(std::mem::take(prefix), "Prefix")?;
@@ -76,11 +76,11 @@ fn parse_contents<'a>(r: &mut XmlReader<'a>, contents: &Elem<'a>) -> Result<Obje
         }
     }
     Ok(ObjectInfo {
-        key: key.ok_or(XmlError::MissingElement("Key"))?,
+        key: Text::from(key.ok_or(XmlError::MissingElement("Key"))?),
         size: size.ok_or(XmlError::MissingElement("Size"))?,
         last_modified,
-        etag,
-        storage_class,
+        etag: etag.map(Text::from),
+        storage_class: storage_class.map(Text::from),
     })
 }
 

@@ -12,6 +12,11 @@
 //! - names are matched on their local part (namespaces ignored), child order does not matter,
 //!   and unknown elements are skipped together with their subtrees;
 //! - leading whitespace, an XML declaration and comments before the root are accepted.
+//!
+//! ListObjectsV2 and ListObjectVersions pages first go through `scan.rs`, a one-pass scanner
+//! of the subset S3 sends that hands out keys, ETags and storage classes as slices of the page;
+//! it gives every page outside that subset to the parsers above, whose results are the
+//! reference (`scan_tests.rs` holds it to them).
 
 // Until ops/ calls every parser and writer, the non-test build sees them as unused. The
 // `unused_imports` expectation starts warning once they are all wired in: then delete this.
@@ -30,6 +35,9 @@ mod list;
 mod multipart;
 mod reader;
 mod results;
+// the fast path for ListObjectsV2 and ListObjectVersions pages (issue 15)
+mod scan;
+mod scan_values;
 mod sts;
 mod write;
 // versioning, tagging, uploads in progress (issue 11)
@@ -38,6 +46,9 @@ mod tagging;
 mod uploads;
 mod versioning;
 
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests fail loudly")]
+mod scan_tests;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "tests fail loudly")]
 mod tests;
@@ -54,6 +65,9 @@ pub(crate) use multipart::{
 pub(crate) use results::{
     CopyResult, parse_copy_object_result, parse_delete_result, parse_location_constraint,
 };
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) use scan::check_scan;
+pub(crate) use scan::{scan_list_objects_v2, scan_list_versions};
 pub(crate) use sts::{StsCredentials, parse_assume_role_with_web_identity, parse_sts_error};
 pub(crate) use write::{write_complete_multipart, write_create_bucket, write_delete_objects};
 // versioning, tagging, uploads in progress (issue 11)
@@ -62,4 +76,4 @@ pub(crate) use object_lock::{
 };
 pub(crate) use tagging::{parse_tagging, write_tagging};
 pub(crate) use uploads::parse_list_uploads;
-pub(crate) use versioning::{parse_list_versions, parse_versioning, write_versioning};
+pub(crate) use versioning::{parse_versioning, write_versioning};

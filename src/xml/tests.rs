@@ -399,7 +399,7 @@ proptest! {
         }
         doc.push_str("<EncodingType>url</EncodingType></ListBucketResult>");
         let page = parse_list_objects_v2(doc.as_bytes()).unwrap();
-        let got: Vec<String> = page.objects.into_iter().map(|o| o.key).collect();
+        let got: Vec<String> = page.objects.into_iter().map(|o| o.key.into()).collect();
         prop_assert_eq!(got, keys);
     }
 }

@@ -6,7 +6,7 @@ use super::reader::{
     Elem, XmlReader, non_empty, parse_bool, parse_date, parse_u64, percent_decode,
 };
 use super::write::{S3_NAMESPACE, escape_into};
-use crate::types::{DeleteMarkerEntry, ObjectVersion, VersionEntry, VersionsPage};
+use crate::types::{DeleteMarkerEntry, ObjectVersion, Text, VersionEntry, VersionsPage};
 
 /// Parses a GetBucketVersioning `<VersioningConfiguration>` into its `Status` and `MfaDelete`
 /// (both absent for a bucket that never had versioning enabled).
@@ -103,9 +103,12 @@ pub(crate) fn parse_list_versions(body: &[u8]) -> Result<VersionsPage, XmlError>
             let key = match e {
                 VersionEntry::Version(v) => &mut v.key,
                 VersionEntry::DeleteMarker(d) => &mut d.key,
-                VersionEntry::Prefix(p) => p,
+                VersionEntry::Prefix(p) => {
+                    *p = percent_decode(std::mem::take(p), "Key")?;
+                    continue;
+                }
             };
-            *key = percent_decode(std::mem::take(key), "Key")?;
+            *key = percent_decode(std::mem::take(key).into(), "Key")?.into();
         }
         for p in &mut page.common_prefixes {
             *p = percent_decode(std::mem::take(p), "Prefix")?;
@@ -121,7 +124,7 @@ pub(crate) fn parse_list_versions(body: &[u8]) -> Result<VersionsPage, XmlError>
 /// caller for versions only).
 fn parse_version<'a>(r: &mut XmlReader<'a>, elem: &Elem<'a>) -> Result<ObjectVersion, XmlError> {
     let mut v = ObjectVersion {
-        key: String::new(),
+        key: Text::default(),
         version_id: String::new(),
         is_latest: false,
         size: u64::MAX,
@@ -137,12 +140,12 @@ fn parse_version<'a>(r: &mut XmlReader<'a>, elem: &Elem<'a>) -> Result<ObjectVer
             b"IsLatest" => v.is_latest = parse_bool(&r.text(&c)?, "IsLatest")?,
             b"Size" => v.size = parse_u64(&r.text(&c)?, "Size")?,
             b"LastModified" => v.last_modified = Some(parse_date(&r.text(&c)?, "LastModified")?),
-            b"ETag" => v.etag = non_empty(r.text(&c)?),
-            b"StorageClass" => v.storage_class = non_empty(r.text(&c)?),
+            b"ETag" => v.etag = non_empty(r.text(&c)?).map(Text::from),
+            b"StorageClass" => v.storage_class = non_empty(r.text(&c)?).map(Text::from),
             _ => {}
         }
     }
-    v.key = key.ok_or(XmlError::MissingElement("Key"))?;
+    v.key = Text::from(key.ok_or(XmlError::MissingElement("Key"))?);
     v.version_id = version_id.ok_or(XmlError::MissingElement("VersionId"))?;
     Ok(v)
 }

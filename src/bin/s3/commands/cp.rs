@@ -226,7 +226,7 @@ pub(crate) async fn remote_tree(ctx: &Ctx, from: &S3Url) -> Result<Vec<RemoteObj
         .filter(|o| !o.key.ends_with('/'))
         .map(|o| RemoteObject {
             rel: o.key[prefix.len()..].to_owned(),
-            key: o.key,
+            key: o.key.into(),
             size: o.size,
             modified: o.last_modified,
         })

@@ -40,11 +40,11 @@ pub(crate) async fn run(ctx: &Ctx, args: Ls) -> Result<Report, Failure> {
                 format!("{:>30} {}", "PRE", &p[shown_from.min(p.len())..])
             }
             (ListEntry::Object(o), true) => json!({
-                "key": o.key,
+                "key": o.key.as_str(),
                 "size": o.size,
                 "last_modified": date_json(o.last_modified),
-                "etag": o.etag,
-                "storage_class": o.storage_class,
+                "etag": o.etag.as_deref(),
+                "storage_class": o.storage_class.as_deref(),
             })
             .to_string(),
             (ListEntry::Object(o), false) => {
@@ -83,13 +83,13 @@ async fn versions(ctx: &Ctx, url: &S3Url, args: &Ls) -> Result<Report, Failure> 
             (VersionEntry::Prefix(p), true) => json!({ "prefix": p }).to_string(),
             (VersionEntry::Prefix(p), false) => format!("{:>30} {p}", "PRE"),
             (VersionEntry::Version(v), true) => json!({
-                "key": v.key,
+                "key": v.key.as_str(),
                 "version_id": v.version_id,
                 "is_latest": v.is_latest,
                 "delete_marker": false,
                 "size": v.size,
                 "last_modified": date_json(v.last_modified),
-                "etag": v.etag,
+                "etag": v.etag.as_deref(),
             })
             .to_string(),
             (VersionEntry::Version(v), false) => {
@@ -107,7 +107,7 @@ async fn versions(ctx: &Ctx, url: &S3Url, args: &Ls) -> Result<Report, Failure> 
                 )
             }
             (VersionEntry::DeleteMarker(d), true) => json!({
-                "key": d.key,
+                "key": d.key.as_str(),
                 "version_id": d.version_id,
                 "is_latest": d.is_latest,
                 "delete_marker": true,

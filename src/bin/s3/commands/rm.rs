@@ -67,7 +67,7 @@ pub(crate) async fn delete_all(
         .await
         .map_err(|e| Failure::about(&url, &e))?
         .into_iter()
-        .map(|o| o.key)
+        .map(|o| o.key.into())
         .collect();
     let mut deleted = 0;
     for batch in keys.chunks(MAX_DELETE_KEYS) {
