@@ -10,6 +10,7 @@ use std::ops::Deref;
 use std::time::SystemTime;
 
 use bytes::Bytes;
+use bytestring::ByteString;
 
 /// An immutable UTF-8 string backed by [`Bytes`]: the keys, entity tags and storage classes
 /// of a listing are slices of the page the server sent, so listing allocates nothing per key.
@@ -34,32 +35,32 @@ use bytes::Bytes;
 /// assert_eq!(owned, key);
 /// ```
 #[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Text(Bytes);
+pub struct Text(ByteString);
 
 impl Text {
-    /// Wraps bytes the caller has already checked to be UTF-8 (a slice of a validated page).
+    /// Wraps bytes that hold UTF-8 (checked here; the scanner's decoded values). Bytes that
+    /// are not UTF-8 cannot come from the scanner; if they did, they are replaced lossily
+    /// rather than trusted.
     pub(crate) fn from_utf8_bytes(bytes: Bytes) -> Self {
-        debug_assert!(
-            std::str::from_utf8(&bytes).is_ok(),
-            "Text from non-UTF-8 bytes"
-        );
-        Self(bytes)
+        Self(
+            ByteString::try_from(bytes.clone())
+                .unwrap_or_else(|_| ByteString::from(String::from_utf8_lossy(&bytes).into_owned())),
+        )
+    }
+
+    /// A slice of `page` (`part` must be part of it): no copy and no second UTF-8 check.
+    pub(crate) fn slice_of(page: &ByteString, part: &str) -> Self {
+        Self(page.slice_ref(part))
     }
 
     /// The text as a string slice.
     pub fn as_str(&self) -> &str {
-        // Checked when the value was made; `#![forbid(unsafe_code)]` leaves no unchecked way
-        // back to `&str`, so the check runs again (a short, allocation-free scan). The error
-        // arm is unreachable and keeps the valid prefix rather than panicking.
-        match std::str::from_utf8(&self.0) {
-            Ok(s) => s,
-            Err(e) => std::str::from_utf8(&self.0[..e.valid_up_to()]).unwrap_or_default(),
-        }
+        &self.0
     }
 
     /// The text's bytes.
     pub fn as_bytes(&self) -> &[u8] {
-        &self.0
+        self.0.as_bytes()
     }
 }
 
@@ -79,7 +80,7 @@ impl AsRef<str> for Text {
 
 impl AsRef<[u8]> for Text {
     fn as_ref(&self) -> &[u8] {
-        &self.0
+        self.as_bytes()
     }
 }
 
@@ -110,37 +111,38 @@ impl fmt::Debug for Text {
 
 impl From<String> for Text {
     fn from(s: String) -> Self {
-        Self(Bytes::from(s))
+        Self(ByteString::from(s))
     }
 }
 
 impl From<&'static str> for Text {
     fn from(s: &'static str) -> Self {
-        Self(Bytes::from_static(s.as_bytes()))
+        Self(ByteString::from_static(s))
     }
 }
 
 impl From<Text> for String {
     fn from(t: Text) -> Self {
-        t.as_str().to_owned()
+        // A `Text` that owns its whole buffer gives it up without a copy.
+        String::from(t.0)
     }
 }
 
 impl PartialEq<str> for Text {
     fn eq(&self, other: &str) -> bool {
-        self.0 == other.as_bytes()
+        self.as_bytes() == other.as_bytes()
     }
 }
 
 impl PartialEq<&str> for Text {
     fn eq(&self, other: &&str) -> bool {
-        self.0 == other.as_bytes()
+        self.as_bytes() == other.as_bytes()
     }
 }
 
 impl PartialEq<String> for Text {
     fn eq(&self, other: &String) -> bool {
-        self.0 == other.as_bytes()
+        self.as_bytes() == other.as_bytes()
     }
 }
 

@@ -24,6 +24,7 @@ use std::ops::Range;
 use std::time::SystemTime;
 
 use bytes::{Bytes, BytesMut};
+use bytestring::ByteString;
 
 use super::error::{MAX_TEXT, XmlError};
 use super::reader::{parse_bool, parse_u64, percent_decode};
@@ -66,7 +67,9 @@ pub(crate) fn scan_list_versions(body: &Bytes) -> Result<VersionsPage, XmlError>
 /// The scanner's ListObjectsV2 page, or `None` to hand the page to the reference parser.
 pub(super) fn list_objects_v2(body: &Bytes) -> Option<ListPage> {
     const ROOT: &[u8] = b"ListBucketResult";
-    let mut s = Scanner::open(body, ROOT)?;
+    // UTF-8 checked once for the whole page; every key is then a slice of it.
+    let whole = ByteString::try_from(body.clone()).ok()?;
+    let mut s = Scanner::open(&whole, ROOT)?;
     let mut page = ListPage::default();
     let mut url = false;
     loop {
@@ -131,7 +134,9 @@ pub(super) fn list_objects_v2(body: &Bytes) -> Option<ListPage> {
 /// The scanner's ListObjectVersions page, or `None` to hand the page to the reference parser.
 pub(super) fn list_versions(body: &Bytes) -> Option<VersionsPage> {
     const ROOT: &[u8] = b"ListVersionsResult";
-    let mut s = Scanner::open(body, ROOT)?;
+    // UTF-8 checked once for the whole page; every key is then a slice of it.
+    let whole = ByteString::try_from(body.clone()).ok()?;
+    let mut s = Scanner::open(&whole, ROOT)?;
     let mut page = VersionsPage::default();
     let mut url = false;
     loop {
@@ -249,7 +254,7 @@ struct Entry {
 /// A cursor over one page, validated as UTF-8 once.
 struct Scanner<'a> {
     /// The page, for zero-copy slices.
-    page: &'a Bytes,
+    page: &'a ByteString,
     /// The page as text.
     text: &'a str,
     /// The page's bytes (`text.as_bytes()`).
@@ -266,8 +271,8 @@ struct Scanner<'a> {
 impl<'a> Scanner<'a> {
     /// Validates the page, passes the declaration and enters the root, which must be named
     /// `root` and have only plain attributes.
-    fn open(page: &'a Bytes, root: &[u8]) -> Option<Self> {
-        let text = std::str::from_utf8(page).ok()?;
+    fn open(page: &'a ByteString, root: &[u8]) -> Option<Self> {
+        let text: &str = page;
         let src = text.as_bytes();
         let mut pos = skip_blank(src, 0);
         if src[pos..].starts_with(b"<?xml") && src.get(pos + 5).is_some_and(|b| is_blank(*b)) {
@@ -403,7 +408,7 @@ impl<'a> Scanner<'a> {
     /// unescaped.
     fn shared(&mut self, raw: &Raw) -> Option<Text> {
         if !raw.special {
-            return Some(Text::from_utf8_bytes(self.page.slice(raw.range.clone())));
+            return Some(Text::slice_of(self.page, &self.text[raw.range.clone()]));
         }
         if let Some(inner) = quoted(self.src, &raw.range) {
             // `&quot;…&quot;`, as every ETag of an S3 listing: no general unescaping.
