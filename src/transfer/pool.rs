@@ -117,6 +117,10 @@ impl<T: Send + 'static> TaskPool<T> {
     where
         F: Future<Output = Result<T>> + Send + 'static,
     {
+        // Boxed before spawning: a transfer's futures are kilobytes, and tokio moves a task's
+        // future into its cell by value (a memcpy per spawn that dominated a download of many
+        // small files under callgrind); a box moves as a pointer.
+        let task = Box::pin(task);
         self.tasks.spawn(async move {
             let _slot = slot;
             task.await

@@ -159,11 +159,12 @@ pub(crate) async fn run(bucket: &Bucket, jobs: Vec<Job>, s: &Settings) -> Result
             }
         };
         let (bucket, s2) = (bucket.clone(), s.clone());
-        tasks.spawn(async move {
+        // Boxed: moved into the task as a pointer, not kilobytes (see `TaskPool::spawn`).
+        tasks.spawn(Box::pin(async move {
             let r = one(&bucket, &job, &s2, n as usize, total_bytes).await;
             drop(permit);
             (job, r)
-        });
+        }));
     }
     loop {
         let done = tokio::select! {
