@@ -103,7 +103,7 @@ pub fn ensure_source(dir: &Path) {
         if i % 100 == 0 {
             std::fs::create_dir_all(path.parent().expect("parent")).expect("create source dir");
         }
-        std::fs::write(&path, &data[..file_size(i) as usize]).expect("write source file");
+        std::fs::write(path, &data[..file_size(i) as usize]).expect("write source file");
     }
     std::fs::write(done, b"").expect("marker");
 }
@@ -160,7 +160,7 @@ pub fn check(kind: Kind, file: &Path) {
     let mut seen = 0u64;
     let mut stack = vec![dir.clone()];
     while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).expect("read the download dir") {
+        for entry in std::fs::read_dir(d).expect("read the download dir") {
             let entry = entry.expect("entry");
             let ty = entry.file_type().expect("file type");
             if ty.is_dir() {
@@ -178,7 +178,7 @@ pub fn check(kind: Kind, file: &Path) {
         }
     }
     assert_eq!(seen, files_count(), "files in the download dir");
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// Every regular file under `dir` as (relative `/`-separated path, absolute path), for the
@@ -187,7 +187,7 @@ pub fn walk(dir: &Path) -> Vec<(String, PathBuf)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).expect("read the source dir") {
+        for entry in std::fs::read_dir(d).expect("read the source dir") {
             let entry = entry.expect("entry");
             let ty = entry.file_type().expect("file type");
             let path = entry.path();

@@ -94,7 +94,7 @@ impl FilesClient for Ours {
         Box::pin(async move {
             let out = self
                 .0
-                .upload_dir(&dir)
+                .upload_dir(dir)
                 .prefix(prefix)
                 .concurrency(DIR_UPLOAD_IN_FLIGHT)
                 .await
@@ -110,7 +110,7 @@ impl FilesClient for Ours {
                 .0
                 .download_prefix(prefix)
                 .concurrency(DIR_DOWNLOAD_IN_FLIGHT)
-                .to_dir(&dir)
+                .to_dir(dir)
                 .await
                 .expect("async-s3 download_prefix");
             out.files as u64
