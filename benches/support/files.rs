@@ -68,16 +68,16 @@ fn files_of(client: &Arc<dyn BenchClient>) -> &dyn FilesClient {
 
 /// The untimed part before the clock starts: the upload source written (once) or the
 /// download target emptied, then the warm-up: one small PUT (a connection open), and for
-/// the listing one 100-key page.
+/// the listing one 1000-key page (a whole "directory": object_store lists by path segment).
 pub async fn warm_up(client: &Arc<dyn BenchClient>, kind: Kind, file: &Path) {
     prepare(kind, file);
     client.put("warm".to_owned(), small_body()).await;
     if kind == Kind::ListAll {
-        // many/0000000 .. many/0000099
+        // many/0000/0000000 .. many/0000/0000999
         let n = files_of(client)
-            .list_all(format!("{MANY_PREFIX}00000"))
+            .list_all(format!("{MANY_PREFIX}0000/"))
             .await;
-        assert_eq!(n, 100, "warm-up listing");
+        assert_eq!(n, 1000, "warm-up listing");
     }
 }
 

@@ -6,7 +6,7 @@
 //!
 //! Two virtual data sets for the directory workloads, nothing stored: [`files_count`] objects
 //! `files/dDDDD/fNNNNNN.bin` of [`file_size`] bytes (4-64 KiB, a function of the index), and
-//! [`many_count`] keys `many/NNNNNNN`. A ListObjectsV2 with a prefix lists them (`prefix`,
+//! [`many_count`] keys `many/PPPP/NNNNNNN` (1000 a "directory"). A ListObjectsV2 with a prefix lists them (`prefix`,
 //! `max-keys` up to 1000, `continuation-token`, `start-after`, with `KeyCount`,
 //! `IsTruncated` and `NextContinuationToken`); a GET or HEAD of a `files/` key answers its
 //! size (ranges too); a PUT of any key ending in `/fNNNNNN.bin` must carry [`file_size`]
@@ -250,7 +250,7 @@ fn files_key(i: u64) -> String {
     format!("files/{}", file_rel(i))
 }
 fn many_key(i: u64) -> String {
-    format!("many/{i:07}")
+    format!("many/{:04}/{i:07}", i / 1000)
 }
 fn many_size(i: u64) -> u64 {
     1000 + i % 1000

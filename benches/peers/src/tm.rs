@@ -3,13 +3,14 @@
 //! [`CONCURRENCY`] requests in flight), `upload_objects` / `download_objects` for the
 //! directory workloads (the same requests in flight as the other clients). Its S3 client is
 //! aws-sdk-s3 configured as the `aws-sdk-s3` row is (plain HTTP, path-style, static
-//! credentials, request checksums only where required); the transfer manager's own choices
-//! (its default upload checksum, its runtime) are kept.
+//! credentials, request checksums only where required); the transfer manager's own defaults
+//! are kept: its managed worker threads, its own HTTP transport (a connection pool per
+//! thread; it speaks plain http too), its default upload checksum (CRC64NVME).
 //!
 //! `ASYNC_S3_BENCH_TM_RUNTIME=tokio` runs it on the child's tokio runtime
-//! (`RuntimeMode::MultiThreadTokio`) instead of its default managed threads.
-//! `ASYNC_S3_BENCH_TM_HTTP=runtime` lets it install its own HTTP transport (the default for
-//! its users) instead of the plain-HTTP client the `aws-sdk-s3` row uses.
+//! (`RuntimeMode::MultiThreadTokio`) instead of its managed threads;
+//! `ASYNC_S3_BENCH_TM_HTTP=sdk` gives it the plain-HTTP client of the `aws-sdk-s3` row
+//! instead of its own transport.
 //!
 //! It has no small GET, no listing of its own, no unsigned payloads and no progress
 //! callback here: those workloads are n/a.
@@ -51,7 +52,7 @@ impl Tm {
             BehaviorVersion, Credentials, Region, RequestChecksumCalculation,
         };
         use tm::types::{ConcurrencyMode, PartSize, RuntimeMode};
-        let runtime_http = env_is("ASYNC_S3_BENCH_TM_HTTP", "runtime");
+        let runtime_http = !env_is("ASYNC_S3_BENCH_TM_HTTP", "sdk");
         let mut s3 = aws_sdk_s3::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(REGION))
@@ -186,6 +187,8 @@ impl FilesClient for Tm {
 
     fn download_dir(&self, prefix: String, dir: PathBuf) -> Fut<'_, u64> {
         Box::pin(async move {
+            // download_objects wants the destination to exist.
+            tokio::fs::create_dir_all(&dir).await.expect("create dir");
             let out = self
                 .client
                 .download_objects()
