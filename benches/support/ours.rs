@@ -1,7 +1,9 @@
 //! async-s3 as a [`BenchClient`]: the default configuration (or unsigned payloads), its
-//! transfer engine for the big transfers.
+//! transfer engine for the big transfers, and as a [`FilesClient`] its directory transfers
+//! (`Bucket::upload_dir`, `Bucket::download_prefix`) and the listing stream.
 
-use super::workloads::{BenchClient, CONCURRENCY, Fut, PART};
+use super::workloads::files::{DIR_DOWNLOAD_IN_FLIGHT, DIR_UPLOAD_IN_FLIGHT};
+use super::workloads::{BenchClient, CONCURRENCY, FilesClient, Fut, PART};
 use async_s3::{Bucket, Client, Credentials, PayloadSigning};
 use bytes::Bytes;
 use std::path::PathBuf;
@@ -79,6 +81,51 @@ impl BenchClient for Ours {
                 u = u.on_progress(counter(c));
             }
             assert_eq!(u.from_path(&path).await.expect("async-s3").size, size);
+        })
+    }
+
+    fn files(&self) -> Option<&dyn FilesClient> {
+        Some(self)
+    }
+}
+
+impl FilesClient for Ours {
+    fn upload_dir(&self, dir: PathBuf, prefix: String) -> Fut<'_, u64> {
+        Box::pin(async move {
+            let out = self
+                .0
+                .upload_dir(dir)
+                .prefix(prefix)
+                .concurrency(DIR_UPLOAD_IN_FLIGHT)
+                .await
+                .expect("async-s3 upload_dir");
+            assert!(out.failed.is_empty(), "{:?}", out.failed);
+            out.files as u64
+        })
+    }
+
+    fn download_dir(&self, prefix: String, dir: PathBuf) -> Fut<'_, u64> {
+        Box::pin(async move {
+            let out = self
+                .0
+                .download_prefix(prefix)
+                .concurrency(DIR_DOWNLOAD_IN_FLIGHT)
+                .to_dir(dir)
+                .await
+                .expect("async-s3 download_prefix");
+            out.files as u64
+        })
+    }
+
+    fn list_all(&self, prefix: String) -> Fut<'_, u64> {
+        use futures_util::TryStreamExt;
+        Box::pin(async move {
+            let mut pages = self.0.list_objects().prefix(prefix).into_pages();
+            let mut n = 0;
+            while let Some(page) = pages.try_next().await.expect("async-s3 list") {
+                n += page.objects.len() as u64;
+            }
+            n
         })
     }
 }

@@ -10,6 +10,8 @@
 //! - `ASYNC_S3_BENCH_OPS` small PUTs / GETs per run (default 20000)
 //! - `ASYNC_S3_BENCH_PAGES` list pages per run (default 300)
 //! - `ASYNC_S3_BENCH_ONLY` comma-separated workload names to run (default: all)
+//! - `ASYNC_S3_BENCH_FILES` files of the directory workloads (default 10000)
+//! - `ASYNC_S3_BENCH_KEYS` keys of the `list-100k` workload (default 100000)
 //!
 //! Linux only: CPU time and peak RSS come from /proc/self.
 
@@ -23,6 +25,11 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
+
+/// The directory workloads (dir-upload, dir-download, list-100k).
+#[path = "files.rs"]
+pub mod files;
+pub use files::FilesClient;
 
 /// A boxed future, so that clients are objects.
 pub type Fut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -67,6 +74,10 @@ pub trait BenchClient: Send + Sync + 'static {
         size: u64,
         progress: Option<Arc<AtomicU64>>,
     ) -> Fut<'_, ()>;
+    /// The directory workloads' operations, for a client that offers them.
+    fn files(&self) -> Option<&dyn FilesClient> {
+        None
+    }
 }
 
 /// One workload of the table.
@@ -88,11 +99,21 @@ pub enum Kind {
     List,
     Download,
     Upload,
+    /// A local directory of small files uploaded under a prefix.
+    DirUpload,
+    /// Every `files/` object downloaded into an empty directory.
+    DirDownload,
+    /// Every key under `many/`, counted.
+    ListAll,
 }
 
 impl Kind {
     fn big(self) -> bool {
         matches!(self, Kind::Download | Kind::Upload)
+    }
+    /// A directory workload, run through [`BenchClient::files`].
+    pub fn files(self) -> bool {
+        matches!(self, Kind::DirUpload | Kind::DirDownload | Kind::ListAll)
     }
 }
 
@@ -107,6 +128,9 @@ pub const WORKLOADS: &[Workload] = &[
     w("upload", Kind::Upload, false, false),
     w("unsigned-upload", Kind::Upload, true, false),
     w("upload-progress", Kind::Upload, true, true),
+    w("dir-upload", Kind::DirUpload, false, false),
+    w("dir-download", Kind::DirDownload, false, false),
+    w("list-100k", Kind::ListAll, false, false),
 ];
 
 const fn w(name: &'static str, kind: Kind, unsigned: bool, progress: bool) -> Workload {
@@ -135,6 +159,7 @@ impl Workload {
                 mib(),
                 PART >> 20
             ),
+            k => files::describe(k),
         };
         let mut s = what;
         if self.unsigned {
@@ -268,6 +293,7 @@ where
             Kind::Download | Kind::Upload => {
                 client.put("warm".to_owned(), small_body()).await;
             }
+            k => files::warm_up(&client, k, file).await,
         }
         let (cpu0, _) = usage();
         let started = Instant::now();
@@ -302,9 +328,11 @@ where
                     .await;
                 1
             }
+            k => files::run(&client, k, file).await,
         };
         let secs = started.elapsed().as_secs_f64();
         let (cpu1, rss) = usage();
+        files::check(workload.kind, file);
         drop(client);
         Some(Sample {
             ops: ops as f64,

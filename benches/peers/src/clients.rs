@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 
-const ACCESS_KEY: &str = "AKIDBENCH";
-const SECRET_KEY: &str = "bench-secret";
-const REGION: &str = "us-east-1";
-const BUCKET: &str = "bench";
+pub(crate) const ACCESS_KEY: &str = "AKIDBENCH";
+pub(crate) const SECRET_KEY: &str = "bench-secret";
+pub(crate) const REGION: &str = "us-east-1";
+pub(crate) const BUCKET: &str = "bench";
 
 /// Builds client `name` for `workload`, or None when it does not offer it (progress
 /// reporting, unsigned payloads, or a variant meant for other workloads).
@@ -19,6 +19,9 @@ pub fn make(name: &str, addr: &str, workload: Workload) -> Option<Arc<dyn BenchC
     let is_put = matches!(workload.kind, Kind::Put | Kind::Upload);
     if name == "async-s3" {
         return Some(crate::ours::ours(addr, workload.unsigned));
+    }
+    if workload.kind.files() {
+        return crate::files::make(name, addr, workload);
     }
     if workload.progress {
         return None;
@@ -29,6 +32,7 @@ pub fn make(name: &str, addr: &str, workload: Workload) -> Option<Arc<dyn BenchC
         "object_store" => Some(Arc::new(ObjStore::new(addr, workload.unsigned))),
         "rust-s3" if !workload.unsigned => Some(Arc::new(RustS3::new(addr))),
         "raw-hyper" => Some(Arc::new(RawHyper::new(addr))),
+        "aws-s3-transfer" => crate::tm::make(addr, workload),
         _ => None,
     }
 }
@@ -112,13 +116,13 @@ where
 // ---------------------------------------------------------------------------------------
 // aws-sdk-s3
 
-struct Aws {
-    client: aws_sdk_s3::Client,
-    unsigned: bool,
+pub(crate) struct Aws {
+    pub(crate) client: aws_sdk_s3::Client,
+    pub(crate) unsigned: bool,
 }
 
 impl Aws {
-    fn new(addr: &str, unsigned: bool, default_checksums: bool) -> Self {
+    pub(crate) fn new(addr: &str, unsigned: bool, default_checksums: bool) -> Self {
         use aws_sdk_s3::config::{
             BehaviorVersion, Credentials, Region, RequestChecksumCalculation,
         };
@@ -287,12 +291,12 @@ impl BenchClient for Aws {
 // ---------------------------------------------------------------------------------------
 // object_store
 
-struct ObjStore {
-    store: Arc<object_store::aws::AmazonS3>,
+pub(crate) struct ObjStore {
+    pub(crate) store: Arc<object_store::aws::AmazonS3>,
 }
 
 impl ObjStore {
-    fn new(addr: &str, unsigned: bool) -> Self {
+    pub(crate) fn new(addr: &str, unsigned: bool) -> Self {
         let store = object_store::aws::AmazonS3Builder::new()
             .with_endpoint(format!("http://{addr}"))
             .with_allow_http(true)
@@ -403,12 +407,12 @@ impl BenchClient for ObjStore {
 // ---------------------------------------------------------------------------------------
 // rust-s3
 
-struct RustS3 {
-    bucket: Arc<s3::Bucket>,
+pub(crate) struct RustS3 {
+    pub(crate) bucket: Arc<s3::Bucket>,
 }
 
 impl RustS3 {
-    fn new(addr: &str) -> Self {
+    pub(crate) fn new(addr: &str) -> Self {
         let region = s3::Region::Custom {
             region: REGION.to_owned(),
             endpoint: format!("http://{addr}"),
@@ -521,18 +525,18 @@ impl BenchClient for RustS3 {
 // ---------------------------------------------------------------------------------------
 // raw hyper: the same HTTP requests without signing, XML or S3 logic.
 
-type HyperClient = hyper_util::client::legacy::Client<
+pub(crate) type HyperClient = hyper_util::client::legacy::Client<
     hyper_util::client::legacy::connect::HttpConnector,
     http_body_util::Full<Bytes>,
 >;
 
-struct RawHyper {
-    client: HyperClient,
-    base: String,
+pub(crate) struct RawHyper {
+    pub(crate) client: HyperClient,
+    pub(crate) base: String,
 }
 
 impl RawHyper {
-    fn new(addr: &str) -> Self {
+    pub(crate) fn new(addr: &str) -> Self {
         let mut conn = hyper_util::client::legacy::connect::HttpConnector::new();
         conn.set_nodelay(true);
         let client =
@@ -544,7 +548,7 @@ impl RawHyper {
         }
     }
 
-    async fn send(
+    pub(crate) async fn send(
         client: HyperClient,
         method: http::Method,
         uri: String,

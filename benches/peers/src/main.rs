@@ -21,6 +21,8 @@ mod sink;
 mod workloads;
 
 mod clients;
+mod files;
+mod tm;
 
 use workloads::{Cell, Kind, Workload};
 
@@ -34,6 +36,7 @@ const CLIENTS: &[&str] = &[
     "object_store",
     "rust-s3",
     "raw-hyper",
+    "aws-s3-transfer",
 ];
 
 /// Clients that are S3 clients (the baseline without S3 logic is not a peer).
