@@ -450,7 +450,7 @@ fn median(mut v: Vec<f64>) -> f64 {
     }
     v.sort_by(f64::total_cmp);
     let mid = v.len() / 2;
-    if v.len() % 2 == 0 {
+    if v.len() & 1 == 0 {
         (v[mid - 1] + v[mid]) / 2.0
     } else {
         v[mid]
@@ -730,7 +730,7 @@ pub fn print_markdown(results: &[(Workload, Vec<Cell>)], clients: &[&str]) {
         println!("|---|{}", "---|".repeat(clients.len()));
     };
     let n = runs();
-    header(&format!("client CPU (medians of {n} runs)"));
+    header(&format!("client CPU (medians of {n} measured runs)"));
     for (wl, cells) in results {
         let v: Vec<String> = cells
             .iter()
@@ -740,7 +740,7 @@ pub fn print_markdown(results: &[(Workload, Vec<Cell>)], clients: &[&str]) {
         println!("| {} | {} |", markdown_label(wl), v.join(" | "));
     }
     println!();
-    header(&format!("spread over the {n} runs, (max - min) / median"));
+    header(&format!("spread over the {n} measured runs, (max - min) / median"));
     for (wl, cells) in results {
         let v: Vec<String> = cells
             .iter()
