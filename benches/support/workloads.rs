@@ -465,6 +465,9 @@ fn spread_of(v: Vec<f64>) -> f64 {
     let (lo, hi) = v
         .iter()
         .fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x), b.max(x)));
+    if hi == lo {
+        return 0.0; // also when every run measured 0 (under one CPU tick)
+    }
     (hi - lo) / median(v)
 }
 
@@ -573,7 +576,11 @@ pub fn orchestrate(exe: &Path, clients: &[&str]) -> Vec<(Workload, Vec<Cell>)> {
                             client,
                             s.cpu,
                             s.secs,
-                            if run == 0 { "  (warm-up, discarded)" } else { "" }
+                            if run == 0 {
+                                "  (warm-up, discarded)"
+                            } else {
+                                ""
+                            }
                         );
                         if run > 0 {
                             cells[wi][ci].samples.push(s);
@@ -685,7 +692,11 @@ fn markdown_label(wl: &Workload) -> String {
 /// (blank on the progress rows, which only async-s3 offers), "failed" where every run failed.
 fn markdown_value(wl: &Workload, cell: &Cell, client: &str, spread: bool) -> String {
     if cell.unsupported {
-        return if wl.progress { String::new() } else { "—".to_owned() };
+        return if wl.progress {
+            String::new()
+        } else {
+            "—".to_owned()
+        };
     }
     if cell.samples.is_empty() {
         return "failed".to_owned();
@@ -740,7 +751,9 @@ pub fn print_markdown(results: &[(Workload, Vec<Cell>)], clients: &[&str]) {
         println!("| {} | {} |", markdown_label(wl), v.join(" | "));
     }
     println!();
-    header(&format!("spread over the {n} measured runs, (max - min) / median"));
+    header(&format!(
+        "spread over the {n} measured runs, (max - min) / median"
+    ));
     for (wl, cells) in results {
         let v: Vec<String> = cells
             .iter()
@@ -773,7 +786,11 @@ mod tests {
         }
         let first = |run: usize, w: usize| rotation(n, run + w)[0];
         assert_ne!(first(1, 0), first(2, 0), "same first client in two runs");
-        assert_ne!(first(1, 0), first(1, 1), "same first client for two workloads");
+        assert_ne!(
+            first(1, 0),
+            first(1, 1),
+            "same first client for two workloads"
+        );
         assert_eq!(rotation(n, 5), vec![1, 2, 3, 0]);
     }
 
@@ -783,6 +800,7 @@ mod tests {
         assert_eq!(median(vec![4.0, 1.0, 2.0, 3.0]), 2.5);
         assert!(median(Vec::new()).is_nan());
         assert_eq!(spread_of(vec![2.0]), 0.0);
+        assert_eq!(spread_of(vec![0.0, 0.0]), 0.0);
         assert!((spread_of(vec![1.0, 2.0, 4.0]) - 1.5).abs() < 1e-12);
         let s = |cpu: f64, secs: f64| Sample {
             ops: 10.0,
@@ -845,7 +863,10 @@ mod tests {
             markdown_value(&by("get"), &Cell::default(), "rust-s3", false),
             "failed"
         );
-        assert_eq!(markdown_value(&by("get"), &one(1.0), "async-s3", true), "0 %");
+        assert_eq!(
+            markdown_value(&by("get"), &one(1.0), "async-s3", true),
+            "0 %"
+        );
         assert_eq!(display_name("aws-sdk-s3+crc32"), "aws-sdk-s3 + CRC32");
         assert_eq!(display_name("raw-hyper"), "raw hyper");
     }

@@ -878,7 +878,8 @@ impl BenchClient for RawHyper {
                 Box::pin(async move {
                     use http_body_util::BodyExt;
                     let range = Some((http::header::RANGE, format!("bytes={s}-{e}")));
-                    let empty = http_body_util::Either::Left(http_body_util::Full::new(Bytes::new()));
+                    let empty =
+                        http_body_util::Either::Left(http_body_util::Full::new(Bytes::new()));
                     let resp =
                         RawHyper::request(client, http::Method::GET, uri, empty, range).await;
                     assert_eq!(resp.status(), 206, "raw hyper range status");
@@ -989,9 +990,18 @@ mod tests {
         }
         assert_eq!(w.finish().await.expect("finish"), len as u64);
         let got = std::fs::read(&path).expect("read back");
-        assert!(got[..off as usize].iter().all(|&b| b == 0), "before the range");
-        assert!(got[off as usize..off as usize + len] == data[..], "the range");
-        assert!(got[off as usize + len..].iter().all(|&b| b == 0), "after the range");
+        assert!(
+            got[..off as usize].iter().all(|&b| b == 0),
+            "before the range"
+        );
+        assert!(
+            got[off as usize..off as usize + len] == data[..],
+            "the range"
+        );
+        assert!(
+            got[off as usize + len..].iter().all(|&b| b == 0),
+            "after the range"
+        );
     }
 
     /// The same through the AsyncWrite side (rust-s3's path), flushed by `finish`.
@@ -1007,8 +1017,14 @@ mod tests {
         }
         assert_eq!(w.finish().await.expect("finish"), len as u64);
         let got = std::fs::read(&path).expect("read back");
-        assert!(got[off as usize..off as usize + len] == data[..], "the range");
-        assert!(got[..off as usize].iter().all(|&b| b == 0), "before the range");
+        assert!(
+            got[off as usize..off as usize + len] == data[..],
+            "the range"
+        );
+        assert!(
+            got[..off as usize].iter().all(|&b| b == 0),
+            "before the range"
+        );
     }
 
     /// A streamed part body is exactly the part's bytes, in blocks of at most READ_BLOCK.

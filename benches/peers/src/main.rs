@@ -88,13 +88,19 @@ fn main() {
     println!("chunk signed (STREAMING-AWS4-HMAC-SHA256-PAYLOAD, one SHA-256 pass); async-s3 uses");
     println!("its transfer engine (Bucket::download / Bucket::upload). The peers run 8 ranges or");
     println!("parts of 8 MiB in flight, each streamed as their APIs allow: every GET body is");
-    println!("written to the file as it arrives, chunk by chunk at its offset, in batches of up to");
+    println!(
+        "written to the file as it arrives, chunk by chunk at its offset, in batches of up to"
+    );
     println!("1 MiB per write like async-s3 (aws-sdk-s3 ByteStream::next, object_store get_opts +");
     println!("into_stream, rust-s3 get_object_range_to_writer, raw hyper body frames). PUT parts:");
     println!("raw hyper streams them from the file (256 KiB reads); aws-sdk-s3 streams them");
-    println!("(ByteStream::read_from, 256 KiB reads) in its unsigned rows, and reads each into one");
+    println!(
+        "(ByteStream::read_from, 256 KiB reads) in its unsigned rows, and reads each into one"
+    );
     println!("buffer in its signed rows (it signs only a body it holds: a streamed body would go");
-    println!("UNSIGNED-PAYLOAD); object_store (through its WriteMultipart) and rust-s3 take a part");
+    println!(
+        "UNSIGNED-PAYLOAD); object_store (through its WriteMultipart) and rust-s3 take a part"
+    );
     println!("in memory: read once into one buffer.");
 }
 
