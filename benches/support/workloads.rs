@@ -771,6 +771,9 @@ pub fn print_markdown(results: &[(Workload, Vec<Cell>)], clients: &[&str]) {
 
 #[cfg(test)]
 mod tests {
+    // Run by `cargo test --release` in benches/peers; the throughput bench (harness = false)
+    // compiles this module without its tests.
+    #[allow(unused_imports)]
     use super::*;
 
     /// Every run of every workload runs each client once; no client is first twice in a row,
