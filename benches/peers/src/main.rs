@@ -140,6 +140,9 @@ fn best_peer<'a>(
         })
 }
 
+/// One figure of a cell (CPU per operation, GiB/s, ...).
+type Figure = fn(&Cell) -> f64;
+
 /// async-s3's figures over the best peer's, for each workload: the best by CPU (least CPU
 /// per operation or per GiB) and the best by speed (most operations or GiB per second),
 /// which may be two different peers; with the targets. For the small PUTs and GETs
@@ -173,7 +176,7 @@ fn ratios(results: &[(Workload, Vec<Cell>)], clients: &[&str]) {
         if big && wl.kind == Kind::Download || wl.name == "unsigned-upload" {
             off_cpu[usize::from(wl.kind == Kind::Upload)] = Some(ours.cpu_s_per_gib());
         }
-        let (cost, speed): (fn(&Cell) -> f64, fn(&Cell) -> f64) = if big {
+        let (cost, speed): (Figure, Figure) = if big {
             (Cell::cpu_s_per_gib, Cell::gib_per_sec)
         } else {
             (Cell::cpu_us_per_op, Cell::ops_per_sec)
