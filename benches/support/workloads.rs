@@ -5,7 +5,8 @@
 //! that client's alone.
 //!
 //! Environment (all optional):
-//! - `ASYNC_S3_BENCH_RUNS` runs of each pair, medians reported (default 3)
+//! - `ASYNC_S3_BENCH_RUNS` measured runs of each pair, after one warm-up run that is
+//!   discarded; medians reported (default 3)
 //! - `ASYNC_S3_BENCH_MIB` size of the big transfers in MiB (default 1024)
 //! - `ASYNC_S3_BENCH_OPS` small PUTs / GETs per run (default 20000)
 //! - `ASYNC_S3_BENCH_PAGES` list pages per run (default 300)
@@ -461,24 +462,50 @@ impl Scratch {
     }
 }
 
-/// Medians over runs of one (client, workload) pair.
+/// Medians over the measured runs of one (client, workload) pair.
 #[derive(Debug, Clone, Default)]
 pub struct Cell {
     pub samples: Vec<Sample>,
     pub unsupported: bool,
+    /// Measured runs whose child failed (their samples are missing).
+    pub failures: usize,
 }
 
+/// The median (the mean of the middle two for an even count); NaN for none.
 fn median(mut v: Vec<f64>) -> f64 {
     if v.is_empty() {
         return f64::NAN;
     }
     v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
+    let mid = v.len() / 2;
+    if v.len() & 1 == 0 {
+        (v[mid - 1] + v[mid]) / 2.0
+    } else {
+        v[mid]
+    }
+}
+
+/// (max - min) / median; 0 for fewer than two values.
+fn spread_of(v: Vec<f64>) -> f64 {
+    if v.len() < 2 {
+        return 0.0;
+    }
+    let (lo, hi) = v
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x), b.max(x)));
+    if hi == lo {
+        return 0.0; // also when every run measured 0 (under one CPU tick)
+    }
+    (hi - lo) / median(v)
 }
 
 impl Cell {
     fn col(&self, f: impl Fn(&Sample) -> f64) -> f64 {
         median(self.samples.iter().map(f).collect())
+    }
+    /// Whether the cell has a figure to show.
+    pub fn measured(&self) -> bool {
+        !self.unsupported && !self.samples.is_empty()
     }
     pub fn ops_per_sec(&self) -> f64 {
         self.col(|s| s.ops / s.secs)
@@ -499,13 +526,14 @@ impl Cell {
     pub fn progress_calls(&self) -> f64 {
         self.col(|s| s.progress_calls)
     }
-    /// The spread of the main cost figure over runs: (max - min) / median.
+    /// The spread of the cost figure (CPU per operation) over the measured runs:
+    /// (max - min) / median.
     pub fn spread(&self) -> f64 {
-        let v: Vec<f64> = self.samples.iter().map(|s| s.cpu / s.ops).collect();
-        let (lo, hi) = v
-            .iter()
-            .fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x), b.max(x)));
-        (hi - lo) / median(v)
+        spread_of(self.samples.iter().map(|s| s.cpu / s.ops).collect())
+    }
+    /// The spread of the speed figure (operations per second) over the measured runs.
+    pub fn speed_spread(&self) -> f64 {
+        spread_of(self.samples.iter().map(|s| s.ops / s.secs).collect())
     }
 }
 
@@ -513,8 +541,17 @@ fn gib() -> f64 {
     (mib() << 20) as f64 / (1u64 << 30) as f64
 }
 
-/// Runs every selected workload for every client, `runs()` times, alternating clients within
-/// a run so machine drift hits all alike. `exe` is re-run as
+/// The order in which `n` clients run: table order, rotated to start at `start mod n`.
+/// Run `r` (0 is the warm-up) of the workload at index `w` starts at `r + w`, so no client
+/// is always first, neither in a run nor for a workload.
+pub fn rotation(n: usize, start: usize) -> Vec<usize> {
+    (0..n).map(|i| (start + i) % n).collect()
+}
+
+/// Runs every selected workload for every client: one warm-up run (its figures printed,
+/// marked, and discarded), then `runs()` measured runs; within a run each workload runs
+/// every client in turn, in the order of [`rotation`], so that machine drift and the cost of
+/// running first hit all alike. `exe` is re-run as
 /// `exe --child <client> <workload> <file> <sink address>`.
 pub fn orchestrate(exe: &Path, clients: &[&str]) -> Vec<(Workload, Vec<Cell>)> {
     let sink = SinkProcess::start(exe);
@@ -522,14 +559,23 @@ pub fn orchestrate(exe: &Path, clients: &[&str]) -> Vec<(Workload, Vec<Cell>)> {
     let workloads = selected();
     let mut cells: Vec<Vec<Cell>> = vec![vec![Cell::default(); clients.len()]; workloads.len()];
     eprintln!(
-        "sink server at {} (separate process); {} runs; big transfers {} MiB",
+        "sink server at {} (separate process); 1 warm-up run + {} measured runs; big transfers {} MiB",
         sink.addr,
         runs(),
         mib()
     );
-    for run in 0..runs() {
+    for run in 0..=runs() {
+        let label = if run == 0 {
+            "warm-up".to_owned()
+        } else {
+            format!("run {run}")
+        };
         for (wi, wl) in workloads.iter().enumerate() {
-            for (ci, client) in clients.iter().enumerate() {
+            let order = rotation(clients.len(), run + wi);
+            let names: Vec<&str> = order.iter().map(|&ci| clients[ci]).collect();
+            eprintln!("{label} {}: order {}", wl.name, names.join(", "));
+            for ci in order {
+                let client = clients[ci];
                 if cells[wi][ci].unsupported {
                     continue;
                 }
@@ -553,16 +599,27 @@ pub fn orchestrate(exe: &Path, clients: &[&str]) -> Vec<(Workload, Vec<Cell>)> {
                 match (out.status.success(), Sample::parse(&text)) {
                     (true, Some(s)) => {
                         eprintln!(
-                            "run {} {:<18} {:<22} cpu {:>7.3} s, {:>6.2} s",
-                            run + 1,
+                            "{label:<8} {:<18} {:<22} cpu {:>7.3} s, {:>6.2} s{}",
                             wl.name,
                             client,
                             s.cpu,
-                            s.secs
+                            s.secs,
+                            if run == 0 {
+                                "  (warm-up, discarded)"
+                            } else {
+                                ""
+                            }
                         );
-                        cells[wi][ci].samples.push(s);
+                        if run > 0 {
+                            cells[wi][ci].samples.push(s);
+                        }
                     }
-                    _ => eprintln!("run {} {} {client}: failed", run + 1, wl.name),
+                    _ => {
+                        eprintln!("{label} {} {client}: failed", wl.name);
+                        if run > 0 {
+                            cells[wi][ci].failures += 1;
+                        }
+                    }
                 }
                 let _ = std::fs::remove_file(scratch.dest(client));
             }
@@ -571,11 +628,23 @@ pub fn orchestrate(exe: &Path, clients: &[&str]) -> Vec<(Workload, Vec<Cell>)> {
     workloads.into_iter().zip(cells).collect()
 }
 
-/// Prints the table: one block per workload, one row per client.
+/// How the client order was chosen, for the output.
+pub fn order_note(clients: &[&str]) -> String {
+    format!(
+        "Client order: one warm-up run (discarded), then {} measured run(s); run r (0 = warm-up) \
+         of the workload at index w starts at client (r + w) mod {} of: {}.",
+        runs(),
+        clients.len(),
+        clients.join(", ")
+    )
+}
+
+/// Prints the table: one block per workload, one row per client; medians of the measured
+/// runs, and the spread over those runs of the cost (CPU) and speed figures.
 pub fn print_table(results: &[(Workload, Vec<Cell>)], clients: &[&str]) {
     println!(
-        "{:<22} {:>10} {:>12} {:>8} {:>10} {:>10} {:>7}",
-        "client", "ops/s", "CPU us/op", "GiB/s", "CPU s/GiB", "RSS MiB", "spread"
+        "{:<22} {:>10} {:>12} {:>8} {:>10} {:>10} {:>14}",
+        "client", "ops/s", "CPU us/op", "GiB/s", "CPU s/GiB", "RSS MiB", "spread CPU/spd"
     );
     for (wl, cells) in results {
         println!("-- {}", wl.describe());
@@ -607,12 +676,19 @@ pub fn print_table(results: &[(Workload, Vec<Cell>)], clients: &[&str]) {
             if wl.progress {
                 extra = format!("  ({:.0} progress calls)", cell.progress_calls());
             }
+            if cell.failures > 0 {
+                extra.push_str(&format!("  ({} run(s) failed)", cell.failures));
+            }
+            let spread = format!(
+                "{:.0}%/{:.0}%",
+                cell.spread() * 100.0,
+                cell.speed_spread() * 100.0
+            );
             println!(
-                "{client:<22} {ops:>10} {cpu_op:>12} {:>8} {:>10} {:>10.0} {:>6.0}%{extra}",
+                "{client:<22} {ops:>10} {cpu_op:>12} {:>8} {:>10} {:>10.0} {spread:>14}{extra}",
                 gibs,
                 cpug,
                 cell.rss(),
-                cell.spread() * 100.0
             );
         }
     }
@@ -621,4 +697,208 @@ pub fn print_table(results: &[(Workload, Vec<Cell>)], clients: &[&str]) {
         PART >> 20,
         CONCURRENCY as u64 * (PART >> 20) + 16
     );
+}
+
+/// A client's name as the README's tables spell it.
+fn display_name(client: &str) -> String {
+    match client {
+        "raw-hyper" => "raw hyper".to_owned(),
+        c => c.replace("+crc32", " + CRC32"),
+    }
+}
+
+/// The README's row label of a workload, with its unit.
+fn markdown_label(wl: &Workload) -> String {
+    match wl.kind {
+        Kind::List => "ListObjectsV2, ms per 1000-key page".to_owned(),
+        k if k.big() => format!("{}: GiB/s, CPU s/GiB, peak RSS MiB", wl.describe()),
+        _ => format!("{}, µs/op", wl.describe()),
+    }
+}
+
+/// One cell of the README's table: "—" where the client does not offer the workload
+/// (blank on the progress rows, which only async-s3 offers), "failed" where every run failed.
+fn markdown_value(wl: &Workload, cell: &Cell, client: &str, spread: bool) -> String {
+    if cell.unsupported {
+        return if wl.progress {
+            String::new()
+        } else {
+            "—".to_owned()
+        };
+    }
+    if cell.samples.is_empty() {
+        return "failed".to_owned();
+    }
+    let v = if spread {
+        if wl.kind.big() {
+            format!(
+                "{:.0} %, {:.0} %",
+                cell.speed_spread() * 100.0,
+                cell.spread() * 100.0
+            )
+        } else {
+            format!("{:.0} %", cell.spread() * 100.0)
+        }
+    } else if wl.kind == Kind::List {
+        format!("{:.2}", cell.cpu_us_per_op() / 1000.0)
+    } else if wl.kind.big() {
+        format!(
+            "{:.2}, {:.2}, {:.0}",
+            cell.gib_per_sec(),
+            cell.cpu_s_per_gib(),
+            cell.rss()
+        )
+    } else {
+        format!("{:.1}", cell.cpu_us_per_op())
+    };
+    match client {
+        "async-s3" if !spread => format!("**{v}**"),
+        "raw-hyper" if wl.kind == Kind::List && !spread => format!("{v} (not parsed)"),
+        _ => v,
+    }
+}
+
+/// Prints the Markdown tables for the README: one row per workload, one column per client,
+/// the medians of the measured runs (the shape of the README's Performance table), then the
+/// spread of each cell over those runs ((max - min) / median: of the CPU figure; for the big
+/// transfers of GiB/s, then of CPU s/GiB).
+pub fn print_markdown(results: &[(Workload, Vec<Cell>)], clients: &[&str]) {
+    let header = |what: &str| {
+        let names: Vec<String> = clients.iter().map(|c| display_name(c)).collect();
+        println!("| {what} | {} |", names.join(" | "));
+        println!("|---|{}", "---|".repeat(clients.len()));
+    };
+    let n = runs();
+    header(&format!("client CPU (medians of {n} measured runs)"));
+    for (wl, cells) in results {
+        let v: Vec<String> = cells
+            .iter()
+            .zip(clients)
+            .map(|(c, name)| markdown_value(wl, c, name, false))
+            .collect();
+        println!("| {} | {} |", markdown_label(wl), v.join(" | "));
+    }
+    println!();
+    header(&format!(
+        "spread over the {n} measured runs, (max - min) / median"
+    ));
+    for (wl, cells) in results {
+        let v: Vec<String> = cells
+            .iter()
+            .zip(clients)
+            .map(|(c, name)| markdown_value(wl, c, name, true))
+            .collect();
+        let what = if wl.kind.big() {
+            format!("{}: GiB/s, CPU s/GiB", wl.describe())
+        } else {
+            format!("{}: CPU per op", wl.describe())
+        };
+        println!("| {what} | {} |", v.join(" | "));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    // Run by `cargo test --release` in benches/peers; the throughput bench (harness = false)
+    // compiles this module without its tests.
+    #[allow(unused_imports)]
+    use super::*;
+
+    /// Every run of every workload runs each client once; no client is first twice in a row,
+    /// neither across runs of a workload nor across the workloads of a run.
+    #[test]
+    fn rotation_moves_the_first_client() {
+        let n = 4;
+        for start in 0..10 {
+            let mut order = rotation(n, start);
+            assert_eq!(order[0], start % n);
+            order.sort_unstable();
+            assert_eq!(order, vec![0, 1, 2, 3], "each client once");
+        }
+        let first = |run: usize, w: usize| rotation(n, run + w)[0];
+        assert_ne!(first(1, 0), first(2, 0), "same first client in two runs");
+        assert_ne!(
+            first(1, 0),
+            first(1, 1),
+            "same first client for two workloads"
+        );
+        assert_eq!(rotation(n, 5), vec![1, 2, 3, 0]);
+    }
+
+    #[test]
+    fn median_and_spread() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, 2.0, 3.0]), 2.5);
+        assert!(median(Vec::new()).is_nan());
+        assert_eq!(spread_of(vec![2.0]), 0.0);
+        assert_eq!(spread_of(vec![0.0, 0.0]), 0.0);
+        assert!((spread_of(vec![1.0, 2.0, 4.0]) - 1.5).abs() < 1e-12);
+        let s = |cpu: f64, secs: f64| Sample {
+            ops: 10.0,
+            secs,
+            cpu,
+            ..Sample::default()
+        };
+        let cell = Cell {
+            samples: vec![s(1.0, 1.0), s(2.0, 2.0), s(4.0, 4.0)],
+            ..Cell::default()
+        };
+        assert!((cell.spread() - 1.5).abs() < 1e-12, "CPU spread");
+        // ops/s: 10, 5, 2.5: (10 - 2.5) / 5
+        assert!((cell.speed_spread() - 1.5).abs() < 1e-12, "speed spread");
+        assert!((cell.cpu_us_per_op() - 2e5).abs() < 1e-6);
+    }
+
+    #[test]
+    fn markdown_cells() {
+        let one = |cpu: f64| Cell {
+            samples: vec![Sample {
+                ops: 1000.0,
+                secs: 1.0,
+                cpu,
+                rss_mib: 30.0,
+                ..Sample::default()
+            }],
+            ..Cell::default()
+        };
+        let na = Cell {
+            unsupported: true,
+            ..Cell::default()
+        };
+        let by = |n: &str| Workload::by_name(n).expect("workload");
+        assert_eq!(
+            markdown_value(&by("get"), &one(0.0445), "async-s3", false),
+            "**44.5**"
+        );
+        assert_eq!(
+            markdown_value(&by("get"), &one(0.0445), "rust-s3", false),
+            "44.5"
+        );
+        assert_eq!(
+            markdown_value(&by("list"), &one(1.53), "object_store", false),
+            "1.53"
+        );
+        assert_eq!(
+            markdown_value(&by("list"), &one(0.17), "raw-hyper", false),
+            "0.17 (not parsed)"
+        );
+        assert_eq!(
+            markdown_value(&by("unsigned-put"), &na, "rust-s3", false),
+            "—"
+        );
+        assert_eq!(
+            markdown_value(&by("upload-progress"), &na, "rust-s3", false),
+            ""
+        );
+        assert_eq!(
+            markdown_value(&by("get"), &Cell::default(), "rust-s3", false),
+            "failed"
+        );
+        assert_eq!(
+            markdown_value(&by("get"), &one(1.0), "async-s3", true),
+            "0 %"
+        );
+        assert_eq!(display_name("aws-sdk-s3+crc32"), "aws-sdk-s3 + CRC32");
+        assert_eq!(display_name("raw-hyper"), "raw hyper");
+    }
 }
