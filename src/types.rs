@@ -38,19 +38,43 @@ use bytestring::ByteString;
 pub struct Text(ByteString);
 
 impl Text {
-    /// Wraps bytes that hold UTF-8 (checked here; the scanner's decoded values). Bytes that
-    /// are not UTF-8 cannot come from the scanner; if they did, they are replaced lossily
-    /// rather than trusted.
-    pub(crate) fn from_utf8_bytes(bytes: Bytes) -> Self {
-        Self(
-            ByteString::try_from(bytes.clone())
-                .unwrap_or_else(|_| ByteString::from(String::from_utf8_lossy(&bytes).into_owned())),
-        )
+    /// The bytes as text, if they are UTF-8 (checked here, once).
+    pub(crate) fn from_utf8_bytes(bytes: Bytes) -> Option<Self> {
+        ByteString::try_from(bytes).ok().map(Self)
     }
 
-    /// A slice of `page` (`part` must be part of it): no copy and no second UTF-8 check.
-    pub(crate) fn slice_of(page: &ByteString, part: &str) -> Self {
-        Self(page.slice_ref(part))
+    /// A piece of this text (`part` must be a subslice of `self.as_str()`): no copy and no
+    /// second UTF-8 check.
+    pub(crate) fn slice(&self, part: &str) -> Self {
+        Self(self.0.slice_ref(part))
+    }
+
+    /// A `Text` of a string literal: no allocation.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use async_s3::Text;
+    ///
+    /// const STANDARD: Text = Text::from_static("STANDARD");
+    /// assert_eq!(STANDARD, "STANDARD");
+    /// ```
+    pub const fn from_static(s: &'static str) -> Self {
+        Self(ByteString::from_static(s))
+    }
+
+    /// The underlying bytes, without a copy.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use async_s3::Text;
+    ///
+    /// let bytes = Text::from("key").into_bytes();
+    /// assert_eq!(&bytes[..], b"key");
+    /// ```
+    pub fn into_bytes(self) -> Bytes {
+        self.0.into_bytes()
     }
 
     /// The text as a string slice.
@@ -115,9 +139,45 @@ impl From<String> for Text {
     }
 }
 
-impl From<&'static str> for Text {
-    fn from(s: &'static str) -> Self {
-        Self(ByteString::from_static(s))
+impl From<&str> for Text {
+    fn from(s: &str) -> Self {
+        Self(ByteString::from(s))
+    }
+}
+
+impl From<&String> for Text {
+    fn from(s: &String) -> Self {
+        Self(ByteString::from(s.as_str()))
+    }
+}
+
+impl From<Box<str>> for Text {
+    fn from(s: Box<str>) -> Self {
+        Self(ByteString::from(s))
+    }
+}
+
+impl From<&Text> for String {
+    fn from(t: &Text) -> Self {
+        t.as_str().to_owned()
+    }
+}
+
+impl From<Text> for Bytes {
+    fn from(t: Text) -> Self {
+        t.into_bytes()
+    }
+}
+
+impl AsRef<std::path::Path> for Text {
+    fn as_ref(&self) -> &std::path::Path {
+        self.as_str().as_ref()
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for Text {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.as_str().as_ref()
     }
 }
 
@@ -168,7 +228,8 @@ impl PartialEq<Text> for String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ObjectInfo {
-    /// The object key, decoded when the listing used `encoding-type=url`.
+    /// The object key, decoded when the listing used `encoding-type=url`. A slice of the
+    /// listing page: keeping it keeps that page's buffer (see [`Text`]).
     pub key: Text,
     /// Size in bytes.
     pub size: u64,
@@ -313,7 +374,8 @@ impl PartInfo {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ObjectVersion {
-    /// The object key, decoded when the listing used `encoding-type=url`.
+    /// The object key, decoded when the listing used `encoding-type=url`. A slice of the
+    /// listing page: keeping it keeps that page's buffer (see [`Text`]).
     pub key: Text,
     /// The version id (`null` for an object written before versioning was enabled).
     pub version_id: String,
@@ -421,9 +483,33 @@ mod tests {
     use std::collections::{BTreeSet, HashMap};
 
     #[test]
+    fn text_is_refused_when_not_utf8_and_converts_as_a_string_would() {
+        assert!(Text::from_utf8_bytes(Bytes::from_static(b"caf\xc3")).is_none());
+        let key = Text::from("dir/file.txt");
+        let borrowed: String = (&key).into();
+        assert_eq!(borrowed, "dir/file.txt");
+        let owned = String::from("x");
+        assert_eq!(Text::from(&owned), "x");
+        assert_eq!(Text::from(Box::<str>::from("y")), "y");
+        assert_eq!(
+            std::path::Path::new("/tmp").join(&key),
+            std::path::Path::new("/tmp/dir/file.txt")
+        );
+        let os: &std::ffi::OsStr = key.as_ref();
+        assert_eq!(os, "dir/file.txt");
+        assert_eq!(
+            Bytes::from(key.clone()),
+            Bytes::from_static(b"dir/file.txt")
+        );
+        let piece = key.slice(&key[4..]);
+        assert_eq!(piece, "file.txt");
+        assert_eq!(piece.as_bytes().as_ptr(), key.as_bytes()[4..].as_ptr());
+    }
+
+    #[test]
     fn text_reads_compares_and_hashes_as_str() {
         let page = Bytes::from_static(b"<Key>photos/caf\xc3\xa9.jpg</Key>");
-        let key = Text::from_utf8_bytes(page.slice(5..21));
+        let key = Text::from_utf8_bytes(page.slice(5..21)).expect("UTF-8");
         assert_eq!(key, "photos/café.jpg");
         assert_eq!("photos/café.jpg", key);
         assert_eq!(key, String::from("photos/café.jpg"));

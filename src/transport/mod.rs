@@ -105,11 +105,11 @@ impl Transport {
             .no_deflate()
             .no_zstd()
             .user_agent(concat!("async-s3/", env!("CARGO_PKG_VERSION")));
-        if settings.endpoint.scheme == Scheme::Http {
+        if settings.endpoint.scheme == Scheme::Http || cfg!(not(feature = "http2")) {
             // reqwest's own retries are for HTTP/2 refusals (GOAWAY, REFUSED_STREAM), and plain
             // http is always HTTP/1.1 here (no prior knowledge): off, so that reqwest does not
             // copy every request in case it has to send it again. Over https, where ALPN may
-            // pick HTTP/2, they stay on. Our own retry policy is unchanged either way.
+            // pick HTTP/2 (feature `http2`), they stay on. Our own retry policy is unchanged either way.
             builder = builder.retry(reqwest::retry::never().max_retries_per_request(0));
         }
         for pem in &settings.root_certificates {

@@ -170,7 +170,13 @@ pub(super) fn prepare(
     ];
     for (name, n, value) in moved {
         if let Some(v) = value {
-            headers.append(name, HeaderValue::try_from(v).map_err(|_| bad_value(n))?);
+            let mut v = HeaderValue::try_from(v).map_err(|_| bad_value(n))?;
+            // Marked secret: kept out of header compression tables (HTTP/2) and of any
+            // `Debug` of the request that prints headers.
+            if name == header::AUTHORIZATION || n == "x-amz-security-token" {
+                v.set_sensitive(true);
+            }
+            headers.append(name, v);
         }
     }
     Ok(WireRequest {

@@ -18,13 +18,12 @@
 //! `versioning.rs`), so the result is the reference's on every page the scanner does not
 //! accept, errors and limits included. On the pages it accepts it returns what the reference
 //! returns; `scan_tests.rs` holds it to that on generated and mutated pages, as does the
-//! `xml` fuzz target.
+//! `list_scan` fuzz target (`fuzz/`).
 
 use std::ops::Range;
 use std::time::SystemTime;
 
 use bytes::{Bytes, BytesMut};
-use bytestring::ByteString;
 
 use super::error::{MAX_TEXT, XmlError};
 use super::reader::{parse_bool, parse_u64, percent_decode};
@@ -68,7 +67,7 @@ pub(crate) fn scan_list_versions(body: &Bytes) -> Result<VersionsPage, XmlError>
 pub(super) fn list_objects_v2(body: &Bytes) -> Option<ListPage> {
     const ROOT: &[u8] = b"ListBucketResult";
     // UTF-8 checked once for the whole page; every key is then a slice of it.
-    let whole = ByteString::try_from(body.clone()).ok()?;
+    let whole = Text::from_utf8_bytes(body.clone())?;
     let mut s = Scanner::open(&whole, ROOT)?;
     let mut page = ListPage::default();
     let mut url = false;
@@ -135,7 +134,7 @@ pub(super) fn list_objects_v2(body: &Bytes) -> Option<ListPage> {
 pub(super) fn list_versions(body: &Bytes) -> Option<VersionsPage> {
     const ROOT: &[u8] = b"ListVersionsResult";
     // UTF-8 checked once for the whole page; every key is then a slice of it.
-    let whole = ByteString::try_from(body.clone()).ok()?;
+    let whole = Text::from_utf8_bytes(body.clone())?;
     let mut s = Scanner::open(&whole, ROOT)?;
     let mut page = VersionsPage::default();
     let mut url = false;
@@ -254,7 +253,7 @@ struct Entry {
 /// A cursor over one page, validated as UTF-8 once.
 struct Scanner<'a> {
     /// The page, for zero-copy slices.
-    page: &'a ByteString,
+    page: &'a Text,
     /// The page as text.
     text: &'a str,
     /// The page's bytes (`text.as_bytes()`).
@@ -271,8 +270,8 @@ struct Scanner<'a> {
 impl<'a> Scanner<'a> {
     /// Validates the page, passes the declaration and enters the root, which must be named
     /// `root` and have only plain attributes.
-    fn open(page: &'a ByteString, root: &[u8]) -> Option<Self> {
-        let text: &str = page;
+    fn open(page: &'a Text, root: &[u8]) -> Option<Self> {
+        let text = page.as_str();
         let src = text.as_bytes();
         let mut pos = skip_blank(src, 0);
         if src[pos..].starts_with(b"<?xml") && src.get(pos + 5).is_some_and(|b| is_blank(*b)) {
@@ -408,7 +407,7 @@ impl<'a> Scanner<'a> {
     /// unescaped.
     fn shared(&mut self, raw: &Raw) -> Option<Text> {
         if !raw.special {
-            return Some(Text::slice_of(self.page, &self.text[raw.range.clone()]));
+            return Some(self.page.slice(&self.text[raw.range.clone()]));
         }
         if let Some(inner) = quoted(self.src, &raw.range) {
             // `&quot;…&quot;`, as every ETag of an S3 listing: no general unescaping.
@@ -416,11 +415,10 @@ impl<'a> Scanner<'a> {
             self.scratch.push(b'"');
             self.scratch.extend_from_slice(&self.src[inner]);
             self.scratch.push(b'"');
-            return Some(self.share_scratch());
+            return self.share_scratch();
         }
         self.unescape(raw)?;
-        std::str::from_utf8(&self.scratch).ok()?;
-        Some(self.share_scratch())
+        self.share_scratch()
     }
 
     /// Unescapes `raw` into the scratch buffer (a carriage return, which the reference
@@ -435,8 +433,9 @@ impl<'a> Scanner<'a> {
         unescape(text, Some(&mut self.scratch))
     }
 
-    /// Moves the scratch buffer (valid UTF-8) into the shared buffer, as a `Text`.
-    fn share_scratch(&mut self) -> Text {
+    /// Moves the scratch buffer into the shared buffer, as a `Text` (`None`, and the page goes
+    /// to the reference, if it is not UTF-8).
+    fn share_scratch(&mut self) -> Option<Text> {
         let len = self.scratch.len();
         if self.side.capacity() - self.side.len() < len {
             // Room for many values at once: a fraction of the page, at least this one.
@@ -474,7 +473,7 @@ impl<'a> Scanner<'a> {
             }
         }
         std::str::from_utf8(&self.scratch).ok()?;
-        Some(self.share_scratch())
+        self.share_scratch()
     }
 
     /// Reads the children of the entry element `elem` just opened (depth 2), through its end

@@ -29,7 +29,7 @@ use sink::{RangeDone, Sink};
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use temp_file::TempFile;
-use tokio::io::{AsyncSeekExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use verify::{Check, StoredChecksum};
 
 /// Downloads an object with parallel ranged GETs. Built by [`Bucket::download`]; finish it
@@ -354,12 +354,7 @@ impl Download {
         }
         let (mut d, first) = self.discover().await?;
         Self::check_pinnable(&d)?;
-        let temp = TempFile::create(path).await?;
-        let file = temp.open().await?;
-        file.set_len(d.size)
-            .await
-            .map_err(|e| Error::io(format!("cannot size {}", temp.path.display()), e))?;
-        drop(file);
+        let temp = TempFile::create(path, d.size).await?;
 
         let stored = self.stored_checksum(&mut d).await?;
         let crc = stored
@@ -370,11 +365,7 @@ impl Download {
         let mut count = 0u32;
         for (job, first) in self.jobs(&d, first) {
             let slot = pool.slot().await?;
-            let mut file = temp.open().await?;
-            file.seek(std::io::SeekFrom::Start(job.offset))
-                .await
-                .map_err(|e| Error::io("cannot seek in the download", e))?;
-            let file = file.into_std().await;
+            let file = temp.open_at(job.offset).await?;
             let index = count as usize;
             count += 1;
             pool.spawn(slot, async move {

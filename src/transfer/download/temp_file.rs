@@ -11,7 +11,9 @@ pub(super) struct TempFile {
 }
 
 impl TempFile {
-    pub(super) async fn create(dest: &Path) -> Result<Self> {
+    /// Creates the temporary file beside `dest`, `size` bytes long: one trip to the blocking
+    /// pool (a download of many small files pays these trips per file).
+    pub(super) async fn create(dest: &Path, size: u64) -> Result<Self> {
         let name = dest.file_name().ok_or_else(|| {
             Error::invalid_input(format!("{} is not a file path", dest.display()))
         })?;
@@ -29,44 +31,76 @@ impl TempFile {
             ".{short}.{}-{unique}.async-s3.part",
             std::process::id()
         ));
-        tokio::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .await
-            .map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?;
-        Ok(Self {
-            path,
-            committed: false,
+        blocking(move || {
+            let f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?;
+            // From here on the file exists: removed on drop if anything fails.
+            let temp = Self {
+                path,
+                committed: false,
+            };
+            f.set_len(size)
+                .map_err(|e| Error::io(format!("cannot size {}", temp.path.display()), e))?;
+            Ok(temp)
         })
+        .await
     }
 
-    pub(super) async fn open(&self) -> Result<tokio::fs::File> {
-        tokio::fs::OpenOptions::new()
-            .write(true)
-            .open(&self.path)
-            .await
-            .map_err(|e| Error::io(format!("cannot open {}", self.path.display()), e))
+    /// The file opened for writing at `offset`: one trip to the blocking pool.
+    pub(super) async fn open_at(&self, offset: u64) -> Result<std::fs::File> {
+        let path = self.path.clone();
+        blocking(move || {
+            use std::io::Seek;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
+            f.seek(std::io::SeekFrom::Start(offset))
+                .map_err(|e| Error::io("cannot seek in the download", e))?;
+            Ok(f)
+        })
+        .await
     }
 
+    /// Flushes the file to disk, renames it over `dest` and makes the rename durable: one trip
+    /// to the blocking pool.
     pub(super) async fn commit(mut self, dest: &Path) -> Result<()> {
-        let f = self.open().await?;
-        f.sync_all()
-            .await
-            .map_err(|e| Error::io(format!("cannot flush {}", self.path.display()), e))?;
-        tokio::fs::rename(&self.path, dest)
-            .await
-            .map_err(|e| Error::io(format!("cannot move the download to {}", dest.display()), e))?;
+        let (path, to) = (self.path.clone(), dest.to_path_buf());
+        blocking(move || {
+            let f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
+            f.sync_all()
+                .map_err(|e| Error::io(format!("cannot flush {}", path.display()), e))?;
+            drop(f);
+            std::fs::rename(&path, &to).map_err(|e| {
+                Error::io(format!("cannot move the download to {}", to.display()), e)
+            })?;
+            // Make the rename itself durable (best effort: not every platform can open a
+            // directory).
+            #[cfg(unix)]
+            if let Some(dir) = to.parent().filter(|p| !p.as_os_str().is_empty())
+                && let Ok(d) = std::fs::File::open(dir)
+            {
+                let _ = d.sync_all();
+            }
+            Ok(())
+        })
+        .await?;
         self.committed = true;
-        // Make the rename itself durable (best effort: not every platform can open a directory).
-        #[cfg(unix)]
-        if let Some(dir) = dest.parent().filter(|p| !p.as_os_str().is_empty())
-            && let Ok(d) = tokio::fs::File::open(dir).await
-        {
-            let _ = d.sync_all().await;
-        }
         Ok(())
     }
+}
+
+/// Runs `f` on the blocking pool.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::io("a file task stopped", std::io::Error::other(e.to_string())))?
 }
 
 impl Drop for TempFile {

@@ -62,7 +62,12 @@ pub(crate) async fn objects(bucket: &Bucket, prefix: &str) -> async_s3::Result<V
     let mut entries = list.into_stream();
     let mut out = Vec::new();
     while let Some(entry) = entries.next().await {
-        if let ListEntry::Object(o) = entry? {
+        if let ListEntry::Object(mut o) = entry? {
+            // Kept until the walk ends: copy the values out of the page, so that the pages'
+            // buffers are freed as the listing goes on instead of all held to the end.
+            o.key = async_s3::Text::from(o.key.as_str());
+            o.etag = o.etag.map(|e| async_s3::Text::from(e.as_str()));
+            o.storage_class = o.storage_class.map(|c| async_s3::Text::from(c.as_str()));
             out.push(o);
         }
     }
