@@ -146,6 +146,55 @@ async fn a_wrong_crc32c_fails_the_download_and_leaves_nothing() {
     assert!(items.iter().all(Result::is_ok));
 }
 
+/// The same for an object small enough to come whole in the discovery answer (written to its
+/// path in one piece, not through the range pool): ChecksumMismatch, the destination
+/// untouched, no temporary file; with the right checksum, exactly the bytes and nothing else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_small_object_with_a_wrong_crc_leaves_nothing_and_a_right_one_lands_whole() {
+    let obj = data(5000, 3);
+    let mut other = obj.clone();
+    other[4321] ^= 1;
+    let wrong = ChecksumAlgorithm::Crc32c.compute(&other);
+    let server = FaultServer::with_handler(store(
+        obj.clone(),
+        ("x-amz-checksum-crc32c", wrong),
+        "FULL_OBJECT",
+    ))
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("small.bin");
+    std::fs::write(&dest, b"previous contents").unwrap();
+    let bucket = client(&server).bucket("bkt");
+    let err = bucket
+        .download("k")
+        .validate_checksum()
+        .to_path(&dest)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ChecksumMismatch, "{err:?}");
+    assert_eq!(std::fs::read(&dest).unwrap(), b"previous contents");
+    assert_eq!(dir_entries(dir.path()), 1, "temp file removed");
+
+    let right = ChecksumAlgorithm::Crc32c.compute(&obj);
+    let server = FaultServer::with_handler(store(
+        obj.clone(),
+        ("x-amz-checksum-crc32c", right),
+        "FULL_OBJECT",
+    ))
+    .await;
+    let out = client(&server)
+        .bucket("bkt")
+        .download("k")
+        .validate_checksum()
+        .to_path(&dest)
+        .await
+        .unwrap();
+    assert!(out.checksum_verified);
+    assert_eq!((out.size, out.ranges), (5000, 1));
+    assert_eq!(std::fs::read(&dest).unwrap(), obj);
+    assert_eq!(dir_entries(dir.path()), 1, "only the destination remains");
+}
+
 /// A single-range object: the discovery GET already carries the checksum; no HEAD is needed.
 #[tokio::test]
 async fn a_one_range_object_is_verified_from_the_discovery_answer() {

@@ -29,6 +29,10 @@ use sink::{RangeDone, Sink};
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use temp_file::TempFile;
+
+/// Objects up to this size that came whole in the discovery answer are written to their path
+/// in one piece (`small_to_path`): what a file download batches before a write anyway.
+const WHOLE_IN_MEMORY: u64 = 1 << 20;
 use tokio::io::AsyncWriteExt;
 use verify::{Check, StoredChecksum};
 
@@ -354,13 +358,15 @@ impl Download {
         }
         let (mut d, first) = self.discover().await?;
         Self::check_pinnable(&d)?;
-        let temp = TempFile::create(path, d.size).await?;
-
         let stored = self.stored_checksum(&mut d).await?;
         let crc = stored
             .as_ref()
             .filter(|s| s.check == Check::Crc)
             .map(|s| s.alg);
+        if d.size <= d.first_len && d.size <= WHOLE_IN_MEMORY {
+            return self.small_to_path(path, d, first, stored, crc).await;
+        }
+        let temp = TempFile::create(path, d.size).await?;
         let mut pool = self.pool();
         let mut count = 0u32;
         for (job, first) in self.jobs(&d, first) {
@@ -384,6 +390,42 @@ impl Download {
             size: d.size,
             etag: d.etag,
             ranges: count,
+            checksum_verified: crc.is_some(),
+            checksum: stored.map(|s| (s.alg, s.value)),
+        })
+    }
+
+    /// A download whose whole object came in the discovery answer and is small: read into
+    /// memory (no more than a file download batches before writing), checked, then written,
+    /// flushed and renamed into place in one trip to the blocking pool, without a task pool.
+    async fn small_to_path(
+        &self,
+        path: &Path,
+        d: Discovered,
+        first: Option<ResumableBody>,
+        stored: Option<StoredChecksum>,
+        crc: Option<ChecksumAlgorithm>,
+    ) -> Result<DownloadOutput> {
+        let mut done = Vec::new();
+        for (job, first) in self.jobs(&d, first) {
+            let buf = BytesMut::zeroed(job.len as usize);
+            done.push(job.run(Sink::buf(buf, crc), first).await?);
+        }
+        if let Some(s) = stored.as_ref().filter(|_| crc.is_some()) {
+            s.verify_ranges(&done)?;
+        }
+        let ranges = done.len() as u32;
+        let bytes = done
+            .into_iter()
+            .next()
+            .and_then(|r| r.buf)
+            .map(BytesMut::freeze)
+            .unwrap_or_default();
+        TempFile::write_whole(path, bytes).await?;
+        Ok(DownloadOutput {
+            size: d.size,
+            etag: d.etag,
+            ranges,
             checksum_verified: crc.is_some(),
             checksum: stored.map(|s| (s.alg, s.value)),
         })

@@ -14,23 +14,7 @@ impl TempFile {
     /// Creates the temporary file beside `dest`, `size` bytes long: one trip to the blocking
     /// pool (a download of many small files pays these trips per file).
     pub(super) async fn create(dest: &Path, size: u64) -> Result<Self> {
-        let name = dest.file_name().ok_or_else(|| {
-            Error::invalid_input(format!("{} is not a file path", dest.display()))
-        })?;
-        let dir = dest
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let unique = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default();
-        // Keep the name well under NAME_MAX (255 bytes) whatever the destination's length.
-        let short: String = name.to_string_lossy().chars().take(100).collect();
-        let path = dir.join(format!(
-            ".{short}.{}-{unique}.async-s3.part",
-            std::process::id()
-        ));
+        let path = temp_path(dest)?;
         blocking(move || {
             let f = std::fs::OpenOptions::new()
                 .write(true)
@@ -67,33 +51,80 @@ impl TempFile {
 
     /// Flushes the file to disk, renames it over `dest` and makes the rename durable: one trip
     /// to the blocking pool.
-    pub(super) async fn commit(mut self, dest: &Path) -> Result<()> {
-        let (path, to) = (self.path.clone(), dest.to_path_buf());
+    pub(super) async fn commit(self, dest: &Path) -> Result<()> {
+        let to = dest.to_path_buf();
+        blocking(move || self.commit_blocking(&to)).await
+    }
+
+    /// Writes `bytes` as the whole of `dest`: a temporary file beside it, written, flushed,
+    /// renamed over `dest`, the rename made durable, all in one trip to the blocking pool (a
+    /// small object's download). On any error the temporary file is removed and `dest` is
+    /// untouched.
+    pub(super) async fn write_whole(dest: &Path, bytes: bytes::Bytes) -> Result<()> {
+        let path = temp_path(dest)?;
+        let to = dest.to_path_buf();
         blocking(move || {
-            let f = std::fs::OpenOptions::new()
+            use std::io::Write;
+            let mut f = std::fs::OpenOptions::new()
                 .write(true)
+                .create_new(true)
                 .open(&path)
-                .map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
-            f.sync_all()
-                .map_err(|e| Error::io(format!("cannot flush {}", path.display()), e))?;
+                .map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?;
+            let temp = Self {
+                path,
+                committed: false,
+            };
+            f.write_all(&bytes)
+                .map_err(|e| Error::io("cannot write the download", e))?;
             drop(f);
-            std::fs::rename(&path, &to).map_err(|e| {
-                Error::io(format!("cannot move the download to {}", to.display()), e)
-            })?;
-            // Make the rename itself durable (best effort: not every platform can open a
-            // directory).
-            #[cfg(unix)]
-            if let Some(dir) = to.parent().filter(|p| !p.as_os_str().is_empty())
-                && let Ok(d) = std::fs::File::open(dir)
-            {
-                let _ = d.sync_all();
-            }
-            Ok(())
+            temp.commit_blocking(&to)
         })
-        .await?;
+        .await
+    }
+
+    /// [`commit`](Self::commit) on the calling thread.
+    fn commit_blocking(mut self, to: &Path) -> Result<()> {
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&self.path)
+            .map_err(|e| Error::io(format!("cannot open {}", self.path.display()), e))?;
+        f.sync_all()
+            .map_err(|e| Error::io(format!("cannot flush {}", self.path.display()), e))?;
+        drop(f);
+        std::fs::rename(&self.path, to)
+            .map_err(|e| Error::io(format!("cannot move the download to {}", to.display()), e))?;
         self.committed = true;
+        // Make the rename itself durable (best effort: not every platform can open a
+        // directory).
+        #[cfg(unix)]
+        if let Some(dir) = to.parent().filter(|p| !p.as_os_str().is_empty())
+            && let Ok(d) = std::fs::File::open(dir)
+        {
+            let _ = d.sync_all();
+        }
         Ok(())
     }
+}
+
+/// The temporary file's path beside `dest`: hidden, unique to this process and moment, and
+/// well under NAME_MAX (255 bytes) whatever the destination's length.
+fn temp_path(dest: &Path) -> Result<PathBuf> {
+    let name = dest
+        .file_name()
+        .ok_or_else(|| Error::invalid_input(format!("{} is not a file path", dest.display())))?;
+    let dir = dest
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let unique = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let short: String = name.to_string_lossy().chars().take(100).collect();
+    Ok(dir.join(format!(
+        ".{short}.{}-{unique}.async-s3.part",
+        std::process::id()
+    )))
 }
 
 /// Runs `f` on the blocking pool.
