@@ -6,7 +6,7 @@
 //! targets, and the Markdown tables for the README (medians, and each cell's spread).
 //!
 //! ```text
-//! cd benches/peers && cargo run --release            # about 13 minutes on 2 cores
+//! cd benches/peers && cargo run --release            # about 4 minutes on 2 cores once built
 //! ASYNC_S3_BENCH_RUNS=1 ASYNC_S3_BENCH_ONLY=get,list cargo run --release
 //! ASYNC_S3_BENCH_CLIENTS=async-s3,object_store cargo run --release
 //! ```
