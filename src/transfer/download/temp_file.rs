@@ -16,16 +16,7 @@ impl TempFile {
     pub(super) async fn create(dest: &Path, size: u64) -> Result<Self> {
         let path = temp_path(dest)?;
         blocking(move || {
-            let f = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-                .map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?;
-            // From here on the file exists: removed on drop if anything fails.
-            let temp = Self {
-                path,
-                committed: false,
-            };
+            let (temp, f) = Self::create_blocking(path)?;
             f.set_len(size)
                 .map_err(|e| Error::io(format!("cannot size {}", temp.path.display()), e))?;
             Ok(temp)
@@ -65,21 +56,28 @@ impl TempFile {
         let to = dest.to_path_buf();
         blocking(move || {
             use std::io::Write;
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-                .map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?;
-            let temp = Self {
-                path,
-                committed: false,
-            };
+            let (temp, mut f) = Self::create_blocking(path)?;
             f.write_all(&bytes)
                 .map_err(|e| Error::io("cannot write the download", e))?;
             drop(f);
             temp.commit_blocking(&to)
         })
         .await
+    }
+
+    /// Creates the file at `path` (which must not exist) on the calling thread; from then on
+    /// it is removed on drop unless committed.
+    fn create_blocking(path: PathBuf) -> Result<(Self, std::fs::File)> {
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?;
+        let temp = Self {
+            path,
+            committed: false,
+        };
+        Ok((temp, f))
     }
 
     /// [`commit`](Self::commit) on the calling thread.
