@@ -1,6 +1,6 @@
 //! The peers as [`BenchClient`]s, and the shared drivers their big transfers go through.
 
-use crate::workloads::{BenchClient, CONCURRENCY, Fut, Kind, PART, Workload};
+use crate::workloads::{BenchClient, CONCURRENCY, Fut, PART};
 use bytes::Bytes;
 use futures::StreamExt;
 use std::future::Future;
@@ -14,30 +14,6 @@ pub(crate) const ACCESS_KEY: &str = "AKIDBENCH";
 pub(crate) const SECRET_KEY: &str = "bench-secret";
 pub(crate) const REGION: &str = "us-east-1";
 pub(crate) const BUCKET: &str = "bench";
-
-/// Builds client `name` for `workload`, or None when it does not offer it (progress
-/// reporting, unsigned payloads, or a variant meant for other workloads).
-pub fn make(name: &str, addr: &str, workload: Workload) -> Option<Arc<dyn BenchClient>> {
-    let is_put = matches!(workload.kind, Kind::Put | Kind::Upload);
-    if name == "async-s3" {
-        return Some(crate::ours::ours(addr, workload.unsigned));
-    }
-    if workload.kind.files() {
-        return crate::files::make(name, addr, workload);
-    }
-    if workload.progress {
-        return None;
-    }
-    match name {
-        "aws-sdk-s3" => Some(Arc::new(Aws::new(addr, workload.unsigned, false))),
-        "aws-sdk-s3+crc32" if is_put => Some(Arc::new(Aws::new(addr, workload.unsigned, true))),
-        "object_store" => Some(Arc::new(ObjStore::new(addr, workload.unsigned))),
-        "rust-s3" if !workload.unsigned => Some(Arc::new(RustS3::new(addr))),
-        "raw-hyper" => Some(Arc::new(RawHyper::new(addr))),
-        "aws-s3-transfer" => crate::tm::make(addr, workload),
-        _ => None,
-    }
-}
 
 // ---------------------------------------------------------------------------------------
 // Drivers for clients without a transfer engine. Each peer streams a range's body into the

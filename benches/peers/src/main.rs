@@ -26,7 +26,9 @@ mod clients;
 mod files;
 mod tm;
 
-use workloads::{Cell, Kind, Workload};
+use clients::{Aws, ObjStore, RawHyper, RustS3};
+use std::sync::Arc;
+use workloads::{BenchClient, Cell, Kind, Workload};
 
 /// Every client, in table order. `aws-sdk-s3` runs with request checksums only where an
 /// operation requires them (like the others); `aws-sdk-s3+crc32` is its default (a CRC32 of
@@ -56,7 +58,7 @@ fn main() {
         let workload = Workload::by_name(&args[i + 2]).expect("workload");
         let file = std::path::PathBuf::from(&args[i + 3]);
         let addr = args[i + 4].clone();
-        workloads::child(workload, &file, || clients::make(&name, &addr, workload));
+        workloads::child(workload, &file, || make(&name, &addr, workload));
         return;
     }
     let clients: Vec<&str> = match std::env::var("ASYNC_S3_BENCH_CLIENTS") {
@@ -105,6 +107,30 @@ fn main() {
         "UNSIGNED-PAYLOAD); object_store (through its WriteMultipart) and rust-s3 take a part"
     );
     println!("in memory: read once into one buffer.");
+}
+
+/// Builds client `name` for `workload`, or None when it does not offer it (progress
+/// reporting, unsigned payloads, or a variant meant for other workloads).
+fn make(name: &str, addr: &str, workload: Workload) -> Option<Arc<dyn BenchClient>> {
+    let is_put = matches!(workload.kind, Kind::Put | Kind::Upload);
+    if name == "async-s3" {
+        return Some(crate::ours::ours(addr, workload.unsigned));
+    }
+    if workload.kind.files() {
+        return crate::files::make(name, addr, workload);
+    }
+    if workload.progress {
+        return None;
+    }
+    match name {
+        "aws-sdk-s3" => Some(Arc::new(Aws::new(addr, workload.unsigned, false))),
+        "aws-sdk-s3+crc32" if is_put => Some(Arc::new(Aws::new(addr, workload.unsigned, true))),
+        "object_store" => Some(Arc::new(ObjStore::new(addr, workload.unsigned))),
+        "rust-s3" if !workload.unsigned => Some(Arc::new(RustS3::new(addr))),
+        "raw-hyper" => Some(Arc::new(RawHyper::new(addr))),
+        "aws-s3-transfer" => crate::tm::make(addr, workload),
+        _ => None,
+    }
 }
 
 fn machine() -> String {
