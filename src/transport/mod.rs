@@ -142,6 +142,7 @@ impl Transport {
                 .with_message("cannot build the HTTP client")
                 .with_source(WithoutUrl(chain_text(&e)))
         })?;
+        let (authority, base_url) = endpoint_parts(&settings.endpoint);
         Ok(Self {
             http,
             signer: Signer::new(settings.region.clone(), "s3"),
@@ -150,13 +151,8 @@ impl Transport {
                 settings.sleep.clone(),
                 settings.jitter.clone(),
             ),
-            base_url: reqwest::Url::parse(&format!(
-                "{}://{}/",
-                settings.endpoint.scheme.as_str(),
-                authority(&settings.endpoint)
-            ))
-            .ok(),
-            authority: authority(&settings.endpoint),
+            authority,
+            base_url,
             settings,
             skew_ms: AtomicI64::new(0),
         })
@@ -485,6 +481,14 @@ impl Transport {
     }
 }
 
+/// The endpoint's `host[:port]`, and `scheme://host[:port]/` parsed once (the base of every
+/// path-style request's URL; `None` if it does not parse, and requests then go as text).
+fn endpoint_parts(endpoint: &Endpoint) -> (String, Option<reqwest::Url>) {
+    let authority = authority(endpoint);
+    let base = reqwest::Url::parse(&format!("{}://{authority}/", endpoint.scheme.as_str())).ok();
+    (authority, base)
+}
+
 /// A request's URL: parsed already, or text for reqwest to parse.
 enum Url {
     Parsed(reqwest::Url),
@@ -572,13 +576,7 @@ mod tests {
     fn transport_at(endpoint: &str, credentials: Arc<Counting>) -> Transport {
         let mut t = transport(credentials);
         t.settings.endpoint = Endpoint::parse(endpoint).unwrap();
-        t.authority = authority(&t.settings.endpoint);
-        t.base_url = reqwest::Url::parse(&format!(
-            "{}://{}/",
-            t.settings.endpoint.scheme.as_str(),
-            t.authority
-        ))
-        .ok();
+        (t.authority, t.base_url) = endpoint_parts(&t.settings.endpoint);
         t
     }
 
@@ -617,7 +615,7 @@ mod tests {
         );
         let mut t = aws;
         t.settings.endpoint = Endpoint::aws("eu-west-1");
-        t.authority = authority(&t.settings.endpoint);
+        (t.authority, t.base_url) = endpoint_parts(&t.settings.endpoint);
         let target = t.target(Some("photos"), Some("k"));
         assert!(
             t.request_url(&target, "").is_none(),
